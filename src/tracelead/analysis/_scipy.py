@@ -1,0 +1,12 @@
+"""SciPy's distributions, typed as ``Any``.
+
+SciPy ships no type hints and ``scipy-stubs`` is not a dependency; importing through
+importlib keeps ``mypy --strict`` clean with or without the stubs installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+stats: Any = importlib.import_module("scipy.stats")

@@ -1,0 +1,315 @@
+"""The report over many groups at once: every group at every level in one vectorised pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ._tree import as_parents, tree_depths
+from ._validation import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    as_float_2d,
+    check_confidence,
+    check_positive_int,
+    check_scale_points,
+)
+from .agreement import rwg_j_from_variances, uniform_null_variance
+from .disclosure import suppress_hierarchy
+from .profile import condition_index, mean_confidence_interval
+from .reliability import icc1_icc2_from_sums
+
+__all__ = ["GroupsReport", "groups_report"]
+
+# Rows per block: bounds the temporary arrays (about 20 bytes per answer) whatever N is.
+_BLOCK_ROWS = 131_072
+
+
+@dataclass(frozen=True)
+class GroupsReport:
+    """Figures for every group at every level (see :func:`groups_report`).
+
+    Arrays are indexed by node (group) g, condition c, item i, answer option a. A node's
+    figures include every respondent below it.
+
+    Attributes
+    ----------
+    conditions : tuple of str
+        Condition keys in first-appearance order (the c axis).
+    item_conditions : tuple of str
+        The condition key of each item (the i axis).
+    parents : ndarray of int, (G,)
+        Parent of each node, -1 for a root.
+    depth : ndarray of int, (G,)
+        0 for roots, 1 for their children, ...
+    n_respondents : ndarray of int, (G,)
+        Respondents in the node (including those of its descendants).
+    n : ndarray of int, (G, C)
+        Respondents with a condition score.
+    mean, sd, ci_low, ci_high : ndarray of float, (G, C)
+        Mean and SD of the condition scores and the t-based interval of the mean (NaN
+        where not computable, as in :func:`tracelead.analysis.condition_profile`).
+    rwg_j : ndarray of float, (G, C)
+        Sharedness of each condition in each node.
+    item_counts : ndarray of int, (G, I, A)
+        Answers 1..A per item.
+    icc1, icc2 : ndarray of float, (G, C)
+        ICC(1) and ICC(2) of the condition scores across the node's *children* (how much
+        the children differ; respondents attached to the node itself are left out); NaN
+        for nodes with fewer than two children with data.
+    level_icc1, level_icc2 : ndarray of float, (D, C)
+        ICC(1) and ICC(2) across all nodes of each depth (for example all teams).
+    suppressed : ndarray of bool, (G,)
+        The node must not be shown at all (primary and complementary suppression on
+        ``n_respondents``).
+    cell_suppressed : ndarray of bool, (G, C)
+        The condition result must not be shown (suppression on ``n``, starting from
+        ``suppressed``).
+    item_suppressed : ndarray of bool, (G, I)
+        The item distribution must not be shown.
+    threshold : int
+        The threshold applied.
+    """
+
+    conditions: tuple[str, ...]
+    item_conditions: tuple[str, ...]
+    parents: IntArray
+    depth: IntArray
+    n_respondents: IntArray
+    n: IntArray
+    mean: FloatArray
+    sd: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+    rwg_j: FloatArray
+    item_counts: IntArray
+    icc1: FloatArray
+    icc2: FloatArray
+    level_icc1: FloatArray
+    level_icc2: FloatArray
+    suppressed: BoolArray
+    cell_suppressed: BoolArray
+    item_suppressed: BoolArray
+    threshold: int
+
+
+def _add_up_tree(direct: npt.NDArray[np.float64], parents: IntArray, depth: IntArray
+                 ) -> npt.NDArray[np.float64]:
+    """Subtree totals: add each node's rows into its parent, deepest level first.
+
+    One vectorised step per level of the hierarchy (three for team, organisation,
+    system), never one per node: nodes of a level are sorted by parent and summed with
+    ``np.add.reduceat``.
+    """
+    total = direct.copy()
+    for d in range(int(depth.max(initial=0)), 0, -1):
+        nodes = np.nonzero(depth == d)[0]
+        if nodes.size == 0:
+            continue
+        nodes = nodes[np.argsort(parents[nodes], kind="stable")]
+        targets = parents[nodes]
+        starts = np.concatenate(([0], np.nonzero(np.diff(targets))[0] + 1))
+        total[targets[starts]] += np.add.reduceat(total[nodes], starts, axis=0)
+    return total
+
+
+def groups_report(
+    values: npt.ArrayLike,
+    group_index: npt.ArrayLike,
+    item_conditions: Sequence[str],
+    *,
+    parents: npt.ArrayLike | None = None,
+    threshold: int = 5,
+    scale_points: int = 5,
+    confidence: float = 0.95,
+    min_items: int = 1,
+) -> GroupsReport:
+    """Report every group of a hierarchy at once: n, means, intervals, rwg(j), ICCs, suppression.
+
+    Parameters
+    ----------
+    values : array-like, shape (n_respondents, n_items)
+        Answers, whole numbers 1..A; NaN = missing.
+    group_index : array-like of int, shape (n_respondents,)
+        The node each respondent belongs to directly (usually a team), 0..G-1.
+    item_conditions : sequence of str
+        Condition key of each item.
+    parents : array-like of int, shape (G,), optional
+        Parent of each node, -1 for a root (team -> organisation -> system). Default: no
+        hierarchy, G = ``group_index.max() + 1`` roots.
+    threshold : int, default 5
+        Anonymity threshold for :func:`tracelead.analysis.suppress_hierarchy`.
+    scale_points : int, default 5
+        Number of response options A.
+    confidence : float, default 0.95
+        Coverage of the intervals.
+    min_items : int, default 1
+        Answered items needed for a condition score.
+
+    Returns
+    -------
+    GroupsReport
+        Plain NumPy arrays; see the class for shapes.
+
+    Raises
+    ------
+    ValueError
+        On off-scale answers, group indices outside 0..G-1, an invalid hierarchy, or
+        options out of range.
+
+    Notes
+    -----
+    The formulas are those of :func:`tracelead.analysis.condition_profile` (mean, SD, t
+    interval, rwg(j)) and :func:`tracelead.analysis.icc1` / :func:`icc2`, computed from
+    additive sufficient statistics: per node and condition the count, sum and sum of
+    squares of the scores (centred on the scale midpoint for accuracy), and per node and
+    item the counts of each answer (from which the item variances follow). Counts are
+    gathered with ``np.bincount`` in blocks of rows, then added up the hierarchy one
+    level at a time with ``np.add.reduceat``; no Python loop runs over groups or
+    respondents. Memory beyond the input is O(G x I x A) plus one block.
+
+    References
+    ----------
+    See :func:`tracelead.analysis.condition_profile`, :func:`tracelead.analysis.rwg_j`,
+    :func:`tracelead.analysis.icc1` and :func:`tracelead.analysis.suppress_hierarchy`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[4, 5], [4, 4], [2, 3], [3, 3], [5, 5], [4, 5]], dtype=float)
+    >>> r = groups_report(values, [0, 0, 1, 1, 1, 1], ["task", "task"], parents=[2, 2, -1],
+    ...                   threshold=3)
+    >>> r.n_respondents.tolist(), r.suppressed.tolist()  # team 1 hidden too: 6 - 2 = 4
+    ([2, 4, 6], [True, True, False])
+
+    Validated against: :func:`tracelead.analysis.condition_profile` on each group and
+    :func:`tracelead.analysis.icc1` / ``icc2`` in ``tests/analysis/test_report.py``; and
+    a pandas groupby-apply with pingouin in ``benchmarks/analysis.py``.
+    """
+    a = check_scale_points(scale_points)
+    gamma = check_confidence(confidence)
+    limit = check_positive_int(threshold, "threshold")
+    minimum = check_positive_int(min_items, "min_items")
+    x = as_float_2d(values, "values", "respondents", "items")
+    n_rows, n_items = x.shape
+    keys, codes = condition_index(item_conditions, n_items)
+    n_cond = len(keys)
+
+    gi_raw = np.asarray(group_index)
+    if gi_raw.ndim != 1 or gi_raw.shape[0] != n_rows:
+        raise ValueError(f"group_index must give one node index per respondent ({n_rows}); "
+                         f"got shape {gi_raw.shape}")
+    if gi_raw.size and not np.issubdtype(gi_raw.dtype, np.integer):
+        raise ValueError("group_index must hold integer node indices")
+    gi = gi_raw.astype(np.int64)
+    if parents is None:
+        size = int(gi.max()) + 1 if gi.size else 0
+        par = np.full(size, -1, dtype=np.int64)
+    else:
+        par = np.asarray(parents)
+        size = int(par.shape[0]) if par.ndim == 1 else -1
+        par = as_parents(par, size)
+    if gi.size and (gi.min() < 0 or gi.max() >= size):
+        raise ValueError(f"group_index must hold node indices in 0..{size - 1}")
+    depth = tree_depths(par)
+
+    centre = (a + 1) / 2.0
+    indicator = np.zeros((n_items, n_cond))
+    indicator[np.arange(n_items), codes] = 1.0
+    item_counts = np.zeros(size * n_items * a, dtype=np.int64)
+    cond_stats = np.zeros((3, size * n_cond))  # count, sum, sum of squares (centred)
+    respondents = np.bincount(gi, minlength=size).astype(np.int64)
+    item_offset = np.arange(n_items, dtype=np.int64) * a
+    cond_offset = np.arange(n_cond, dtype=np.int64)
+    for start in range(0, n_rows, _BLOCK_ROWS):
+        block = x[start:start + _BLOCK_ROWS]
+        g = gi[start:start + _BLOCK_ROWS]
+        answered = ~np.isnan(block)
+        given = block[answered]
+        bad = (given < 1) | (given > a) | (given != np.floor(given))
+        if bad.any():
+            raise ValueError(f"values must hold whole numbers from 1 to {a} (scale_points) "
+                             f"or NaN for missing; found {given[bad][0]:g}")
+        flat = (g[:, None] * (n_items * a) + item_offset)[answered] + given.astype(
+            np.int64) - 1
+        item_counts += np.bincount(flat, minlength=item_counts.size)
+        filled = np.where(answered, block, 0.0)
+        sums = filled @ indicator
+        counts = answered.astype(np.float64) @ indicator
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = sums / counts - centre
+        ok = counts >= minimum
+        idx = (g[:, None] * n_cond + cond_offset)[ok]
+        s = scores[ok]
+        cond_stats[0] += np.bincount(idx, minlength=size * n_cond)
+        cond_stats[1] += np.bincount(idx, weights=s, minlength=size * n_cond)
+        cond_stats[2] += np.bincount(idx, weights=s * s, minlength=size * n_cond)
+
+    # Everything below is additive, so subtree totals are sums up the tree.
+    stacked = np.concatenate([
+        respondents[:, None].astype(np.float64),
+        cond_stats.reshape(3, size, n_cond).transpose(1, 0, 2).reshape(size, 3 * n_cond),
+        item_counts.reshape(size, n_items * a).astype(np.float64),
+    ], axis=1)
+    total = _add_up_tree(stacked, par, depth)
+    n_resp = np.rint(total[:, 0]).astype(np.int64)
+    c_stats = total[:, 1:1 + 3 * n_cond].reshape(size, 3, n_cond)
+    cnt, s_sum, s_sq = c_stats[:, 0], c_stats[:, 1], c_stats[:, 2]
+    counts_tot = np.rint(total[:, 1 + 3 * n_cond:]).astype(np.int64).reshape(size, n_items, a)
+
+    n = np.rint(cnt).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = centre + s_sum / cnt
+        var = (s_sq - s_sum**2 / cnt) / (cnt - 1.0)
+    mean = np.where(n > 0, mean, np.nan)
+    sd = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    ci_low, ci_high = mean_confidence_interval(n, mean, sd, gamma)
+
+    options = np.arange(1, a + 1, dtype=np.float64) - centre
+    n_item = counts_tot.sum(axis=2).astype(np.float64)
+    item_s = counts_tot @ options
+    item_q = counts_tot @ (options**2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        item_var = np.maximum((item_q - item_s**2 / n_item) / (n_item - 1.0), 0.0)
+    usable = n_item >= 2
+    var_sum = np.where(usable, item_var, 0.0) @ indicator
+    j = usable.astype(np.float64) @ indicator
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_var = np.where(j > 0, var_sum / j, np.nan)
+    rwg = rwg_j_from_variances(mean_var, j, uniform_null_variance(a))
+
+    icc_1 = np.full((size, n_cond), np.nan)
+    icc_2 = np.full((size, n_cond), np.nan)
+    max_depth = int(depth.max(initial=0))
+    level_1 = np.full((max_depth + 1, n_cond), np.nan)
+    level_2 = np.full((max_depth + 1, n_cond), np.nan)
+    for c in range(n_cond):  # a handful of conditions; each call is vectorised over groups
+        icc_1[:, c], icc_2[:, c] = icc1_icc2_from_sums(cnt[:, c], s_sum[:, c], s_sq[:, c],
+                                                       par, size)
+        for d in range(max_depth + 1):
+            one, two = icc1_icc2_from_sums(cnt[:, c], s_sum[:, c], s_sq[:, c],
+                                           np.where(depth == d, 0, -1), 1)
+            level_1[d, c], level_2[d, c] = one[0], two[0]
+
+    suppressed = suppress_hierarchy(n_resp, par, threshold=limit)
+    cell_suppressed = np.column_stack([
+        suppress_hierarchy(n[:, c], par, threshold=limit, already_suppressed=suppressed)
+        for c in range(n_cond)
+    ]) if n_cond else np.zeros((size, 0), dtype=bool)
+    n_item_int = n_item.astype(np.int64)
+    item_suppressed = np.column_stack([
+        suppress_hierarchy(n_item_int[:, i], par, threshold=limit,
+                           already_suppressed=suppressed)
+        for i in range(n_items)
+    ])
+    return GroupsReport(
+        conditions=keys, item_conditions=tuple(item_conditions), parents=par, depth=depth,
+        n_respondents=n_resp, n=n, mean=mean, sd=sd, ci_low=ci_low, ci_high=ci_high,
+        rwg_j=rwg, item_counts=counts_tot, icc1=icc_1, icc2=icc_2, level_icc1=level_1,
+        level_icc2=level_2, suppressed=suppressed, cell_suppressed=cell_suppressed,
+        item_suppressed=item_suppressed, threshold=limit,
+    )

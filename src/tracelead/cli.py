@@ -1,0 +1,161 @@
+"""The ``tracelead`` command: a thin shell over the services and the analysis core."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="tracelead: diagnose, develop and evaluate collective leadership (TRACE).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+bench_app = typer.Typer(help="Benchmarks that print figures as JSON.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+app.add_typer(token_app, name="token")
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracelead.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _check_assets() -> None:
+    from django.conf import settings
+
+    css = Path(settings.NODE_MODULES) / "nhsuk-frontend" / "dist" / "nhsuk"
+    if not css.is_dir():
+        typer.secho(
+            f"The NHS design system's files are missing ({css}). Run `npm ci` in the "
+            "repository, or set TRACELEAD_NODE_MODULES.",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(1)
+
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
+WorkersOption = Annotated[int, typer.Option(help="Worker processes.")]
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    _check_assets()
+    command = [
+        sys.executable, "-m", "gunicorn", "tracelead.wsgi:application",
+        "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--access-logfile", "-", "--graceful-timeout", "10",
+    ]
+    typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    raise typer.Exit(subprocess.call(command))  # noqa: S603 - fixed argument list
+
+
+@app.command()
+def demo(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: WorkersOption = 2,
+    reset: Annotated[bool, typer.Option(help="Delete the demo data and make it again.")] = False,
+    serve: Annotated[bool, typer.Option(help="Start the web server after loading.")] = True,
+) -> None:
+    """Create or reuse the local database, load the demo data and serve it."""
+    _django()
+    _migrate()
+    from tracelead.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_load
+
+    summary = demo_load(reset=reset, progress=lambda text: typer.echo(f"  {text}"))
+    typer.echo(summary.describe())
+    typer.secho(
+        f"\nSign in at http://{host}:{port}/accounts/login/ as "
+        f"{DEMO_USERNAME} with password {DEMO_PASSWORD}\n",
+        fg="green",
+        bold=True,
+    )
+    if serve:
+        _serve(host, port, workers)
+
+
+@app.command("serve")
+def serve_command(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: WorkersOption = 2,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+) -> None:
+    """Serve the web application with gunicorn (the production server)."""
+    _django()
+    if migrate:
+        _migrate()
+    _serve(host, port, workers)
+
+
+@app.command()
+def manage(args: Annotated[list[str] | None, typer.Argument(help="Django command.")] = None) -> None:
+    """Run a Django management command, e.g. `tracelead manage createsuperuser`."""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tracelead manage", *(args or ["help"])])
+
+
+@token_app.command("create")
+def token_create(
+    username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+) -> None:
+    """Issue an API token for a user and print it once."""
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from tracelead.core.models import ApiToken
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        typer.secho(f"No user called {username!r}.", err=True, fg="red")
+        raise typer.Exit(1)
+    _, token = ApiToken.issue(user=user, name=name)
+    typer.echo(token)
+
+
+@bench_app.command("analysis")
+def bench_analysis(
+    responses: Annotated[int, typer.Option(help="Synthetic responses.")] = 1_000_000,
+    items: Annotated[int, typer.Option(help="Items per response.")] = 35,
+    teams: Annotated[int, typer.Option(help="Teams.")] = 20_000,
+    organisations: Annotated[int, typer.Option(help="Organisations.")] = 200,
+    systems: Annotated[int, typer.Option(help="Systems.")] = 40,
+    baseline: Annotated[bool, typer.Option(help="Also time the pandas/pingouin baseline.")] = True,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Time the many-groups report at NHS scale against a pandas/pingouin baseline."""
+    try:
+        from tracelead.benchmarks.analysis_bench import run
+    except ImportError as error:  # pandas and pingouin are development extras
+        typer.secho(f"{error}. Install the development extras: pip install -e '.[dev]'", err=True)
+        raise typer.Exit(1) from error
+    figures = run(
+        responses=responses, items=items, teams=teams, organisations=organisations,
+        systems=systems, seed=seed, baseline=baseline,
+        progress=lambda text: typer.echo(text, err=True),
+    )
+    typer.echo(json.dumps(figures, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    app()

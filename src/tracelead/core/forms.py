@@ -1,0 +1,61 @@
+"""Helpers that let Django forms render with the NHS design system's error patterns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+
+def error_list(form: forms.BaseForm) -> list[dict[str, str]]:
+    """The error summary's entries: each message links to the field it is about."""
+    entries = []
+    for name, errors in form.errors.items():
+        if name == forms.forms.NON_FIELD_ERRORS:
+            entries.extend({"text": str(message), "href": "#main-form"} for message in errors)
+            continue
+        field = form[name]
+        anchor = field.id_for_label or f"id_{name}"
+        widget = field.field.widget
+        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            anchor = f"{anchor}_0" if not anchor.endswith("_0") else anchor
+        entries.extend({"text": str(message), "href": f"#{anchor}"} for message in errors)
+    return entries
+
+
+def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:
+    """What the form macros need to draw one field."""
+    bound = form[name]
+    widget = bound.field.widget
+    value = bound.value()
+    kind = "input"
+    if isinstance(widget, forms.RadioSelect):
+        kind = "radios"
+    elif isinstance(widget, forms.CheckboxSelectMultiple):
+        kind = "checkboxes"
+    elif isinstance(widget, forms.Select):
+        kind = "select"
+    elif isinstance(widget, forms.Textarea):
+        kind = "textarea"
+    input_type = getattr(widget, "input_type", "text")
+    choices = []
+    if kind in {"radios", "checkboxes", "select"}:
+        selected = value if isinstance(value, list | tuple) else [value]
+        selected = [str(v) for v in selected if v is not None]
+        choices = [
+            {"value": str(choice_value), "text": str(label), "selected": str(choice_value) in selected}
+            for choice_value, label in bound.field.choices
+        ]
+    return {
+        "name": bound.html_name,
+        "id": bound.id_for_label or f"id_{name}",
+        "label": str(bound.label),
+        "hint": str(bound.help_text) if bound.help_text else "",
+        "error": " ".join(str(e) for e in bound.errors),
+        "value": "" if value is None else value,
+        "kind": kind,
+        "input_type": input_type,
+        "required": bound.field.required,
+        "choices": choices,
+        "attrs": widget.attrs,
+    }

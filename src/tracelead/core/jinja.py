@@ -1,0 +1,98 @@
+"""The Jinja2 environment for tracelead's pages.
+
+Templates live in each app's ``templates/`` folder (as with Django's own engine) and may
+use the NHS design system's macros from ``nhsuk-frontend-jinja``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.formats import date_format
+from tracelead.core.forms import field_context
+from tracelead.diagnostics.presentation import distribution_bar, focus_sentence
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+
+# Pinned in package.json; the built CSS and JS carry the version in their file names.
+NHSUK_FRONTEND_VERSION = "10.6.1"
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def _template_dirs() -> list[str]:
+    dirs = []
+    for config in apps.get_app_configs():
+        folder = Path(config.path) / "templates"
+        if folder.is_dir() and config.name.startswith("tracelead"):
+            dirs.append(str(folder))
+    return dirs
+
+
+def fmt_number(value: float | None, digits: int = 2) -> str:
+    """A figure for people: fixed decimals, an en dash when it cannot be computed."""
+    if value is None or value != value:  # NaN
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def fmt_percent(value: float | None, digits: int = 0) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value * 100:.{digits}f}%"
+
+
+def fmt_date(value: Any, fmt: str = "j F Y") -> str:
+    return "" if value is None else date_format(value, fmt)
+
+
+def choice_item(choice: dict[str, Any], flag: str) -> dict[str, Any]:
+    """A form choice as the NHS macros' item: value, text and checked or selected."""
+    return {"value": choice["value"], "text": choice["text"], flag: choice["selected"]}
+
+
+def pair_item(pair: tuple[str, str]) -> dict[str, str]:
+    """A (value, label) pair as a radios item."""
+    return {"value": pair[0], "text": pair[1]}
+
+
+def environment(**options: Any) -> Environment:
+    options.update(
+        loader=ChoiceLoader(
+            [FileSystemLoader(_template_dirs()), PackageLoader("nhsuk_frontend_jinja")]
+        ),
+        # The NHS macros read optional parameters as chains (params.hint.text).
+        undefined=ChainableUndefined,
+        autoescape=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env = Environment(**options)  # noqa: S701 - autoescape is on, set just above
+    env.globals.update(
+        {
+            "url": url,
+            "static": static,
+            "get_messages": get_messages,
+            "settings": settings,
+            "nhsuk_version": NHSUK_FRONTEND_VERSION,
+            "tl_field": field_context,
+            "distribution_bar": distribution_bar,
+            "focus_sentence": focus_sentence,
+        }
+    )
+    env.filters.update(
+        {
+            "number": fmt_number,
+            "percent": fmt_percent,
+            "date": fmt_date,
+            "tl_choice_item": choice_item,
+            "tl_pair_item": pair_item,
+        }
+    )
+    return env

@@ -1,0 +1,317 @@
+"""The respondent's pages: the introduction, one page per condition, then free text.
+
+A respondent comes by an invitation link (one person) or by the assessment's open link
+(anyone, kept to one response per device by a random key in a signed cookie). Each page
+is saved to a draft when it is left; submitting turns the draft into an anonymous
+response exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from tracelead.instruments import get_instrument
+
+from . import services
+from .models import (
+    Assessment,
+    AssessmentStatus,
+    Invitation,
+    OpenLinkSubmission,
+    RaterKind,
+    ResponseDraft,
+)
+from .questionnaire import (
+    DONT_KNOW,
+    PageInput,
+    is_free_text_page,
+    page_count,
+    read_free_text_page,
+    read_scale_page,
+    scale_for_page,
+)
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+DEVICE_COOKIE = "tl_device"
+DEVICE_SALT = "tracelead.device"
+
+
+@dataclass
+class Link:
+    assessment: Assessment
+    invitation: Invitation | None
+    device_key: str | None
+    new_device: bool
+
+
+def _problem(request: HttpRequest, *, status: int, title: str, body: str) -> HttpResponse:
+    return render(
+        request,
+        "diagnostics/respond_problem.jinja",
+        {"title": title, "body": body, "respondent_page": True},
+        status=status,
+    )
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        status=404,
+        title="We could not find this questionnaire",
+        body="Check that you copied the whole link from your invitation. "
+        "If it still does not work, ask the person who sent it for a new link.",
+    )
+
+
+def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
+    if not TOKEN_PATTERN.match(token):
+        return _not_found(request)
+    invitation = Invitation.objects.select_related("assessment", "assessment__group").filter(
+        token=token
+    ).first()
+    if invitation is not None:
+        link = Link(invitation.assessment, invitation, None, False)
+    else:
+        assessment = Assessment.objects.select_related("group").filter(open_token=token).first()
+        if assessment is None:
+            return _not_found(request)
+        device_key = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
+        new_device = not device_key
+        link = Link(assessment, None, device_key or secrets.token_urlsafe(32), new_device)
+    status = link.assessment.status
+    if status == AssessmentStatus.CLOSED:
+        return _problem(
+            request,
+            status=410,
+            title="This questionnaire has closed",
+            body=f"It closed on {link.assessment.closes_on:%-d %B %Y}. Thank you for your interest.",
+        )
+    if status == AssessmentStatus.SCHEDULED:
+        return _problem(
+            request,
+            status=403,
+            title="This questionnaire is not open yet",
+            body=f"It opens on {link.assessment.opens_on:%-d %B %Y}. Please come back then.",
+        )
+    if _already_submitted(link):
+        return _used(request)
+    return link
+
+
+def _already_submitted(link: Link) -> bool:
+    if link.invitation is not None:
+        return Invitation.objects.filter(pk=link.invitation.pk, used=True).exists()
+    return OpenLinkSubmission.objects.filter(
+        assessment=link.assessment, device_hash=services.device_hash(link.device_key or "")
+    ).exists()
+
+
+def _used(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        status=410,
+        title="This link has been used",
+        body="Answers have already been submitted with this link, and they have been counted "
+        "once. Thank you for taking part.",
+    )
+
+
+def _draft(link: Link) -> ResponseDraft | None:
+    if link.invitation is not None:
+        return ResponseDraft.objects.filter(invitation=link.invitation).first()
+    if link.new_device:
+        return None
+    return ResponseDraft.objects.filter(
+        assessment=link.assessment, device_hash=services.device_hash(link.device_key or "")
+    ).first()
+
+
+def _with_device(response: HttpResponse, link: Link) -> HttpResponse:
+    if link.invitation is None and link.new_device and link.device_key:
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            link.device_key,
+            salt=DEVICE_SALT,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+@never_cache
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """The introduction: why we ask, how anonymity is protected, how long it takes."""
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    assessment = link.assessment
+    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    draft = _draft(link)
+    if request.method == "GET" and draft is not None and draft.page >= 1:
+        return redirect("respond_page", token=token, page=draft.page)
+
+    kinds = assessment.rater_kinds if link.invitation is None else [link.invitation.rater_kind]
+    errors = []
+    if request.method == "POST":
+        kind = request.POST.get("rater_kind") or (kinds[0] if len(kinds) == 1 else "")
+        if kind not in kinds:
+            errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
+        else:
+            try:
+                draft = services.draft_start(
+                    assessment=assessment,
+                    invitation=link.invitation,
+                    device_key=link.device_key,
+                    rater_kind=kind,
+                )
+            except services.AlreadySubmitted:
+                return _used(request)
+            except ValidationError:
+                errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
+            else:
+                services.draft_save(draft=draft, page=1)
+                return _with_device(redirect("respond_page", token=token, page=1), link)
+
+    context = {
+        "respondent_page": True,
+        "assessment": assessment,
+        "instrument": instrument,
+        "token": token,
+        "group": assessment.group,
+        "kinds": [(kind, RaterKind(kind).label) for kind in kinds],
+        "choose_kind": len(kinds) > 1,
+        "pages": page_count(instrument),
+        "form_errors": errors,
+    }
+    response = render(
+        request, "diagnostics/respond_intro.jinja", context, status=400 if errors else 200
+    )
+    return _with_device(response, link)
+
+
+@never_cache
+def respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    draft = _draft(link)
+    if draft is None:
+        return redirect("respond", token=token)
+    assessment = link.assessment
+    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    last = page_count(instrument)
+    if not 1 <= page <= last:
+        return _not_found(request)
+    scale = scale_for_page(instrument, page)
+    checked = PageInput()
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "next")
+        if scale is not None:
+            checked = read_scale_page(
+                instrument, scale, request.POST, require_all=action != "back"
+            )
+        else:
+            checked = read_free_text_page(instrument, request.POST)
+        crafted = any(e.message.startswith("Choose one of") for e in checked.errors)
+        if not crafted and (checked.answers or checked.free_text or scale is None):
+            draft = services.draft_save(
+                draft=draft,
+                page=page,
+                answers=checked.answers,
+                free_text=checked.free_text if scale is None and not checked.errors else None,
+                replace_free_text=scale is None,
+            )
+        if action == "back" and not crafted:
+            target = page - 1
+            if target < 1:
+                return redirect("respond_intro_again", token=token)
+            services.draft_save(draft=draft, page=target)
+            return redirect("respond_page", token=token, page=target)
+        if not checked.errors:
+            if action == "submit" and page == last:
+                try:
+                    services.response_submit(draft_id=draft.pk)
+                except services.IncompleteResponse as incomplete:
+                    services.draft_save(draft=draft, page=incomplete.page)
+                    return redirect(
+                        reverse("respond_page", args=[token, incomplete.page]) + "?incomplete=1"
+                    )
+                except services.AlreadySubmitted:
+                    return _used(request)
+                return redirect("respond_thanks")
+            target = min(page + 1, last)
+            services.draft_save(draft=draft, page=target)
+            return redirect("respond_page", token=token, page=target)
+        values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    else:
+        if draft.page != page:
+            services.draft_save(draft=draft, page=page)
+        values = {
+            key: (DONT_KNOW if value is None else str(value))
+            for key, value in draft.answers.items()
+        }
+        values.update(draft.free_text)
+
+    error_by_field = {error.field: error.message for error in checked.errors}
+    context = {
+        "respondent_page": True,
+        "assessment": assessment,
+        "instrument": instrument,
+        "token": token,
+        "page": page,
+        "last": last,
+        "scale": scale,
+        "free_text_page": is_free_text_page(instrument, page),
+        "values": values,
+        "errors": error_by_field,
+        "form_errors": [{"text": e.message, "href": f"#{e.field}"} for e in checked.errors],
+        "incomplete": request.GET.get("incomplete") == "1",
+        "dont_know": DONT_KNOW,
+        "back_href": reverse("respond_page", args=[token, page - 1])
+        if page > 1
+        else reverse("respond_intro_again", args=[token]),
+    }
+    status = 400 if checked.errors else 200
+    return render(request, "diagnostics/respond_page.jinja", context, status=status)
+
+
+@never_cache
+def respond_intro_again(request: HttpRequest, token: str) -> HttpResponse:
+    """The introduction, reached with the back link once a draft exists."""
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    assessment = link.assessment
+    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    draft = _draft(link)
+    return render(
+        request,
+        "diagnostics/respond_intro.jinja",
+        {
+            "respondent_page": True,
+            "assessment": assessment,
+            "instrument": instrument,
+            "token": token,
+            "group": assessment.group,
+            "pages": page_count(instrument),
+            "resume_page": draft.page if draft and draft.page >= 1 else 1,
+            "kinds": [],
+            "choose_kind": False,
+        },
+    )
+
+
+def respond_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "diagnostics/respond_thanks.jinja", {"respondent_page": True})

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .models import Group, Organisation, Sector, Space, System
+
+
+class SystemForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the system",
+        max_length=200,
+        help_text="For example, the name of an integrated care system.",
+        error_messages={"required": "Enter the name of the system"},
+    )
+    description = forms.CharField(
+        label="Description (optional)", required=False, widget=forms.Textarea, max_length=2000
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if System.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("A system with this name already exists")
+        return name
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the organisation",
+        max_length=200,
+        error_messages={"required": "Enter the name of the organisation"},
+    )
+    sector = forms.ChoiceField(
+        label="Sector",
+        choices=Sector.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the organisation's sector"},
+    )
+
+    def __init__(self, *args: Any, system: System, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.system = system
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Organisation.objects.filter(system=self.system, name__iexact=name).exists():
+            raise forms.ValidationError("This system already has an organisation with this name")
+        return name
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the group",
+        max_length=200,
+        error_messages={"required": "Enter the name of the group"},
+    )
+    space = forms.ChoiceField(
+        label="Which space does this group lead in?",
+        choices=Space.choices,
+        widget=forms.RadioSelect,
+        help_text="Self is one leader; team, organisation and system are groups of people.",
+        error_messages={"required": "Choose the space this group leads in"},
+    )
+    organisation = forms.ChoiceField(label="Organisation", required=False)
+    parent = forms.ChoiceField(label="Part of a larger group (optional)", required=False)
+
+    def __init__(self, *args: Any, system: System, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.system = system
+        self.fields["organisation"].choices = [("", "None – the group spans the system")] + [
+            (str(o.pk), o.name) for o in system.organisations.all()
+        ]
+        self.fields["parent"].choices = [("", "None")] + [
+            (str(g.pk), g.name) for g in system.groups.all()
+        ]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Group.objects.filter(system=self.system, name__iexact=name).exists():
+            raise forms.ValidationError("This system already has a group with this name")
+        return name
+
+    def clean_organisation(self) -> Organisation | None:
+        value = self.cleaned_data.get("organisation")
+        return self.system.organisations.filter(pk=value).first() if value else None
+
+    def clean_parent(self) -> Group | None:
+        value = self.cleaned_data.get("parent")
+        return self.system.groups.filter(pk=value).first() if value else None

@@ -1,0 +1,154 @@
+"""Who is assessed: systems, the organisations in them, and the groups that are assessed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Sector(models.TextChoices):
+    ACUTE = "acute", "Acute"
+    COMMUNITY = "community", "Community"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    PRIMARY_CARE = "primary_care", "Primary care"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    SOCIAL_CARE = "social_care", "Social care"
+    VCFSE = "vcfse", "VCFSE (voluntary, community, faith and social enterprise)"
+    HOUSING = "housing", "Housing"
+    PUBLIC_HEALTH = "public_health", "Public health"
+    PATIENTS_PUBLIC = "patients_public", "Patients and public"
+    BUSINESS = "business", "Business"
+    SPORT_LEISURE = "sport_leisure", "Sport and leisure"
+    EDUCATION = "education", "Education"
+    OTHER = "other", "Other"
+
+
+class Space(models.TextChoices):
+    SELF = "self", "Self"
+    TEAM = "team", "Team"
+    ORGANISATION = "organisation", "Organisation"
+    SYSTEM = "system", "System"
+
+
+class System(models.Model):
+    """A partnership of organisations, such as an integrated care system."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SystemRole(models.TextChoices):
+    FACILITATOR = "facilitator", "Facilitator"
+    VIEWER = "viewer", "Viewer"
+
+
+class SystemMembership(models.Model):
+    """Gives a user access to one system's organisations, groups and results."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="system_memberships"
+    )
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=SystemRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "system"], name="one_membership_per_system")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.system} ({self.get_role_display()})"
+
+
+class Organisation(models.Model):
+    """A trust, council, charity, ICB, practice or company taking part in a system."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="organisations")
+    name = models.CharField(max_length=200)
+    sector = models.CharField(max_length=30, choices=Sector.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "name"], name="organisation_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    """What is assessed: a person (self), a team, an organisation or a whole system."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="groups")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="groups",
+        null=True,
+        blank=True,
+        help_text="Leave empty for a group that spans the system.",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="children", null=True, blank=True
+    )
+    name = models.CharField(max_length=200)
+    space = models.CharField(max_length=20, choices=Space.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "name"], name="group_name_unique_in_system")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.organisation_id and self.organisation.system_id != self.system_id:
+            raise ValidationError({"organisation": "Choose an organisation in the same system."})
+        if self.parent_id:
+            if self.parent.system_id != self.system_id:
+                raise ValidationError({"parent": "Choose a parent group in the same system."})
+            node: Group | None = self.parent
+            while node is not None:
+                if self.pk and node.pk == self.pk:
+                    raise ValidationError({"parent": "A group cannot sit inside itself."})
+                node = node.parent
+
+    def ancestors(self) -> list[Group]:
+        chain: list[Group] = []
+        node = self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class Person(models.Model):
+    """A participant. Respondents may stay anonymous, so a response never points here."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="people")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
+    name = models.CharField(max_length=200)
+    role_title = models.CharField("role", max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from tracelead.core.forms import error_list
+
+from . import access, services
+from .forms import GroupForm, OrganisationForm, SystemForm
+from .models import Group
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("systems")
+    return render(request, "organisations/home.jinja")
+
+
+@login_required
+def system_list(request: HttpRequest) -> HttpResponse:
+    systems = access.systems_for(request.user).prefetch_related("organisations", "groups")
+    return render(request, "organisations/system_list.jinja", {"systems": systems})
+
+
+@login_required
+def system_create(request: HttpRequest) -> HttpResponse:
+    form = SystemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        system = services.system_create(
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            created_by=request.user,
+        )
+        messages.success(request, f"Created {system.name}.")
+        return redirect("system", pk=system.pk)
+    return render(
+        request,
+        "organisations/form.jinja",
+        {
+            "form": form,
+            "form_errors": error_list(form),
+            "heading": "Add a system",
+            "submit": "Add system",
+            "back_href": reverse("systems"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _group_tree(groups: list[Group]) -> list[tuple[Group, int]]:
+    """Groups in nesting order with their depth, for an indented list."""
+    children: dict[int | None, list[Group]] = {}
+    for group in groups:
+        children.setdefault(group.parent_id, []).append(group)
+    ordered: list[tuple[Group, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for child in children.get(parent, []):
+            ordered.append((child, depth))
+            walk(child.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+@login_required
+def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    system = access.system_for(request.user, pk)
+    groups = list(system.groups.select_related("organisation", "parent"))
+    from tracelead.diagnostics.models import Assessment
+
+    assessments = Assessment.objects.filter(group__system=system).select_related("group")
+    return render(
+        request,
+        "organisations/system_detail.jinja",
+        {
+            "system": system,
+            "organisations": system.organisations.all(),
+            "group_tree": _group_tree(groups),
+            "assessments": assessments,
+            "can_manage": access.can_manage(request.user, system),
+            "column_class": "nhsuk-grid-column-full",
+        },
+    )
+
+
+@login_required
+def organisation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    system = access.system_for(request.user, pk, manage=True)
+    form = OrganisationForm(request.POST or None, system=system)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.organisation_create(system=system, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Added {organisation.name}.")
+            return redirect("system", pk=system.pk)
+    return render(
+        request,
+        "organisations/form.jinja",
+        {
+            "form": form,
+            "form_errors": error_list(form),
+            "heading": f"Add an organisation to {system.name}",
+            "submit": "Add organisation",
+            "back_href": reverse("system", args=[system.pk]),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def group_create(request: HttpRequest, pk: int) -> HttpResponse:
+    system = access.system_for(request.user, pk, manage=True)
+    form = GroupForm(request.POST or None, system=system)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.group_create(system=system, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Added {group.name}.")
+            return redirect("system", pk=system.pk)
+    return render(
+        request,
+        "organisations/form.jinja",
+        {
+            "form": form,
+            "form_errors": error_list(form),
+            "heading": f"Add a group to {system.name}",
+            "submit": "Add group",
+            "back_href": reverse("system", args=[system.pk]),
+        },
+        status=400 if form.errors else 200,
+    )

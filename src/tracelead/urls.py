@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from tracelead.api.routes import api
+from tracelead.diagnostics import respond
+from tracelead.diagnostics import views as diagnostics
+from tracelead.organisations import views as organisations
+
+urlpatterns = [
+    path("", organisations.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="core/login.jinja"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("systems/", organisations.system_list, name="systems"),
+    path("systems/new/", organisations.system_create, name="system_create"),
+    path("systems/<int:pk>/", organisations.system_detail, name="system"),
+    path(
+        "systems/<int:pk>/organisations/new/",
+        organisations.organisation_create,
+        name="organisation_create",
+    ),
+    path("systems/<int:pk>/groups/new/", organisations.group_create, name="group_create"),
+    path("assessments/", diagnostics.assessment_list, name="assessments"),
+    path("assessments/new/", diagnostics.assessment_create, name="assessment_create"),
+    path("assessments/<int:pk>/", diagnostics.assessment_detail, name="assessment"),
+    path(
+        "assessments/<int:pk>/links/",
+        diagnostics.assessment_invitations,
+        name="assessment_invitations",
+    ),
+    path("assessments/<int:pk>/links.csv", diagnostics.invitations_csv, name="invitations_csv"),
+    path("assessments/<int:pk>/qr.svg", diagnostics.open_link_qr, name="open_link_qr"),
+    path("r/done/", respond.respond_thanks, name="respond_thanks"),
+    path("r/<str:token>/", respond.respond, name="respond"),
+    path("r/<str:token>/start/", respond.respond_intro_again, name="respond_intro_again"),
+    path("r/<str:token>/<int:page>/", respond.respond_page, name="respond_page"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "tracelead.core.views.not_found"
+handler500 = "tracelead.core.views.server_error"
+handler403 = "tracelead.core.views.forbidden"
+handler400 = "tracelead.core.views.bad_request"
