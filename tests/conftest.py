@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,190 @@ def browser_type_launch_args() -> dict[str, object]:
             "--disable-quic",
         ],
     }
+
+
+# --- Named users, a system each, and an open assessment (web, API and CLI tests) ---------
+
+TODAY_OFFSET_DAYS = 10
+
+
+@pytest.fixture
+def make_user(db: Any) -> Any:
+    """A user without a usable password: tests sign in with ``force_login``."""
+    from django.contrib.auth import get_user_model
+
+    def make(username: str, **extra: object) -> Any:
+        user = get_user_model().objects.create_user(username=username, **extra)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def system(db: Any) -> Any:
+    from tracelead.organisations import services
+
+    return services.system_create(name="Northbrook ICS", description="Test system")
+
+
+@pytest.fixture
+def other_system(db: Any) -> Any:
+    from tracelead.organisations import services
+
+    return services.system_create(name="Southmoor ICS")
+
+
+def _member(user: Any, system: Any, role: Any) -> Any:
+    from tracelead.organisations.models import SystemMembership
+
+    SystemMembership.objects.create(user=user, system=system, role=role)
+    return user
+
+
+@pytest.fixture
+def facilitator(make_user: Any, system: Any) -> Any:
+    from tracelead.organisations.models import SystemRole
+
+    return _member(make_user("fran.facilitator"), system, SystemRole.FACILITATOR)
+
+
+@pytest.fixture
+def other_facilitator(make_user: Any, other_system: Any) -> Any:
+    from tracelead.organisations.models import SystemRole
+
+    return _member(make_user("olu.otherfacilitator"), other_system, SystemRole.FACILITATOR)
+
+
+@pytest.fixture
+def viewer(make_user: Any, system: Any) -> Any:
+    from tracelead.organisations.models import SystemRole
+
+    return _member(make_user("vic.viewer"), system, SystemRole.VIEWER)
+
+
+@pytest.fixture
+def facilitator_client(client: Any, facilitator: Any) -> Any:
+    client.force_login(facilitator)
+    return client
+
+
+@pytest.fixture
+def other_facilitator_client(client: Any, other_facilitator: Any) -> Any:
+    client.force_login(other_facilitator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client: Any, viewer: Any) -> Any:
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def organisation(system: Any) -> Any:
+    from tracelead.organisations import services
+    from tracelead.organisations.models import Sector
+
+    return services.organisation_create(
+        system=system, name="Northbrook Hospitals", sector=Sector.ACUTE
+    )
+
+
+@pytest.fixture
+def team(system: Any, organisation: Any) -> Any:
+    from tracelead.organisations import services
+    from tracelead.organisations.models import Space
+
+    return services.group_create(
+        system=system, organisation=organisation, name="Ward 7 team", space=Space.TEAM
+    )
+
+
+@pytest.fixture
+def other_team(other_system: Any) -> Any:
+    from tracelead.organisations import services
+    from tracelead.organisations.models import Space
+
+    return services.group_create(system=other_system, name="Southmoor board", space=Space.SYSTEM)
+
+
+def _open_assessment(
+    group: Any, *, rater_kinds: tuple[str, ...] = ("member",), **overrides: Any
+) -> Any:
+    """An assessment that is open today, with the default thresholds (5 and 10)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tracelead.diagnostics import services
+
+    today = timezone.localdate()
+    values = {
+        "group": group,
+        "title": f"{group.name} – spring",
+        "instrument_key": "trace",
+        "rater_kinds": list(rater_kinds),
+        "threshold": 5,
+        "comment_threshold": 10,
+        "opens_on": today - dt.timedelta(days=TODAY_OFFSET_DAYS),
+        "closes_on": today + dt.timedelta(days=TODAY_OFFSET_DAYS),
+    }
+    values.update(overrides)
+    return services.assessment_create(**values)
+
+
+@pytest.fixture
+def make_assessment(db: Any) -> Any:
+    """``make_assessment(group, rater_kinds=(...), threshold=..., opens_on=...)``."""
+    return _open_assessment
+
+
+@pytest.fixture
+def assessment(team: Any, facilitator: Any) -> Any:
+    return _open_assessment(team, created_by=facilitator)
+
+
+@pytest.fixture
+def other_assessment(other_team: Any, other_facilitator: Any) -> Any:
+    return _open_assessment(other_team, created_by=other_facilitator)
+
+
+@pytest.fixture
+def add_responses(db: Any) -> Any:
+    """``add_responses(assessment, [answers, ...], free_text=[...])`` writes Response rows.
+
+    ``answers`` may be a number (every item gets it) or a dict of item key to value.
+    """
+    from tracelead.diagnostics.models import Response
+    from tracelead.instruments import get_instrument
+
+    def add(
+        assessment: Any,
+        rows: list[Any],
+        *,
+        free_text: list[dict[str, str]] | None = None,
+        rater_kind: str = "member",
+    ) -> list[Any]:
+        keys = get_instrument(assessment.instrument_key).item_keys
+        created = []
+        for index, row in enumerate(rows):
+            answers = {key: row for key in keys} if not isinstance(row, dict) else dict(row)
+            created.append(
+                Response.objects.create(
+                    assessment=assessment,
+                    rater_kind=rater_kind,
+                    answers=answers,
+                    free_text=(free_text[index] if free_text else {}),
+                    submitted_on=assessment.closes_on,
+                )
+            )
+        return created
+
+    return add
+
+
+@pytest.fixture
+def trace() -> Any:
+    from tracelead.instruments import get_instrument
+
+    return get_instrument("trace")

@@ -59,9 +59,18 @@ WorkersOption = Annotated[int, typer.Option(help="Worker processes.")]
 def _serve(host: str, port: int, workers: int) -> None:
     _check_assets()
     command = [
-        sys.executable, "-m", "gunicorn", "tracelead.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "--graceful-timeout", "10",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "tracelead.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
     ]
     typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     raise typer.Exit(subprocess.call(command))  # noqa: S603 - fixed argument list
@@ -107,7 +116,9 @@ def serve_command(
 
 
 @app.command()
-def manage(args: Annotated[list[str] | None, typer.Argument(help="Django command.")] = None) -> None:
+def manage(
+    args: Annotated[list[str] | None, typer.Argument(help="Django command.")] = None,
+) -> None:
     """Run a Django management command, e.g. `tracelead manage createsuperuser`."""
     _django()
     from django.core.management import execute_from_command_line
@@ -150,8 +161,13 @@ def bench_analysis(
         typer.secho(f"{error}. Install the development extras: pip install -e '.[dev]'", err=True)
         raise typer.Exit(1) from error
     figures = run(
-        responses=responses, items=items, teams=teams, organisations=organisations,
-        systems=systems, seed=seed, baseline=baseline,
+        responses=responses,
+        items=items,
+        teams=teams,
+        organisations=organisations,
+        systems=systems,
+        seed=seed,
+        baseline=baseline,
         progress=lambda text: typer.echo(text, err=True),
     )
     typer.echo(json.dumps(figures, indent=2, default=str))

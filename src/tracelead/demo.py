@@ -79,7 +79,8 @@ TEAMS: list[dict[str, object]] = [
         "size": 12,
         "pattern": Pattern(_even(3.6, task=4.4, alignment=2.9), split=("alignment",)),
         "statements": [
-            "We get people who arrive in an emergency seen, treated and safely onward within four hours.",
+            "We get people who arrive in an emergency seen, treated and safely onward"
+            " within four hours.",
             "Our job is safe, timely emergency care so that nobody waits in a corridor.",
             "To assess and treat emergencies quickly and move patients safely to the right place.",
             "We exist to give fast, safe emergency care and keep the front door flowing.",
@@ -91,7 +92,8 @@ TEAMS: list[dict[str, object]] = [
         "size": 11,
         "pattern": Pattern(_even(3.2, task=2.6), spread={"task": 0.9}),
         "statements": [
-            "We free up beds for the hospital by getting patients out as early in the day as possible.",
+            "We free up beds for the hospital by getting patients out as early in the day"
+            " as possible.",
             "Helping older people get home with the support they choose.",
             "To hit the weekly discharge target set by the executive team.",
             "We coordinate packages of care with the council's brokerage team.",

@@ -7,7 +7,9 @@ working demo; ``DATABASE_URL`` selects PostgreSQL for production.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -42,14 +44,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("TRACELEAD_DEBUG", False)
-# A fixed development key is used only when DEBUG is on or in tests; production must set one.
-SECRET_KEY = env_str("TRACELEAD_SECRET_KEY", "")
-if not SECRET_KEY:
-    SECRET_KEY = "insecure-development-key-set-TRACELEAD_SECRET_KEY-in-production"  # noqa: S105
+DATA_DIR = Path(env_str("TRACELEAD_DATA_DIR", str(PROJECT_DIR / "var"))).resolve()
+
+
+def _secret_key() -> str:
+    """TRACELEAD_SECRET_KEY, or a random key kept in the data folder (made on first run).
+
+    Keeping it in a file means every worker process and every restart signs sessions and
+    cookies with the same key, without anyone having to invent one for a local demo.
+    """
+    key = os.environ.get("TRACELEAD_SECRET_KEY", "")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("TRACELEAD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("TRACELEAD_CSRF_TRUSTED_ORIGINS", [])
 
-DATA_DIR = Path(env_str("TRACELEAD_DATA_DIR", str(PROJECT_DIR / "var"))).resolve()
 NODE_MODULES = Path(env_str("TRACELEAD_NODE_MODULES", str(PROJECT_DIR / "node_modules"))).resolve()
 
 INSTALLED_APPS = [
@@ -85,7 +105,10 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "tracelead.core.jinja.environment"},
+        "OPTIONS": {
+            "environment": "tracelead.core.jinja.environment",
+            "context_processors": ["tracelead.core.context.page"],
+        },
     },
     {
         # Django's admin keeps its own templates.

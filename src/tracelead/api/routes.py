@@ -27,7 +27,9 @@ from tracelead.diagnostics.views import assessment_for, assessments_for
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        row = ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(token)).first()
+        row = (
+            ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(token)).first()
+        )
         if row is None or not row.user.is_active:
             return None
         request.user = row.user

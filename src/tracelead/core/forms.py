@@ -43,7 +43,11 @@ def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:
         selected = value if isinstance(value, list | tuple) else [value]
         selected = [str(v) for v in selected if v is not None]
         choices = [
-            {"value": str(choice_value), "text": str(label), "selected": str(choice_value) in selected}
+            {
+                "value": str(choice_value),
+                "text": str(label),
+                "selected": str(choice_value) in selected,
+            }
             for choice_value, label in bound.field.choices
         ]
     return {

@@ -15,9 +15,10 @@ from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.formats import date_format
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+
 from tracelead.core.forms import field_context
 from tracelead.diagnostics.presentation import distribution_bar, focus_sentence
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 # Pinned in package.json; the built CSS and JS carry the version in their file names.
 NHSUK_FRONTEND_VERSION = "10.6.1"

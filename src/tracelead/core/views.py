@@ -16,7 +16,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _page(
-        request, 403, "You do not have access to this", "Ask a facilitator of the system for access."
+        request,
+        403,
+        "You do not have access to this",
+        "Ask a facilitator of the system for access.",
     )
 
 

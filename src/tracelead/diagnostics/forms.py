@@ -28,7 +28,8 @@ class AssessmentForm(forms.Form):
         label="Group to assess", error_messages={"required": "Choose the group to assess"}
     )
     instrument = forms.ChoiceField(
-        label="Questionnaire", widget=forms.RadioSelect,
+        label="Questionnaire",
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose a questionnaire"},
     )
     rater_kinds = forms.MultipleChoiceField(
@@ -63,14 +64,20 @@ class AssessmentForm(forms.Form):
         },
     )
     opens_on = forms.DateField(
-        label="Opens on", widget=DateInput,
-        error_messages={"required": "Enter the date the assessment opens",
-                        "invalid": "Enter the opening date as a real date"},
+        label="Opens on",
+        widget=DateInput,
+        error_messages={
+            "required": "Enter the date the assessment opens",
+            "invalid": "Enter the opening date as a real date",
+        },
     )
     closes_on = forms.DateField(
-        label="Closes on", widget=DateInput,
-        error_messages={"required": "Enter the date the assessment closes",
-                        "invalid": "Enter the closing date as a real date"},
+        label="Closes on",
+        widget=DateInput,
+        error_messages={
+            "required": "Enter the date the assessment closes",
+            "invalid": "Enter the closing date as a real date",
+        },
     )
 
     def __init__(self, *args: Any, groups: QuerySet[Group], **kwargs: Any) -> None:
@@ -106,7 +113,8 @@ class AssessmentForm(forms.Form):
 
 class InvitationForm(forms.Form):
     rater_kind = forms.ChoiceField(
-        label="These people will answer as", widget=forms.RadioSelect,
+        label="These people will answer as",
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose how these people will answer"},
     )
     count = forms.IntegerField(
@@ -115,9 +123,11 @@ class InvitationForm(forms.Form):
         min_value=1,
         max_value=5000,
         help_text="Or leave empty and list the people below.",
-        error_messages={"min_value": "Ask for at least 1 link",
-                        "max_value": "Ask for at most 5000 links at a time",
-                        "invalid": "Enter the number of links as a whole number"},
+        error_messages={
+            "min_value": "Ask for at least 1 link",
+            "max_value": "Ask for at most 5000 links at a time",
+            "invalid": "Enter the number of links as a whole number",
+        },
     )
     labels = forms.CharField(
         label="People to invite (optional)",

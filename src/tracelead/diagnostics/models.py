@@ -123,7 +123,8 @@ class ResponseDraft(models.Model):
     invitation = models.OneToOneField(
         Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="draft"
     )
-    device_hash = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", for invitation drafts: the unique constraint must ignore them.
+    device_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     rater_kind = models.CharField(max_length=20, choices=RaterKind.choices, blank=True)
     answers = models.JSONField(default=dict)
     free_text = models.JSONField(default=dict)
@@ -142,6 +143,9 @@ class ResponseDraft(models.Model):
                 name="draft_has_an_owner",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.pk} of {self.assessment_id}"
 
 
 class Response(models.Model):
@@ -162,6 +166,9 @@ class Response(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"Response {self.pk}"
+
 
 class OpenLinkSubmission(models.Model):
     """Marks that a device has submitted through an assessment's open link."""
@@ -177,3 +184,6 @@ class OpenLinkSubmission(models.Model):
                 fields=["assessment", "device_hash"], name="one_submission_per_device"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"Open-link submission {self.pk}"

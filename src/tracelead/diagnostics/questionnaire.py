@@ -60,9 +60,7 @@ def read_scale_page(
         raw = data.get(item.key)
         if raw is None or raw == "":
             if require_all:
-                result.errors.append(
-                    PageError(item.key, f"Choose an answer for “{item.text}”")
-                )
+                result.errors.append(PageError(item.key, f"Choose an answer for “{item.text}”"))
             continue
         if raw == DONT_KNOW and instrument.dont_know_label:
             result.answers[item.key] = None
@@ -105,9 +103,7 @@ def first_incomplete_page(instrument: Instrument, answers: Mapping[str, int | No
     return None
 
 
-def clean_answers(
-    instrument: Instrument, answers: Mapping[str, object]
-) -> dict[str, int | None]:
+def clean_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, int | None]:
     """Answers limited to the instrument's items and values (used before submitting)."""
     allowed = {option.value for option in instrument.response_scale}
     clean: dict[str, int | None] = {}

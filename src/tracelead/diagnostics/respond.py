@@ -75,9 +75,11 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
     if not TOKEN_PATTERN.match(token):
         return _not_found(request)
-    invitation = Invitation.objects.select_related("assessment", "assessment__group").filter(
-        token=token
-    ).first()
+    invitation = (
+        Invitation.objects.select_related("assessment", "assessment__group")
+        .filter(token=token)
+        .first()
+    )
     if invitation is not None:
         link = Link(invitation.assessment, invitation, None, False)
     else:
@@ -93,7 +95,8 @@ def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
             request,
             status=410,
             title="This questionnaire has closed",
-            body=f"It closed on {link.assessment.closes_on:%-d %B %Y}. Thank you for your interest.",
+            body=f"It closed on {link.assessment.closes_on:%-d %B %Y}. "
+            "Thank you for your interest.",
         )
     if status == AssessmentStatus.SCHEDULED:
         return _problem(
@@ -219,9 +222,7 @@ def respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "next")
         if scale is not None:
-            checked = read_scale_page(
-                instrument, scale, request.POST, require_all=action != "back"
-            )
+            checked = read_scale_page(instrument, scale, request.POST, require_all=action != "back")
         else:
             checked = read_free_text_page(instrument, request.POST)
         crafted = any(e.message.startswith("Choose one of") for e in checked.errors)

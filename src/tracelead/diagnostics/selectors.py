@@ -122,13 +122,17 @@ def assessment_results(assessment: Assessment, *, seed: int | None = None) -> As
         matrix, instrument.item_scale_keys, scale_points=instrument.scale_points
     )
     results.conditions = [
-        ConditionRow(scale=scale, result=profile.condition(scale.key),
-                     band=agreement_band(profile.condition(scale.key).rwg_j))
+        ConditionRow(
+            scale=scale,
+            result=profile.condition(scale.key),
+            band=agreement_band(profile.condition(scale.key).rwg_j),
+        )
         for scale in instrument.scales
     ]
     for item, distribution in zip(instrument.items, profile.items, strict=True):
         dont_know = sum(
-            1 for response in responses
+            1
+            for response in responses
             if item.key in response.answers and response.answers[item.key] is None
         )
         results.items.append(

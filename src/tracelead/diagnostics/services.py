@@ -238,7 +238,9 @@ def draft_save(
     if answers:
         locked.answers = {**locked.answers, **answers}
     if free_text is not None:
-        locked.free_text = dict(free_text) if replace_free_text else {**locked.free_text, **free_text}
+        locked.free_text = (
+            dict(free_text) if replace_free_text else {**locked.free_text, **free_text}
+        )
     locked.page = page
     locked.save()
     return locked
@@ -254,8 +256,8 @@ def response_submit(*, draft_id: int) -> Response:
     the only row that tied the answers to a link, is deleted.
     """
     try:
-        draft = ResponseDraft.objects.select_for_update().select_related("assessment").get(
-            pk=draft_id
+        draft = (
+            ResponseDraft.objects.select_for_update().select_related("assessment").get(pk=draft_id)
         )
     except ResponseDraft.DoesNotExist as missing:
         raise AlreadySubmitted from missing

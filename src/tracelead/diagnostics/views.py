@@ -141,7 +141,9 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "form_errors": error_list(form),
             "open_url": open_url,
-            "qr_svg": segno.make(open_url, error="m").svg_inline(scale=4, title="QR code for the open link"),
+            "qr_svg": segno.make(open_url, error="m").svg_inline(
+                scale=4, title="QR code for the open link"
+            ),
             "n_invitations": invitations.count(),
             "n_used": invitations.filter(used=True).count(),
             "back_href": reverse("assessment", args=[assessment.pk]),
@@ -160,7 +162,12 @@ def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
     for invitation in assessment.invitations.all():
         link = request.build_absolute_uri(reverse("respond", args=[invitation.token]))
         writer.writerow(
-            [safe_cell(invitation.label), invitation.rater_kind, link, "yes" if invitation.used else "no"]
+            [
+                safe_cell(invitation.label),
+                invitation.rater_kind,
+                link,
+                "yes" if invitation.used else "no",
+            ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assessment-{assessment.pk}-links.csv"'

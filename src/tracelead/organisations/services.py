@@ -15,9 +15,7 @@ def system_create(*, name: str, description: str = "", created_by: Any = None) -
     system.full_clean()
     system.save()
     if created_by is not None and not created_by.is_superuser:
-        SystemMembership.objects.create(
-            user=created_by, system=system, role=SystemRole.FACILITATOR
-        )
+        SystemMembership.objects.create(user=created_by, system=system, role=SystemRole.FACILITATOR)
     return system
 
 

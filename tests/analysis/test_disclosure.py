@@ -1,0 +1,188 @@
+"""Disclosure control: the threshold rule and complementary suppression in hierarchies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import null_space
+
+from tracelead.analysis import (
+    COMMENTS_THRESHOLD,
+    FIGURES_THRESHOLD,
+    DisclosureDecision,
+    disclose,
+    suppress_hierarchy,
+)
+
+
+def test_it_hides_groups_under_threshold():
+    decision = disclose(4)
+    assert decision == DisclosureDecision(shown=False, n=4, threshold=5, kind="figures",
+                                          reason="below_threshold")
+    assert not decision
+
+
+def test_it_shows_groups_at_the_threshold():
+    assert disclose(5).shown and disclose(5).reason == "at_or_above_threshold"
+    assert disclose(3, threshold=3).shown
+
+
+def test_it_needs_more_respondents_before_showing_comments():
+    assert (FIGURES_THRESHOLD, COMMENTS_THRESHOLD) == (5, 10)
+    assert not disclose(9, kind="comments").shown
+    assert disclose(10, kind="comments").shown
+    assert disclose(7, kind="comments", threshold=7).threshold == 7
+
+
+def test_it_hides_an_empty_group():
+    assert not disclose(0).shown
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((-1,), {}, "n must be a whole number of respondents"),
+        ((2.5,), {}, "n must be a whole number of respondents"),
+        ((6,), {"kind": "text"}, "kind must be one of 'figures', 'comments'; got 'text'"),
+        ((6,), {"threshold": 0}, "threshold must be an integer of at least 1"),
+    ],
+)
+def test_it_rejects_bad_disclosure_input_naming_the_allowed_values(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        disclose(*args, **kwargs)
+
+
+def test_it_hides_a_sibling_so_an_organisation_total_cannot_reveal_a_small_team():
+    # organisation 30 = teams 3 + 12 + 15: without a second hidden team, 30 - 12 - 15 = 3.
+    hidden = suppress_hierarchy([30, 3, 12, 15], [-1, 0, 0, 0], threshold=5)
+    assert hidden.tolist() == [False, True, True, False]
+
+
+def test_it_hides_enough_siblings_that_their_total_is_not_a_small_group():
+    # teams 2 and 1 hidden: their total, 3, would be revealed; the smallest team joins them.
+    hidden = suppress_hierarchy([29, 2, 1, 11, 15], [-1, 0, 0, 0, 0], threshold=5)
+    assert hidden.tolist() == [False, True, True, True, False]
+
+
+def test_it_hides_a_parent_whose_only_child_is_hidden():
+    # system 40 -> organisation A 8 (one team of 3 and 5 at organisation level) and B 32.
+    counts = [40, 8, 32, 3]
+    parents = [-1, 0, 0, 1]
+    hidden = suppress_hierarchy(counts, parents, threshold=5)
+    # team 3 is hidden; A's own 5 respondents keep it safe inside A (8 = 3 + 5 unknown).
+    assert hidden.tolist() == [False, False, False, True]
+
+
+def test_it_carries_suppression_up_when_a_family_has_nothing_left_to_hide():
+    # organisation 9 has one team of 9: equal figures. The team is shown, nothing hidden.
+    assert not suppress_hierarchy([9, 9], [-1, 0], threshold=5).any()
+    # the team forced hidden: its parent shows the same figures, so the parent goes too.
+    hidden = suppress_hierarchy([9, 9], [-1, 0], threshold=5, already_suppressed=[False, True])
+    assert hidden.tolist() == [True, True]
+
+
+def test_it_leaves_a_flat_list_of_groups_to_the_threshold_rule():
+    assert suppress_hierarchy([4, 5, 0, 12], [-1, -1, -1, -1], threshold=5).tolist() == [
+        True, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("counts", "parents", "message"),
+    [
+        ([5, 5], [1, 0], "parents contains a cycle"),
+        ([5, 5], [-1, 2], r"parents must hold -1 or a node index in 0..1"),
+        ([5, 5], [-1, 1], "node 1 is its own parent"),
+        ([5, 9], [-1, 0], "node 0 has 5 respondents but its children have 9"),
+        ([5, -1], [-1, 0], "counts must be 0 or more"),
+        ([5, 5], [-1], "parents must be one-dimensional with one entry per node"),
+        ([5.5, 5], [-1, -1], "counts must be whole numbers"),
+    ],
+)
+def test_it_rejects_an_invalid_hierarchy_with_a_clear_message(counts, parents, message):
+    with pytest.raises(ValueError, match=message):
+        suppress_hierarchy(counts, parents, threshold=5)
+
+
+@st.composite
+def hierarchies(draw):
+    """Random forests (parent before child) with counts that add up, and a threshold."""
+    size = draw(st.integers(1, 30))
+    parents = [-1]
+    for i in range(1, size):
+        parents.append(draw(st.integers(-1, i - 1)))
+    counts = [0] * size
+    own = [draw(st.integers(0, 14)) for _ in range(size)]
+    has_child = {p for p in parents if p >= 0}
+    for i in range(size):
+        if i in has_child and draw(st.booleans()):
+            own[i] = draw(st.integers(0, 4))  # a few respondents attached above the leaves
+        elif i in has_child:
+            own[i] = 0
+    for i in reversed(range(size)):
+        counts[i] += own[i]
+        if parents[i] >= 0:
+            counts[parents[i]] += counts[i]
+    threshold = draw(st.integers(2, 8))
+    return np.array(counts), np.array(parents), threshold
+
+
+def published_equations(counts, parents):
+    """Equations parent - sum(children) - residual = 0, one per node with children.
+
+    Unknowns are hidden nodes with respondents and positive residuals; hidden empty nodes
+    and zero residuals are treated as known to an attacker (the strictest reading).
+    """
+    size = counts.size
+    families = sorted({int(p) for p in parents if p >= 0})
+    residual = counts.copy()
+    for i, p in enumerate(parents):
+        if p >= 0:
+            residual[p] -= counts[i]
+    rows = []
+    for p in families:
+        row = np.zeros(2 * size)
+        row[p] = 1.0
+        row[np.nonzero(parents == p)[0]] = -1.0
+        row[size + p] = -1.0 if residual[p] > 0 else 0.0
+        rows.append(row)
+    return np.array(rows).reshape(len(rows), 2 * size), residual
+
+
+@settings(max_examples=400, deadline=None)
+@given(hierarchies())
+def test_no_hidden_count_or_mean_can_be_derived_by_subtraction(case):
+    counts, parents, threshold = case
+    hidden = suppress_hierarchy(counts, parents, threshold=threshold)
+    size = counts.size
+    assert hidden[counts < threshold].all(), "primary suppression missed a small group"
+
+    matrix, residual = published_equations(counts, parents)
+    unknown = np.concatenate([hidden & (counts > 0), residual > 0])
+    columns = np.nonzero(unknown)[0]
+    if matrix.shape[0] == 0 or columns.size == 0:
+        return
+    # Published cells move to the right-hand side; a hidden value is determined by the
+    # published ones exactly when it is fixed on the null space of the remaining system.
+    # Sums of ratings obey the same equations as counts, so means are covered too.
+    basis = null_space(matrix[:, columns])
+    for position, column in enumerate(columns):
+        if column >= size:
+            continue  # a residual: never published as a group, checked below by size
+        free = basis.shape[1] > 0 and np.abs(basis[position]).max() > 1e-9
+        assert free, f"hidden node {column} (n={counts[column]}) is derivable"
+
+
+@settings(max_examples=400, deadline=None)
+@given(hierarchies())
+def test_what_a_published_total_reveals_about_hidden_children_is_never_a_small_group(case):
+    counts, parents, threshold = case
+    hidden = suppress_hierarchy(counts, parents, threshold=threshold)
+    for p in np.nonzero(~hidden)[0]:
+        children = np.nonzero(parents == p)[0]
+        if children.size == 0:
+            continue
+        residual = counts[p] - counts[children].sum()
+        revealed = counts[children][hidden[children]].sum() + residual
+        assert revealed == 0 or revealed >= threshold
