@@ -79,7 +79,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tracelead.core",
+    "tracelead.accounts",
     "tracelead.organisations",
     "tracelead.diagnostics",
 ]
@@ -91,9 +95,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tracelead.accounts.middleware.SessionLimitsMiddleware",
+    "tracelead.accounts.middleware.RequireVerifiedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns its lock-out signal into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "tracelead.urls"
@@ -157,6 +171,32 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 LOGIN_URL = "login"
+
+# Sign-in protection. Failures are counted per account (username), whether or not the
+# account exists, so a lock-out says nothing about which usernames are real.
+TRACELEAD_SIGN_IN_RATE = env_str("TRACELEAD_SIGN_IN_RATE", "10/m")
+AXES_FAILURE_LIMIT = env_int("TRACELEAD_LOCKOUT_FAILURES", 50)
+AXES_COOLOFF_TIME = None  # a hard lock, lifted by an administrator (axes_reset_username)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tracelead.accounts.views.locked_out"
+AXES_VERBOSE = False
+# Failed guesses of invitation links, counted per client address, separately from sign-in.
+TRACELEAD_TOKEN_GUESS_RATE = env_str("TRACELEAD_TOKEN_GUESS_RATE", "30/m")
+RATELIMIT_VIEW = "tracelead.core.views.too_many_requests"
+
+TRACELEAD_SESSION_IDLE_SECONDS = env_int("TRACELEAD_SESSION_IDLE_MINUTES", 30) * 60
+TRACELEAD_SESSION_MAX_SECONDS = env_int("TRACELEAD_SESSION_MAX_HOURS", 12) * 3600
+SESSION_COOKIE_AGE = TRACELEAD_SESSION_MAX_SECONDS
+OTP_TOTP_ISSUER = "tracelead"
+
+# A database cache, so that rate limits are shared by every worker and server.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "tracelead_cache",
+    }
+}
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -216,3 +256,7 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 100
 CSRF_FAILURE_VIEW = "tracelead.core.views.csrf_failure"
+
+# django-axes suggests locking per address too; tracelead locks per account on purpose,
+# so that one shared NHS network address cannot lock out a whole trust's staff.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from tracelead.accounts import views as accounts
 from tracelead.api.routes import api
 from tracelead.diagnostics import respond
 from tracelead.diagnostics import views as diagnostics
@@ -9,11 +10,9 @@ from tracelead.organisations import views as organisations
 
 urlpatterns = [
     path("", organisations.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="core/login.jinja"),
-        name="login",
-    ),
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
+    path("accounts/verify/", accounts.verify, name="verify"),
+    path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("systems/", organisations.system_list, name="systems"),
     path("systems/new/", organisations.system_create, name="system_create"),

@@ -34,7 +34,9 @@ class GroupsReport:
     """Figures for every group at every level (see :func:`groups_report`).
 
     Arrays are indexed by node (group) g, condition c, item i, answer option a. A node's
-    figures include every respondent below it.
+    figures include every respondent below it. Figures are computed for every node; the
+    ``*suppressed`` flags say which may be shown, and a caller must honour them (the
+    selector that applies the anonymity threshold should be the only reader).
 
     Attributes
     ----------
@@ -70,7 +72,8 @@ class GroupsReport:
         The condition result must not be shown (suppression on ``n``, starting from
         ``suppressed``).
     item_suppressed : ndarray of bool, (G, I)
-        The item distribution must not be shown.
+        The item distribution must not be shown (suppression on the item's answer count,
+        starting from the hidden cells of its condition).
     threshold : int
         The threshold applied.
     """
@@ -303,7 +306,7 @@ def groups_report(
     n_item_int = n_item.astype(np.int64)
     item_suppressed = np.column_stack([
         suppress_hierarchy(n_item_int[:, i], par, threshold=limit,
-                           already_suppressed=suppressed)
+                           already_suppressed=cell_suppressed[:, codes[i]])
         for i in range(n_items)
     ])
     return GroupsReport(

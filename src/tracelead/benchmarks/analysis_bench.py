@@ -20,6 +20,7 @@ when the baseline runs.
 
 from __future__ import annotations
 
+import importlib
 import resource
 import sys
 import time
@@ -112,9 +113,10 @@ def _suppress_loop(counts: dict[int, int], parents: dict[int, int], threshold: i
 def pandas_baseline(values: np.ndarray, group: np.ndarray, parents: np.ndarray,
              keys: list[str]) -> dict[str, Any]:
     """The same figures with pandas groupby-apply and pingouin: the straightforward way."""
-    import pandas as pd
-    import pingouin as pg
-    from scipy import stats
+    # Development dependencies without type information: imported as Any, and only here.
+    pd: Any = importlib.import_module("pandas")
+    pg: Any = importlib.import_module("pingouin")
+    stats: Any = importlib.import_module("scipy.stats")
 
     items = [f"i{j}" for j in range(values.shape[1])]
     df = pd.DataFrame(values, columns=items)
@@ -127,7 +129,7 @@ def pandas_baseline(values: np.ndarray, group: np.ndarray, parents: np.ndarray,
     by_condition = {c: [it for it, k in zip(items, keys, strict=True) if k == c]
                     for c in CONDITIONS}
 
-    def summarise(frame: pd.DataFrame) -> pd.Series:
+    def summarise(frame: Any) -> Any:
         out: dict[str, float] = {"n_respondents": float(len(frame))}
         for c in CONDITIONS:
             s = frame[c].dropna()
@@ -146,7 +148,7 @@ def pandas_baseline(values: np.ndarray, group: np.ndarray, parents: np.ndarray,
                     f"{c}_ci_low": mean - half, f"{c}_ci_high": mean + half, f"{c}_rwg": rwg}
         return pd.Series(out)
 
-    levels: dict[str, pd.DataFrame] = {}
+    levels: dict[str, Any] = {}
     iccs: dict[str, dict[str, tuple[float, float]]] = {}
     for level in ("team", "org", "system"):
         levels[level] = df.groupby(level).apply(summarise)

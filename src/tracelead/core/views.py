@@ -43,3 +43,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "Your session has expired",
         "For your security the page timed out. Go back, reload the page and try again.",
     )
+
+
+def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(
+        request,
+        429,
+        "Too many requests",
+        "Please wait a minute and try again.",
+    )

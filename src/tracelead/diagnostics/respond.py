@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django_ratelimit.core import is_ratelimited
 
 from tracelead.instruments import get_instrument
 
@@ -62,7 +63,19 @@ def _problem(request: HttpRequest, *, status: int, title: str, body: str) -> Htt
     )
 
 
+def _guesses_exceeded(request: HttpRequest, *, count: bool) -> bool:
+    """Unknown links are counted per client address; past the rate, links answer 429."""
+    return is_ratelimited(
+        request,
+        group="token-guess",
+        key="ip",
+        rate=settings.TRACELEAD_TOKEN_GUESS_RATE,
+        increment=count,
+    )
+
+
 def _not_found(request: HttpRequest) -> HttpResponse:
+    _guesses_exceeded(request, count=True)
     return _problem(
         request,
         status=404,
@@ -73,6 +86,14 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
+    if _guesses_exceeded(request, count=False):
+        return _problem(
+            request,
+            status=429,
+            title="Too many attempts",
+            body="Too many links that do not exist have been tried from here. "
+            "Wait a few minutes, then check the link in your invitation.",
+        )
     if not TOKEN_PATTERN.match(token):
         return _not_found(request)
     invitation = (
