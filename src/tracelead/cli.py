@@ -20,6 +20,8 @@ bench_app = typer.Typer(help="Benchmarks that print figures as JSON.", no_args_i
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(token_app, name="token")
+person_app = typer.Typer(help="Personal data: subject access and erasure.", no_args_is_help=True)
+app.add_typer(person_app, name="person")
 
 
 def _django() -> None:
@@ -115,7 +117,7 @@ def serve_command(
     _serve(host, port, workers)
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(
     args: Annotated[list[str] | None, typer.Argument(help="Django command.")] = None,
 ) -> None:
@@ -142,6 +144,72 @@ def token_create(
         raise typer.Exit(1)
     _, token = ApiToken.issue(user=user, name=name)
     typer.echo(token)
+
+
+@person_app.command("export")
+def person_export(
+    email: str,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="JSON file.")] = None,
+) -> None:
+    """Everything held about a person (a subject access request), as JSON."""
+    _django()
+    from tracelead.core.privacy import subject_access
+
+    try:
+        data = subject_access(email)
+    except ValueError as error:
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(2) from error
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"Wrote {output}")
+
+
+@person_app.command("erase")
+def person_erase(
+    email: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase what identifies a person; results are not changed."""
+    _django()
+    from tracelead.core.privacy import erase_subject
+
+    if not yes:
+        typer.confirm(f"Erase the personal data of {email}? This cannot be undone", abort=True)
+    try:
+        report = erase_subject(email)
+    except ValueError as error:
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(2) from error
+    typer.echo(
+        f"Erased: {report.people} people records, {report.invitation_labels} invitation "
+        f"labels, {report.drafts} unsubmitted drafts, {report.accounts} accounts."
+    )
+
+
+@app.command()
+def retention(
+    days: Annotated[int | None, typer.Option(help="Override TRACELEAD_RETENTION_DAYS.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete identifiable data older than the retention period (run daily)."""
+    _django()
+    from tracelead.core.privacy import apply_retention
+
+    try:
+        report = apply_retention(days=days, dry_run=dry_run)
+    except ValueError as error:
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(2) from error
+    verb = "Would delete" if dry_run else "Deleted"
+    typer.echo(
+        f"{verb} (cut-off {report.cutoff}): {report.invitation_labels} invitation labels, "
+        f"{report.drafts} unsubmitted drafts, {report.audit_events} audit events, "
+        f"{report.sign_in_records} sign-in records."
+    )
 
 
 @bench_app.command("analysis")

@@ -260,3 +260,7 @@ CSRF_FAILURE_VIEW = "tracelead.core.views.csrf_failure"
 # django-axes suggests locking per address too; tracelead locks per account on purpose,
 # so that one shared NHS network address cannot lock out a whole trust's staff.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Identifiable data (invitation labels, audit events, sign-in records) is deleted this
+# many days after a round closes by `tracelead retention` (run it daily, e.g. from cron).
+TRACELEAD_RETENTION_DAYS = env_int("TRACELEAD_RETENTION_DAYS", 365)

@@ -223,24 +223,27 @@ def groups_report(
     centre = (a + 1) / 2.0
     indicator = np.zeros((n_items, n_cond))
     indicator[np.arange(n_items), codes] = 1.0
-    item_counts = np.zeros(size * n_items * a, dtype=np.int64)
+    # Answer codes 0..A per item, 0 = missing: one bincount over the whole block, no
+    # boolean indexing; the missing bin is dropped afterwards.
+    bins = a + 1
+    item_counts = np.zeros(size * n_items * bins, dtype=np.int64)
     cond_stats = np.zeros((3, size * n_cond))  # count, sum, sum of squares (centred)
     respondents = np.bincount(gi, minlength=size).astype(np.int64)
-    item_offset = np.arange(n_items, dtype=np.int64) * a
+    item_offset = np.arange(n_items, dtype=np.int64) * bins
     cond_offset = np.arange(n_cond, dtype=np.int64)
     for start in range(0, n_rows, _BLOCK_ROWS):
         block = x[start:start + _BLOCK_ROWS]
         g = gi[start:start + _BLOCK_ROWS]
         answered = ~np.isnan(block)
-        given = block[answered]
-        bad = (given < 1) | (given > a) | (given != np.floor(given))
+        filled = np.where(answered, block, 0.0)
+        bad = (filled > a) | (filled != np.rint(filled)) | ((filled < 1) & answered)
         if bad.any():
             raise ValueError(f"values must hold whole numbers from 1 to {a} (scale_points) "
-                             f"or NaN for missing; found {given[bad][0]:g}")
-        flat = (g[:, None] * (n_items * a) + item_offset)[answered] + given.astype(
-            np.int64) - 1
-        item_counts += np.bincount(flat, minlength=item_counts.size)
-        filled = np.where(answered, block, 0.0)
+                             f"or NaN for missing; found {filled[bad][0]:g}")
+        flat = filled.astype(np.int64)
+        flat += item_offset
+        flat += (g * (n_items * bins))[:, None]
+        item_counts += np.bincount(flat.ravel(), minlength=item_counts.size)
         sums = filled @ indicator
         counts = answered.astype(np.float64) @ indicator
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -256,7 +259,8 @@ def groups_report(
     stacked = np.concatenate([
         respondents[:, None].astype(np.float64),
         cond_stats.reshape(3, size, n_cond).transpose(1, 0, 2).reshape(size, 3 * n_cond),
-        item_counts.reshape(size, n_items * a).astype(np.float64),
+        item_counts.reshape(size, n_items, bins)[:, :, 1:].reshape(size, n_items * a).astype(
+            np.float64),
     ], axis=1)
     total = _add_up_tree(stacked, par, depth)
     n_resp = np.rint(total[:, 0]).astype(np.int64)

@@ -18,7 +18,8 @@ from django.urls import reverse
 from ninja import NinjaAPI, Schema
 from ninja.security import HttpBearer, django_auth
 
-from tracelead.core.models import ApiToken
+from tracelead.core.audit import audit_record
+from tracelead.core.models import ApiToken, AuditEvent
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import RaterKind
 from tracelead.diagnostics.selectors import assessment_results
@@ -189,6 +190,15 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     """Results as on the assessment page: nothing but the shortfall below the threshold."""
     assessment = assessment_for(request.user, assessment_id)
     results = assessment_results(assessment)
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.VIEWED,
+        what=f"results of {assessment.title}",
+        group_id=assessment.group_id,
+        assessment_id=assessment.pk,
+        system_id=assessment.group.system_id,
+        via="api",
+    )
     body: dict[str, Any] = {
         "assessment_id": assessment.pk,
         "disclosed": results.disclosed,

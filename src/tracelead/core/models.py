@@ -30,3 +30,30 @@ class ApiToken(models.Model):
         token = secrets.token_urlsafe(32)
         row = cls.objects.create(user=user, name=name, token_hash=cls.hash(token))
         return row, token
+
+
+class AuditEvent(models.Model):
+    """Who viewed or exported which group's results, and when."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed results"
+        EXPORTED = "exported", "Exported"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # Kept as text too, so the log still reads after an account is deleted.
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    group_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    assessment_id = models.BigIntegerField(null=True, blank=True)
+    system_id = models.BigIntegerField(null=True, blank=True)
+    what = models.CharField(max_length=200)
+    via = models.CharField(max_length=20, default="web")
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"

@@ -7,6 +7,7 @@ which applies the assessment's disclosure thresholds through the analysis core's
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -83,6 +84,15 @@ class AssessmentResults:
         return self.instrument.scale(self.focus.condition) if self.focus else None
 
 
+# Sharedness needs two ratings of an item; when everyone answered "Don't know" to a whole
+# condition it is NaN, which has no agreement band.
+NO_BAND = "not enough answers"
+
+
+def sharedness_band(rwg_j: float) -> str:
+    return NO_BAND if math.isnan(rwg_j) else agreement_band(rwg_j)
+
+
 def answer_matrix(instrument: Instrument, responses: list[Response]) -> np.ndarray:
     """Respondents x items as floats; "Don't know" and unanswered become NaN."""
     keys = [item.key for item in instrument.items]
@@ -125,7 +135,7 @@ def assessment_results(assessment: Assessment, *, seed: int | None = None) -> As
         ConditionRow(
             scale=scale,
             result=profile.condition(scale.key),
-            band=agreement_band(profile.condition(scale.key).rwg_j),
+            band=sharedness_band(profile.condition(scale.key).rwg_j),
         )
         for scale in instrument.scales
     ]
@@ -143,7 +153,9 @@ def assessment_results(assessment: Assessment, *, seed: int | None = None) -> As
                 dont_know=dont_know,
             )
         )
-    results.focus = focus_condition(profile)
+    if any(condition.n > 0 for condition in profile.conditions):
+        # With every answer "Don't know" there is no condition to choose a focus from.
+        results.focus = focus_condition(profile)
     if comments.shown:
         shuffle = random.Random(seed)  # noqa: S311 - order only hides who wrote what
         for prompt in instrument.free_text:

@@ -13,7 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from tracelead.core.audit import audit_record
 from tracelead.core.forms import error_list
+from tracelead.core.models import AuditEvent
 from tracelead.core.safety import safe_cell
 from tracelead.organisations import access
 
@@ -98,6 +100,14 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk)
     results = assessment_results(assessment)
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.VIEWED,
+        what=f"results of {assessment.title}",
+        group_id=assessment.group_id,
+        assessment_id=assessment.pk,
+        system_id=assessment.group.system_id,
+    )
     return render(
         request,
         "diagnostics/assessment_detail.jinja",
@@ -156,6 +166,14 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk, manage=True)
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.EXPORTED,
+        what=f"personal links of {assessment.title} (CSV)",
+        group_id=assessment.group_id,
+        assessment_id=assessment.pk,
+        system_id=assessment.group.system_id,
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["label", "rater_kind", "link", "used"])

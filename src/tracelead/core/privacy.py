@@ -1,0 +1,173 @@
+"""Personal data: subject access, erasure and retention (UK GDPR).
+
+Responses hold nothing that identifies a respondent, so erasing a person never changes
+a result. What can identify someone is: a Person record, the label on an invitation
+(a name or email for the facilitator's mail merge), a user account and its audit trail,
+sign-in records, and answers saved in a draft that was never submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tracelead.diagnostics.models import Invitation, ResponseDraft
+from tracelead.organisations.models import Person, SystemMembership
+
+from .models import ApiToken, AuditEvent
+
+
+def _people(email: str) -> Any:
+    return Person.objects.filter(email__iexact=email)
+
+
+def _invitations(email: str) -> Any:
+    return Invitation.objects.filter(label__icontains=email)
+
+
+def _users(email: str) -> Any:
+    return get_user_model().objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
+
+
+def subject_access(email: str) -> dict[str, Any]:
+    """Everything tracelead holds about the person with this email address."""
+    email = email.strip()
+    if "@" not in email:
+        raise ValueError("Give the person's email address.")
+    users = list(_users(email))
+    return {
+        "email": email,
+        "exported_at": timezone.now().isoformat(),
+        "people": [
+            {
+                "name": p.name,
+                "role": p.role_title,
+                "email": p.email,
+                "system": p.system.name,
+                "organisation": p.organisation.name if p.organisation else None,
+            }
+            for p in _people(email).select_related("system", "organisation")
+        ],
+        "invitations": [
+            {
+                "assessment": i.assessment.title,
+                "label": i.label,
+                "rater_kind": i.rater_kind,
+                "used": i.used,
+                "note": "Answers are stored without any link to the invitation.",
+            }
+            for i in _invitations(email).select_related("assessment")
+        ],
+        "accounts": [
+            {
+                "username": u.get_username(),
+                "first_name": u.first_name,
+                "last_name": u.last_name,
+                "email": u.email,
+                "date_joined": u.date_joined.isoformat(),
+                "last_login": u.last_login.isoformat() if u.last_login else None,
+                "memberships": [
+                    {"system": m.system.name, "role": m.role}
+                    for m in SystemMembership.objects.filter(user=u).select_related("system")
+                ],
+                "audit_events": [
+                    {"at": e.at.isoformat(), "action": e.action, "what": e.what, "via": e.via}
+                    for e in AuditEvent.objects.filter(user=u)
+                ],
+            }
+            for u in users
+        ],
+    }
+
+
+@dataclass
+class ErasureReport:
+    people: int = 0
+    invitation_labels: int = 0
+    drafts: int = 0
+    accounts: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+
+
+@transaction.atomic
+def erase_subject(email: str) -> ErasureReport:
+    """Remove what identifies the person; results and counts stay as they were."""
+    email = email.strip()
+    if "@" not in email:
+        raise ValueError("Give the person's email address.")
+    report = ErasureReport()
+    report.people = _people(email).delete()[0]
+    invitations = _invitations(email)
+    # An unsubmitted draft of their link is their identifiable answers: delete it too.
+    report.drafts = ResponseDraft.objects.filter(invitation__in=invitations).delete()[0]
+    report.invitation_labels = invitations.update(label="")
+    for user in _users(email):
+        AuditEvent.objects.filter(user=user).update(username=f"erased-{user.pk}")
+        ApiToken.objects.filter(user=user).delete()
+        AccessAttempt.objects.filter(username=user.get_username()).delete()
+        AccessLog.objects.filter(username=user.get_username()).delete()
+        AccessFailureLog.objects.filter(username=user.get_username()).delete()
+        user.username = f"erased-{user.pk}"
+        user.first_name = user.last_name = user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+        report.accounts += 1
+    return report
+
+
+@dataclass
+class RetentionReport:
+    cutoff: dt.date
+    invitation_labels: int
+    drafts: int
+    audit_events: int
+    sign_in_records: int
+
+
+@transaction.atomic
+def apply_retention(
+    *, days: int | None = None, today: dt.date | None = None, dry_run: bool = False
+) -> RetentionReport:
+    """Delete identifiable data older than the retention period.
+
+    * labels on invitations of rounds that closed before the cut-off;
+    * drafts (answers never submitted) of any round that has closed;
+    * audit events and sign-in records older than the cut-off.
+    """
+    days = settings.TRACELEAD_RETENTION_DAYS if days is None else days
+    if days < 1:
+        raise ValueError("The retention period must be at least one day.")
+    today = today or timezone.localdate()
+    cutoff = today - dt.timedelta(days=days)
+    cutoff_time = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
+    labels = Invitation.objects.filter(assessment__closes_on__lt=cutoff).exclude(label="")
+    drafts = ResponseDraft.objects.filter(assessment__closes_on__lt=today)
+    events = AuditEvent.objects.filter(at__lt=cutoff_time)
+    sign_ins = [
+        AccessAttempt.objects.filter(attempt_time__lt=cutoff_time),
+        AccessLog.objects.filter(attempt_time__lt=cutoff_time),
+        AccessFailureLog.objects.filter(attempt_time__lt=cutoff_time),
+    ]
+    report = RetentionReport(
+        cutoff=cutoff,
+        invitation_labels=labels.count(),
+        drafts=drafts.count(),
+        audit_events=events.count(),
+        sign_in_records=sum(q.count() for q in sign_ins),
+    )
+    if not dry_run:
+        labels.update(label="")
+        drafts.delete()
+        events.delete()
+        for query in sign_ins:
+            query.delete()
+    return report
