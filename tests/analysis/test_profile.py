@@ -105,7 +105,7 @@ def test_it_reports_no_scores_when_everything_is_missing():
 
 
 def test_it_rejects_a_missing_condition_key_by_name():
-    with pytest.raises(KeyError, match="'energy'.*'task', 'route'"):
+    with pytest.raises(KeyError, match=r"'energy'.*'task', 'route'"):
         condition_profile(DATA, KEYS).condition("energy")
 
 

@@ -86,6 +86,9 @@ def test_its_suppression_is_suppress_hierarchy_on_respondent_and_cell_counts():
     assert report.cell_suppressed[report.suppressed].all()
     assert report.cell_suppressed[report.n < 6].all()
     assert report.item_suppressed[report.suppressed].all()
+    for i, key in enumerate(KEYS):
+        c = report.conditions.index(key)
+        assert report.item_suppressed[report.cell_suppressed[:, c], i].all()
 
 
 def test_it_treats_groups_without_parents_as_a_flat_list():
