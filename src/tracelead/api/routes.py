@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.security import HttpBearer, django_auth
 
 from tracelead.core.audit import audit_record
@@ -23,6 +23,7 @@ from tracelead.core.models import ApiToken, AuditEvent
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import RaterKind
 from tracelead.diagnostics.selectors import assessment_results
+from tracelead.diagnostics.services import MAX_INVITATIONS_PER_REQUEST
 from tracelead.diagnostics.views import assessment_for, assessments_for
 
 
@@ -58,8 +59,10 @@ def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # Well-formed input that the assessment's own state refuses (a rater kind it does not
+    # ask, say) is a conflict with that state: 409, where malformed input gets 422.
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
+    return api.create_response(request, {"detail": "Conflict.", "errors": errors}, status=409)
 
 
 class Error(Schema):
@@ -83,9 +86,13 @@ class AssessmentOut(Schema):
 
 
 class InvitationsIn(Schema):
+    """Either ``labels`` (one invitation per non-empty label) or ``count`` links."""
+
     rater_kind: RaterKind
-    count: int = 0
-    labels: list[str] = []
+    count: int = Field(1, ge=1, le=MAX_INVITATIONS_PER_REQUEST)
+    labels: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_INVITATIONS_PER_REQUEST
+    )
 
 
 class InvitationOut(Schema):
@@ -158,7 +165,7 @@ def list_assessments(request: HttpRequest) -> list[dict[str, Any]]:
 
 @api.post(
     "/assessments/{assessment_id}/invitations",
-    response={201: list[InvitationOut], 403: Error, 404: Error, 422: dict},
+    response={201: list[InvitationOut], 403: Error, 404: Error, 409: dict, 422: dict},
     tags=["assessments"],
 )
 def create_invitations(

@@ -204,7 +204,10 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError:
                 errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
             else:
-                services.draft_save(draft=draft, page=1)
+                try:
+                    services.draft_save(draft=draft, page=1)
+                except services.AlreadySubmitted:
+                    return _used(request)
                 return _with_device(redirect("respond_page", token=token, page=1), link)
 
     context = {
@@ -226,6 +229,14 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 def respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
+    try:
+        return _respond_page(request, token, page)
+    except services.AlreadySubmitted:
+        # Another request from the same link submitted while this one was on its way.
+        return _used(request)
+
+
+def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
     link = _resolve(request, token)
     if isinstance(link, HttpResponse):
         return link

@@ -161,7 +161,9 @@ def invitations_create(
         raise ValidationError(
             {"rater_kind": "Choose one of the kinds of rater this assessment asks."}
         )
-    names = [label.strip()[:200] for label in labels if label.strip()]
+    # NUL cannot be stored in PostgreSQL text and is never part of a real name.
+    names = [label.replace("\x00", "").strip()[:200] for label in labels]
+    names = [name for name in names if name]
     total = len(names) if names else count
     if total < 1:
         raise ValidationError({"count": "Ask for at least one invitation."})
@@ -232,9 +234,17 @@ def draft_save(
     free_text: dict[str, str] | None = None,
     replace_free_text: bool = False,
 ) -> ResponseDraft:
-    """Merge one page's answers into the draft and remember the page reached."""
+    """Merge one page's answers into the draft and remember the page reached.
+
+    Raises :class:`AlreadySubmitted` if the draft has meanwhile been submitted.
+    """
     _check_accepting(draft.assessment)
-    locked = ResponseDraft.objects.select_for_update().get(pk=draft.pk)
+    try:
+        locked = ResponseDraft.objects.select_for_update().get(pk=draft.pk)
+    except ResponseDraft.DoesNotExist as gone:
+        # Drafts are deleted only when submitted: a simultaneous request from the same
+        # link (a double click, a retry, a second tab) has just submitted it.
+        raise AlreadySubmitted from gone
     if answers:
         locked.answers = {**locked.answers, **answers}
     if free_text is not None:
