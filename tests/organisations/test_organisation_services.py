@@ -20,7 +20,9 @@ from tracelead.organisations.models import (
 def test_it_creates_a_system_and_makes_its_creator_a_facilitator(make_user):
     user = make_user("creator")
 
-    system = services.system_create(name="  Vale ICS  ", description=" A partnership ", created_by=user)
+    system = services.system_create(
+        name="  Vale ICS  ", description=" A partnership ", created_by=user
+    )
 
     assert system.name == "Vale ICS"
     assert system.description == "A partnership"

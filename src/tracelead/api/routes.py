@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, NinjaAPI, Schema
+from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
 
 from tracelead.core.audit import audit_record
@@ -170,7 +171,7 @@ def list_assessments(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def create_invitations(
     request: HttpRequest, assessment_id: int, payload: InvitationsIn
-) -> tuple[int, list[dict[str, str]]]:
+) -> Status[list[dict[str, str]]]:
     assessment = assessment_for(request.user, assessment_id, manage=True)
     created = services.invitations_create(
         assessment=assessment,
@@ -178,14 +179,17 @@ def create_invitations(
         count=payload.count,
         labels=payload.labels,
     )
-    return 201, [
-        {
-            "label": i.label,
-            "rater_kind": i.rater_kind,
-            "url": request.build_absolute_uri(reverse("respond", args=[i.token])),
-        }
-        for i in created
-    ]
+    return Status(
+        201,
+        [
+            {
+                "label": i.label,
+                "rater_kind": i.rater_kind,
+                "url": request.build_absolute_uri(reverse("respond", args=[i.token])),
+            }
+            for i in created
+        ],
+    )
 
 
 @api.get(

@@ -29,10 +29,11 @@ def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:
     widget = bound.field.widget
     value = bound.value()
     kind = "input"
-    if isinstance(widget, forms.RadioSelect):
-        kind = "radios"
-    elif isinstance(widget, forms.CheckboxSelectMultiple):
+    # CheckboxSelectMultiple is a subclass of RadioSelect, so it is tested first.
+    if isinstance(widget, forms.CheckboxSelectMultiple):
         kind = "checkboxes"
+    elif isinstance(widget, forms.RadioSelect):
+        kind = "radios"
     elif isinstance(widget, forms.Select):
         kind = "select"
     elif isinstance(widget, forms.Textarea):

@@ -44,6 +44,13 @@ def fmt_number(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def clamp(value: float | None, low: float, high: float) -> float | None:
+    """A confidence limit cut to the ends of the response scale (small groups run past)."""
+    if value is None or value != value:
+        return value
+    return max(low, min(high, value))
+
+
 def fmt_percent(value: float | None, digits: int = 0) -> str:
     if value is None or value != value:
         return "–"
@@ -90,6 +97,7 @@ def environment(**options: Any) -> Environment:
     env.filters.update(
         {
             "number": fmt_number,
+            "clamp": clamp,
             "percent": fmt_percent,
             "date": fmt_date,
             "tl_choice_item": choice_item,

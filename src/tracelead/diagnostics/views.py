@@ -26,18 +26,18 @@ from .selectors import assessment_results
 
 
 def assessments_for(user: object) -> object:
-    return Assessment.objects.filter(group__system__in=access.systems_for(user))
+    return Assessment.objects.filter(group__in=access.groups_for(user))
 
 
 def assessment_for(user: object, pk: int, *, manage: bool = False) -> Assessment:
     assessment = (
-        Assessment.objects.filter(group__system__in=access.systems_for(user), pk=pk)
+        Assessment.objects.filter(group__in=access.groups_for(user), pk=pk)
         .select_related("group", "group__system", "group__organisation")
         .first()
     )
     if assessment is None:
         raise Http404("No such assessment.")
-    if manage and not access.can_manage(user, assessment.group.system):
+    if manage and not access.can_manage_group(user, assessment.group):
         raise PermissionDenied("Only a facilitator of this system can change this assessment.")
     return assessment
 
@@ -54,9 +54,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def assessment_create(request: HttpRequest) -> HttpResponse:
-    groups = access.groups_for(request.user).filter(
-        system__in=access.systems_for(request.user, manage=True)
-    )
+    groups = access.groups_for(request.user, manage=True)
     initial = {}
     if request.GET.get("group", "").isdigit():
         initial["group"] = request.GET["group"]
@@ -114,7 +112,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "assessment": assessment,
             "results": results,
-            "can_manage": access.can_manage(request.user, assessment.group.system),
+            "can_manage": access.can_manage_group(request.user, assessment.group),
             "column_class": "nhsuk-grid-column-full",
             "back_href": reverse("system", args=[assessment.group.system_id]),
             "back_text": assessment.group.system.name,

@@ -1,8 +1,10 @@
 """The one place that decides which systems, groups and assessments a user may see.
 
-Administrators (superusers) see everything. Everyone else sees the systems they are a
-member of: facilitators may change them, viewers may only read. Objects of other
-systems answer 404, so that their existence is not revealed.
+Administrators (superusers) see everything. Everyone else has memberships: a role
+(facilitator or viewer) in a system, either for the whole system or narrowed to one
+organisation or one group (and the groups inside it). Facilitators may change what they
+cover; viewers may only read. Objects outside a user's reach answer 404, so that their
+existence is not revealed; reachable objects the user may not change answer 403.
 """
 
 from __future__ import annotations
@@ -10,25 +12,104 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from .models import Group, Organisation, System, SystemMembership, SystemRole
 
 
+def _memberships(user: Any, *, manage: bool) -> list[SystemMembership]:
+    if not user.is_authenticated:
+        return []
+    rows = SystemMembership.objects.filter(user=user)
+    if manage:
+        rows = rows.filter(role=SystemRole.FACILITATOR)
+    return list(rows)
+
+
 def systems_for(user: Any, *, manage: bool = False) -> QuerySet[System]:
+    """Systems in which the user has any membership (or, with manage, a facilitator's)."""
     if not user.is_authenticated:
         return System.objects.none()
     if user.is_superuser:
         return System.objects.all()
-    memberships = SystemMembership.objects.filter(user=user)
-    if manage:
-        memberships = memberships.filter(role=SystemRole.FACILITATOR)
-    return System.objects.filter(pk__in=memberships.values("system_id"))
+    return System.objects.filter(pk__in={m.system_id for m in _memberships(user, manage=manage)})
+
+
+def _descendants(roots: set[int]) -> set[int]:
+    """The given groups and every group nested inside them."""
+    if not roots:
+        return set()
+    systems = Group.objects.filter(pk__in=roots).values_list("system_id", flat=True)
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in Group.objects.filter(system__in=list(systems)).values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    found = set(roots)
+    stack = list(roots)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def groups_for(user: Any, *, manage: bool = False) -> QuerySet[Group]:
+    """Groups the user may see (or, with manage, change and open assessments for)."""
+    if not user.is_authenticated:
+        return Group.objects.none()
+    if user.is_superuser:
+        return Group.objects.all()
+    memberships = _memberships(user, manage=manage)
+    whole = {m.system_id for m in memberships if m.whole_system}
+    organisations = {m.organisation_id for m in memberships if m.organisation_id}
+    groups = _descendants({m.group_id for m in memberships if m.group_id})
+    return Group.objects.filter(
+        Q(system__in=whole) | Q(organisation__in=organisations) | Q(pk__in=groups)
+    )
+
+
+def organisations_for(user: Any, *, manage: bool = False) -> QuerySet[Organisation]:
+    """Organisations the user covers whole, through their system or directly."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    if user.is_superuser:
+        return Organisation.objects.all()
+    memberships = _memberships(user, manage=manage)
+    whole = {m.system_id for m in memberships if m.whole_system}
+    direct = {m.organisation_id for m in memberships if m.organisation_id}
+    return Organisation.objects.filter(Q(system__in=whole) | Q(pk__in=direct))
+
+
+def covers_system(user: Any, system: System) -> bool:
+    """Has a role (any) over the whole system, not just part of it."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return any(
+        m.whole_system and m.system_id == system.pk for m in _memberships(user, manage=False)
+    )
 
 
 def can_manage(user: Any, system: System) -> bool:
-    return systems_for(user, manage=True).filter(pk=system.pk).exists()
+    """May change the system itself: add organisations, see every group."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return any(m.whole_system and m.system_id == system.pk for m in _memberships(user, manage=True))
+
+
+def can_add_groups(user: Any, system: System) -> bool:
+    return (
+        can_manage(user, system)
+        or organisations_for(user, manage=True).filter(system=system).exists()
+    )
+
+
+def can_manage_group(user: Any, group: Group) -> bool:
+    return groups_for(user, manage=True).filter(pk=group.pk).exists()
 
 
 def system_for(user: Any, pk: int, *, manage: bool = False) -> System:
@@ -38,11 +119,3 @@ def system_for(user: Any, pk: int, *, manage: bool = False) -> System:
     if manage and not can_manage(user, system):
         raise PermissionDenied("Only a facilitator of this system can change it.")
     return system
-
-
-def groups_for(user: Any) -> QuerySet[Group]:
-    return Group.objects.filter(system__in=systems_for(user))
-
-
-def organisations_for(user: Any) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(system__in=systems_for(user))

@@ -6,6 +6,7 @@ from .models import Group, Organisation, Person, System, SystemMembership
 class MembershipInline(admin.TabularInline):
     model = SystemMembership
     extra = 0
+    fields = ["user", "role", "organisation", "group"]
 
 
 @admin.register(System)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from .models import Group, Organisation, Sector, Space, System
 
@@ -65,14 +66,33 @@ class GroupForm(forms.Form):
     organisation = forms.ChoiceField(label="Organisation", required=False)
     parent = forms.ChoiceField(label="Part of a larger group (optional)", required=False)
 
-    def __init__(self, *args: Any, system: System, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        system: System,
+        organisations: QuerySet[Organisation] | None = None,
+        groups: QuerySet[Group] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``organisations`` narrows the choice for a facilitator of some organisations
+        only (they must pick one of theirs); ``groups`` the possible parents."""
         super().__init__(*args, **kwargs)
         self.system = system
-        self.fields["organisation"].choices = [("", "None – the group spans the system")] + [
-            (str(o.pk), o.name) for o in system.organisations.all()
+        self.organisation_choices = (
+            system.organisations.all()
+            if organisations is None
+            else organisations.filter(system=system)
+        )
+        self.parent_choices = system.groups.all() if groups is None else groups
+        spanning = [("", "None – the group spans the system")] if organisations is None else []
+        if organisations is not None:
+            self.fields["organisation"].required = True
+            self.fields["organisation"].error_messages["required"] = "Choose the organisation"
+        self.fields["organisation"].choices = spanning + [
+            (str(o.pk), o.name) for o in self.organisation_choices
         ]
         self.fields["parent"].choices = [("", "None")] + [
-            (str(g.pk), g.name) for g in system.groups.all()
+            (str(g.pk), g.name) for g in self.parent_choices
         ]
 
     def clean_name(self) -> str:
@@ -83,8 +103,8 @@ class GroupForm(forms.Form):
 
     def clean_organisation(self) -> Organisation | None:
         value = self.cleaned_data.get("organisation")
-        return self.system.organisations.filter(pk=value).first() if value else None
+        return self.organisation_choices.filter(pk=value).first() if value else None
 
     def clean_parent(self) -> Group | None:
         value = self.cleaned_data.get("parent")
-        return self.system.groups.filter(pk=value).first() if value else None
+        return self.parent_choices.filter(pk=value).first() if value else None

@@ -51,21 +51,46 @@ class SystemRole(models.TextChoices):
 
 
 class SystemMembership(models.Model):
-    """Gives a user access to one system's organisations, groups and results."""
+    """Gives a user a role in a system, optionally narrowed to one organisation or group.
+
+    With neither ``organisation`` nor ``group`` the role covers the whole system. A
+    facilitator narrowed to an organisation runs that organisation's groups; a viewer
+    narrowed to a group (a team leader, say) sees that group and the groups inside it.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="system_memberships"
     )
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=SystemRole.choices)
+    organisation = models.ForeignKey(
+        "Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey(
+        "Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "system"], name="one_membership_per_system")
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=True) | models.Q(group__isnull=True),
+                name="membership_one_scope",
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.system} ({self.get_role_display()})"
+        scope = self.group or self.organisation or self.system
+        return f"{self.user} – {scope} ({self.get_role_display()})"
+
+    @property
+    def whole_system(self) -> bool:
+        return self.organisation_id is None and self.group_id is None
+
+    def clean(self) -> None:
+        if self.organisation_id and self.organisation.system_id != self.system_id:
+            raise ValidationError({"organisation": "Choose an organisation in the same system."})
+        if self.group_id and self.group.system_id != self.system_id:
+            raise ValidationError({"group": "Choose a group in the same system."})
 
 
 class Organisation(models.Model):

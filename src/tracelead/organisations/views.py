@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,19 +70,46 @@ def _group_tree(groups: list[Group]) -> list[tuple[Group, int]]:
 @login_required
 def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
     system = access.system_for(request.user, pk)
-    groups = list(system.groups.select_related("organisation", "parent"))
+    groups = list(
+        access.groups_for(request.user)
+        .filter(system=system)
+        .select_related("organisation", "parent")
+    )
+    if access.covers_system(request.user, system):
+        organisations = system.organisations.all()
+    else:
+        organisation_ids = {g.organisation_id for g in groups} | set(
+            access.organisations_for(request.user)
+            .filter(system=system)
+            .values_list("pk", flat=True)
+        )
+        organisations = system.organisations.filter(pk__in=organisation_ids)
     from tracelead.diagnostics.models import Assessment
 
-    assessments = Assessment.objects.filter(group__system=system).select_related("group")
+    assessments = Assessment.objects.filter(group__in=[g.pk for g in groups]).select_related(
+        "group"
+    )
+    manageable = set(
+        access.groups_for(request.user, manage=True)
+        .filter(system=system)
+        .values_list("pk", flat=True)
+    )
+    # A group shown inside a parent the user cannot see starts the tree at its own level.
+    visible = {g.pk for g in groups}
+    for group in groups:
+        if group.parent_id not in visible:
+            group.parent_id = None
     return render(
         request,
         "organisations/system_detail.jinja",
         {
             "system": system,
-            "organisations": system.organisations.all(),
+            "organisations": organisations,
             "group_tree": _group_tree(groups),
             "assessments": assessments,
             "can_manage": access.can_manage(request.user, system),
+            "can_add_groups": access.can_add_groups(request.user, system),
+            "manageable": manageable,
             "column_class": "nhsuk-grid-column-full",
         },
     )
@@ -116,8 +143,16 @@ def organisation_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def group_create(request: HttpRequest, pk: int) -> HttpResponse:
-    system = access.system_for(request.user, pk, manage=True)
-    form = GroupForm(request.POST or None, system=system)
+    system = access.system_for(request.user, pk)
+    if not access.can_add_groups(request.user, system):
+        raise PermissionDenied("Only a facilitator can add groups.")
+    whole = access.can_manage(request.user, system)
+    form = GroupForm(
+        request.POST or None,
+        system=system,
+        organisations=None if whole else access.organisations_for(request.user, manage=True),
+        groups=access.groups_for(request.user, manage=True).filter(system=system),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             group = services.group_create(system=system, **form.cleaned_data)

@@ -1,0 +1,253 @@
+"""The JSON API at /api/v1/: Bearer tokens, tenancy, invitations and disclosure."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tracelead.analysis import condition_profile
+from tracelead.core.models import ApiToken
+from tracelead.diagnostics.models import Invitation
+
+BASE = "/api/v1"
+
+
+@pytest.fixture
+def token(facilitator):
+    _, clear = ApiToken.issue(user=facilitator, name="tests")
+    return clear
+
+
+@pytest.fixture
+def api(client, token):
+    """The test client with the facilitator's Bearer token on every request."""
+
+    class Api:
+        def get(self, path):
+            return client.get(BASE + path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+        def post(self, path, body):
+            return client.post(
+                BASE + path,
+                data=json.dumps(body),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+
+    return Api()
+
+
+def test_a_token_is_stored_only_as_its_hash(facilitator):
+    row, clear = ApiToken.issue(user=facilitator, name="laptop")
+
+    assert len(clear) >= 43
+    assert row.token_hash == ApiToken.hash(clear)
+    assert clear not in row.token_hash
+    assert ApiToken.objects.get(pk=row.pk).name == "laptop"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HTTP_AUTHORIZATION": "Bearer not-a-real-token"}, {"HTTP_AUTHORIZATION": "Basic eA=="}],
+)
+def test_it_answers_401_json_without_a_valid_token(client, assessment, headers):
+    for path in ("/assessments", f"/assessments/{assessment.pk}/results"):
+        response = client.get(BASE + path, **headers)
+        assert response.status_code == 401
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json() == {"detail": "Unauthorized"}
+
+
+def test_a_token_of_an_inactive_user_is_refused(client, facilitator, assessment):
+    _, clear = ApiToken.issue(user=facilitator, name="old")
+    facilitator.is_active = False
+    facilitator.save()
+
+    response = client.get(BASE + "/assessments", HTTP_AUTHORIZATION=f"Bearer {clear}")
+
+    assert response.status_code == 401
+
+
+def test_it_lists_only_the_users_assessments(api, assessment, other_assessment):
+    response = api.get("/assessments")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [row["id"] for row in body] == [assessment.pk]
+    row = body[0]
+    assert row["title"] == assessment.title
+    assert row["system"] == "Northbrook ICS"
+    assert (row["threshold"], row["comment_threshold"]) == (5, 10)
+    assert row["rater_kinds"] == ["member"]
+    assert row["status"] == "open"
+    assert row["opens_on"] == assessment.opens_on.isoformat()
+
+
+def test_a_signed_in_session_can_read_the_api_too(facilitator_client, assessment):
+    response = facilitator_client.get(BASE + "/assessments")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()] == [assessment.pk]
+
+
+def test_it_creates_invitations_and_returns_their_urls(api, assessment):
+    response = api.post(
+        f"/assessments/{assessment.pk}/invitations",
+        {"rater_kind": "member", "labels": ["ann@example.org", "bo@example.org"]},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    stored = Invitation.objects.filter(assessment=assessment).order_by("id")
+    assert body == [
+        {"label": i.label, "rater_kind": "member", "url": f"http://testserver/r/{i.token}/"}
+        for i in stored
+    ]
+    assert [row["label"] for row in body] == ["ann@example.org", "bo@example.org"]
+
+
+def test_it_creates_a_count_of_unlabelled_invitations(api, assessment):
+    response = api.post(
+        f"/assessments/{assessment.pk}/invitations", {"rater_kind": "member", "count": 4}
+    )
+
+    assert response.status_code == 201
+    assert len(response.json()) == 4
+    assert Invitation.objects.filter(assessment=assessment, label="").count() == 4
+
+
+def test_it_answers_422_json_for_an_unknown_rater_kind(api, assessment):
+    response = api.post(
+        f"/assessments/{assessment.pk}/invitations", {"rater_kind": "boss", "count": 2}
+    )
+
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/json")
+    assert "rater_kind" in json.dumps(response.json())
+    assert not Invitation.objects.exists()
+
+
+def test_it_refuses_a_rater_kind_the_assessment_does_not_ask_with_json_errors(api, assessment):
+    response = api.post(
+        f"/assessments/{assessment.pk}/invitations", {"rater_kind": "stakeholder", "count": 2}
+    )
+
+    # Well-formed but in conflict with the assessment's settings: 409 (malformed is 422).
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("application/json")
+    assert "rater_kind" in response.json()["errors"]
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("count", [0, -3, 5001])
+def test_it_answers_422_for_a_count_out_of_range(api, assessment, count):
+    response = api.post(
+        f"/assessments/{assessment.pk}/invitations", {"rater_kind": "member", "count": count}
+    )
+
+    assert response.status_code == 422
+    assert "count" in json.dumps(response.json())
+    assert not Invitation.objects.exists()
+
+
+def test_it_answers_404_for_another_systems_assessment(api, other_assessment):
+    posted = api.post(
+        f"/assessments/{other_assessment.pk}/invitations", {"rater_kind": "member", "count": 1}
+    )
+    read = api.get(f"/assessments/{other_assessment.pk}/results")
+
+    assert (posted.status_code, read.status_code) == (404, 404)
+    assert read.json() == {"detail": "Not found."}
+    assert not Invitation.objects.exists()
+
+
+def test_a_viewer_gets_403_for_creating_invitations(client, viewer, assessment):
+    _, clear = ApiToken.issue(user=viewer, name="viewer")
+
+    response = client.post(
+        f"{BASE}/assessments/{assessment.pk}/invitations",
+        data=json.dumps({"rater_kind": "member", "count": 1}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {clear}",
+    )
+    results = client.get(
+        f"{BASE}/assessments/{assessment.pk}/results", HTTP_AUTHORIZATION=f"Bearer {clear}"
+    )
+
+    assert response.status_code == 403
+    assert results.status_code == 200
+    assert not Invitation.objects.exists()
+
+
+def test_below_the_threshold_results_disclose_nothing(api, assessment, add_responses):
+    add_responses(assessment, [4, 4, 2, 5])
+
+    response = api.get(f"/assessments/{assessment.pk}/results")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["disclosed"] is False
+    assert body["conditions"] == []
+    assert body["items"] == []
+    assert body["n_responses"] is None
+    assert body["response_rate"] is None
+    assert body["focus"] is None
+    assert (body["threshold"], body["more_needed"]) == (5, 1)
+
+
+def test_at_the_threshold_results_match_the_analysis_core(api, assessment, add_responses, trace):
+    rows = [3, 4, 5, 4, 4, 2]
+    add_responses(assessment, rows)
+    matrix = np.array([[float(v)] * len(trace.item_keys) for v in rows])
+    expected = condition_profile(matrix, trace.item_scale_keys, scale_points=5)
+
+    body = api.get(f"/assessments/{assessment.pk}/results").json()
+
+    assert body["disclosed"] is True
+    assert body["n_responses"] == 6
+    assert [c["key"] for c in body["conditions"]] == [
+        "task",
+        "route",
+        "alignment",
+        "capability",
+        "energy",
+    ]
+    for condition in body["conditions"]:
+        result = expected.condition(condition["key"])
+        assert condition["mean"] == pytest.approx(22 / 6)
+        assert condition["mean"] == pytest.approx(result.mean, abs=1e-12)
+        assert condition["ci_low"] == pytest.approx(result.ci_low, abs=1e-12)
+        assert condition["ci_high"] == pytest.approx(result.ci_high, abs=1e-12)
+        assert condition["rwg_j"] == pytest.approx(result.rwg_j, abs=1e-12)
+        assert condition["n"] == 6
+    first = body["items"][0]
+    assert first["counts"] == [0, 1, 1, 3, 1]
+    assert first["dont_know"] == 0
+
+
+def test_results_with_a_condition_all_dont_know_give_null_figures(
+    api, assessment, add_responses, trace
+):
+    energy = {item.key for item in trace.scale("energy").items}
+    add_responses(assessment, [{k: (None if k in energy else 4) for k in trace.item_keys}] * 5)
+
+    response = api.get(f"/assessments/{assessment.pk}/results")
+
+    assert response.status_code == 200
+    energy_row = next(c for c in response.json()["conditions"] if c["key"] == "energy")
+    assert (energy_row["n"], energy_row["mean"], energy_row["rwg_j"]) == (0, None, None)
+
+
+def test_the_openapi_description_lists_the_endpoints(client):
+    response = client.get(BASE + "/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert set(paths) >= {
+        "/api/v1/assessments",
+        "/api/v1/assessments/{assessment_id}/invitations",
+        "/api/v1/assessments/{assessment_id}/results",
+    }
+    assert "post" in paths["/api/v1/assessments/{assessment_id}/invitations"]

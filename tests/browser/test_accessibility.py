@@ -1,0 +1,109 @@
+"""axe-core (WCAG 2.2 AA) on the respondent's and the facilitator's pages, at 360 px.
+
+Each page is also checked for sideways scrolling on a phone and for console errors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from browser_helpers import (
+    assert_accessible,
+    assert_nhs_styles_and_script,
+    assert_no_sideways_scroll,
+    sign_in,
+)
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def disclosed(system: Any, organisation: Any, team: Any, make_assessment: Any, add_responses: Any):
+    """An open round past both thresholds, with personal links made."""
+    from tracelead.diagnostics import services
+    from tracelead.organisations import services as organisations
+    from tracelead.organisations.models import Space
+
+    organisations.group_create(
+        system=system,
+        organisation=organisation,
+        name="Ward 7 nurses",
+        space=Space.TEAM,
+        parent=team,
+    )
+    assessment = make_assessment(team, threshold=3, comment_threshold=3)
+    add_responses(
+        assessment,
+        [5, 4, {"task_1": 1, "task_2": None, "route_1": 3}, 2],
+        free_text=[{"task_statement": f"Statement {n}", "one_change": ""} for n in range(4)],
+    )
+    services.invitations_create(assessment=assessment, rater_kind="member", count=2)
+    return assessment
+
+
+def test_the_respondent_pages_have_no_serious_accessibility_problems(
+    live_server: Any, phone: Any, console: Any, disclosed: Any
+) -> None:
+    from tracelead.diagnostics import services
+
+    (invitation,) = services.invitations_create(assessment=disclosed, rater_kind="member", count=1)
+    link = f"{live_server.url}/r/{invitation.token}/"
+    page = phone
+
+    page.goto(link)
+    assert_accessible(page, "the introduction")
+    page.get_by_role("button", name="Start now").click()
+    expect(page).to_have_url(re.compile(r"/1/$"))
+    assert_accessible(page, "a question page")
+
+    page.get_by_role("button", name="Save and continue").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_be_focused()  # the NHS script ran and moved focus to the summary
+    assert page.title().startswith("Error: ")
+    assert_no_sideways_scroll(page, "a question page with errors")
+    assert_accessible(page, "a question page with the error summary")
+
+    page.goto(f"{link}6/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("In your own words")
+    # The character count is drawn by the NHS script: proof that the module loaded.
+    expect(page.locator(".nhsuk-character-count__status").first).to_contain_text("500")
+    assert_no_sideways_scroll(page, "the free-text page")
+    assert_accessible(page, "the free-text page")
+    console.assert_clean()
+
+
+def test_the_facilitator_pages_have_no_serious_accessibility_problems(
+    live_server: Any, phone: Any, console: Any, disclosed: Any, make_facilitator: Any
+) -> None:
+    make_facilitator(disclosed.group.system)
+    page = phone
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert_accessible(page, "the sign-in page")
+    sign_in(page, live_server.url, "fiona.facilitator")
+    system = disclosed.group.system
+    pages = {
+        "the systems list": "/systems/",
+        "the system's page": f"/systems/{system.pk}/",
+        "the new assessment form": "/assessments/new/",
+        "the links page": f"/assessments/{disclosed.pk}/links/",
+        "the results page": f"/assessments/{disclosed.pk}/",
+        "the assessments list": "/assessments/",
+    }
+    for what, path in pages.items():
+        response = page.goto(live_server.url + path)
+        assert response is not None and response.status == 200, what
+        assert_nhs_styles_and_script(page)
+        assert_no_sideways_scroll(page, what)
+        assert_accessible(page, what)
+
+    # A form sent back with errors is also accessible.
+    page.goto(f"{live_server.url}/assessments/new/")
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Save and create links").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+    assert_accessible(page, "the new assessment form with errors")
+    console.assert_clean()
