@@ -199,7 +199,9 @@ def test_the_profile_matches_condition_profile_on_the_same_answers(
         result = expected.condition(key)
         mean, interval, rwg, n = shown[NAMES[key]]
         assert mean == f"{result.mean:.2f}"
-        assert interval == f"{result.ci_low:.2f} to {result.ci_high:.2f}"
+        # The page cuts the interval at the ends of the 1-5 scale.
+        low, high = max(result.ci_low, 1.0), min(result.ci_high, 5.0)
+        assert interval == f"{low:.2f} to {high:.2f}"
         assert rwg.split()[0] == f"{result.rwg_j:.2f}"
         assert n == str(result.n)
     # Hand checks of the independent computation: Task is 5,4,5,4,5,4 -> 4.50; Alignment
@@ -208,6 +210,8 @@ def test_the_profile_matches_condition_profile_on_the_same_answers(
     assert shown["Alignment"][0] == "2.67"
     assert float(shown["Alignment"][2].split()[0]) < 0.3 < float(shown["Task"][2].split()[0])
     assert shown["Energy"][3] == "5"
+    assert expected.condition("task").ci_high > 5.0  # so the cut above was exercised
+    assert shown["Task"][1].endswith("to 5.00")
 
 
 def test_it_shows_each_items_distribution_with_dont_know_counted_apart(

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import ignored_auth
 
@@ -25,15 +27,35 @@ def api_token(db: Any, django_user_model: Any) -> str:
     group = group_create(system=system, name="Fuzz team", space=Space.TEAM)
     today = dt.date.today()
     assessment = assessment_create(
-        group=group, title="Fuzz round", instrument_key="trace", rater_kinds=["member"],
-        threshold=5, comment_threshold=10, opens_on=today, closes_on=today,
+        group=group,
+        title="Fuzz round",
+        instrument_key="trace",
+        rater_kinds=["member"],
+        threshold=5,
+        comment_threshold=10,
+        opens_on=today,
+        closes_on=today,
     )
     invitations_create(assessment=assessment, rater_kind="member", count=2)
     _, token = ApiToken.issue(user=user, name="fuzz")
     return token
 
 
-def test_the_api_never_fails_or_breaks_its_own_schema(api_token: str) -> None:
+@pytest.fixture
+def connections_kept_open() -> Any:
+    """Calling the WSGI application directly fires request_finished, whose handler closes
+    the database connection, and with it the in-memory test database; Django's own test
+    client disconnects that handler in the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_the_api_never_fails_or_breaks_its_own_schema(
+    api_token: str, connections_kept_open: Any
+) -> None:
     from tracelead.wsgi import application
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)

@@ -74,8 +74,19 @@ def _guesses_exceeded(request: HttpRequest, *, count: bool) -> bool:
     )
 
 
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        status=429,
+        title="Too many attempts",
+        body="Too many links that do not exist have been tried from here. "
+        "Wait a few minutes, then check the link in your invitation.",
+    )
+
+
 def _not_found(request: HttpRequest) -> HttpResponse:
-    _guesses_exceeded(request, count=True)
+    if _guesses_exceeded(request, count=True):
+        return _too_many(request)
     return _problem(
         request,
         status=404,
@@ -87,13 +98,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
     if _guesses_exceeded(request, count=False):
-        return _problem(
-            request,
-            status=429,
-            title="Too many attempts",
-            body="Too many links that do not exist have been tried from here. "
-            "Wait a few minutes, then check the link in your invitation.",
-        )
+        return _too_many(request)
     if not TOKEN_PATTERN.match(token):
         return _not_found(request)
     invitation = (

@@ -1,0 +1,99 @@
+"""Settings from the environment: SQLite in WAL mode by default, PostgreSQL by DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+SHOW_DATABASE = """
+import json
+from tracelead import settings
+db = settings.DATABASES["default"]
+print(json.dumps({key: db.get(key) for key in ("ENGINE", "NAME", "USER", "HOST", "PORT")}))
+"""
+
+CHECK_PRAGMAS = """
+import json, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "tracelead.settings"
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    found = {}
+    for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout"):
+        cursor.execute(f"PRAGMA {pragma}")
+        found[pragma] = cursor.fetchone()[0]
+print(json.dumps(found))
+"""
+
+
+def run(code: str, tmp_path, **env: str) -> dict[str, object]:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment["TRACELEAD_DATA_DIR"] = str(tmp_path)
+    environment.update(env)
+    done = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", code],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.no_database
+def test_sqlite_in_the_data_directory_is_the_default(tmp_path):
+    db = run(SHOW_DATABASE, tmp_path)
+
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == str(tmp_path / "tracelead.sqlite3")
+
+
+@pytest.mark.no_database
+def test_database_url_selects_postgresql(tmp_path):
+    db = run(SHOW_DATABASE, tmp_path, DATABASE_URL="postgres://u@h:5432/d")
+
+    assert db == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "d",
+        "USER": "u",
+        "HOST": "h",
+        "PORT": 5432,
+    }
+
+
+@pytest.mark.no_database
+def test_the_default_sqlite_database_runs_in_wal_mode_with_durable_commits(tmp_path):
+    pragmas = run(CHECK_PRAGMAS, tmp_path)
+
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 2,  # FULL
+        "foreign_keys": 1,
+        "busy_timeout": 20000,
+    }
+    assert (tmp_path / "tracelead.sqlite3").exists()
+
+
+@pytest.mark.django_db
+def test_the_test_database_connection_uses_the_configured_engine():
+    if connection.vendor != "sqlite":
+        pytest.skip("PRAGMA journal_mode is SQLite's; this run uses PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA foreign_keys")
+        foreign_keys = cursor.fetchone()[0]
+
+    # The test database lives in memory, where SQLite cannot use WAL; a file database
+    # (as in production and in the test above) does.
+    expected = "memory" if connection.is_in_memory_db() else "wal"
+    assert mode == expected
+    assert foreign_keys == 1
