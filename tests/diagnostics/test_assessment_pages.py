@@ -180,7 +180,10 @@ def test_the_csv_lists_one_row_per_invitation_with_its_full_link(facilitator_cli
 @pytest.mark.parametrize(
     ("label", "cell"),
     [
-        ('=HYPERLINK("http://evil.example","Click")', '\'=HYPERLINK("http://evil.example","Click")'),
+        (
+            '=HYPERLINK("http://evil.example","Click")',
+            '\'=HYPERLINK("http://evil.example","Click")',
+        ),
         ("+44 20 7946 0000", "'+44 20 7946 0000"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -289,3 +292,42 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_from_the_lists(client):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+def test_thresholds_can_change_until_answers_arrive_and_then_are_fixed(
+    facilitator_client, team
+) -> None:
+    import datetime as dt
+
+    from tracelead.diagnostics.models import Assessment
+    from tracelead.diagnostics.services import assessment_create, draft_start, invitations_create
+
+    today = dt.date.today()
+    assessment = assessment_create(
+        group=team,
+        title="Editable",
+        instrument_key="trace",
+        rater_kinds=["member"],
+        threshold=5,
+        comment_threshold=10,
+        opens_on=today,
+        closes_on=today,
+    )
+    url = f"/assessments/{assessment.pk}/edit/"
+    form = {
+        "title": "Edited",
+        "threshold": "7",
+        "comment_threshold": "12",
+        "opens_on": today.isoformat(),
+        "closes_on": today.isoformat(),
+    }
+    assert facilitator_client.post(url, form).status_code == 302
+    assert Assessment.objects.get(pk=assessment.pk).threshold == 7
+    (invitation,) = invitations_create(assessment=assessment, rater_kind="member", count=1)
+    draft_start(assessment=assessment, invitation=invitation, rater_kind="member")
+    page = facilitator_client.get(url).content.decode()
+    assert "thresholds are fixed" in page and "disabled" in page
+    weaker = {**form, "threshold": "3", "comment_threshold": "3", "title": "Weaker"}
+    assert facilitator_client.post(url, weaker).status_code == 302
+    saved = Assessment.objects.get(pk=assessment.pk)
+    assert (saved.title, saved.threshold, saved.comment_threshold) == ("Weaker", 7, 12)

@@ -222,9 +222,7 @@ def test_submitting_an_incomplete_draft_names_the_first_incomplete_page(assessme
     assert not assessment.responses.exists()
 
 
-def test_a_submitted_draft_becomes_one_response_and_a_second_submit_is_refused(
-    assessment, trace
-):
+def test_a_submitted_draft_becomes_one_response_and_a_second_submit_is_refused(assessment, trace):
     invitation = services.invitations_create(assessment=assessment, rater_kind="member", count=1)[0]
     draft = services.draft_start(assessment=assessment, invitation=invitation, rater_kind="member")
     services.draft_save(draft=draft, page=6, answers={key: 4 for key in trace.item_keys})

@@ -205,9 +205,7 @@ def test_a_saved_page_shows_the_answers_given(started, token, trace):
         assert "checked" in checked
 
 
-def test_reopening_an_invitation_from_any_client_resumes_on_the_saved_page(
-    started, token, trace
-):
+def test_reopening_an_invitation_from_any_client_resumes_on_the_saved_page(started, token, trace):
     answer(started, token, trace, 1)
     answer(started, token, trace, 2)
 
@@ -415,9 +413,9 @@ def test_the_open_link_asks_how_the_respondent_knows_the_group_when_it_can_be_se
 
 def test_an_invitation_answers_as_its_own_rater_kind(client, make_assessment, team):
     several = make_assessment(team, rater_kinds=("member", "stakeholder"), title="Two kinds")
-    invitation = services.invitations_create(
-        assessment=several, rater_kind="stakeholder", count=1
-    )[0]
+    invitation = services.invitations_create(assessment=several, rater_kind="stakeholder", count=1)[
+        0
+    ]
 
     refused = client.post(f"/r/{invitation.token}/", {"rater_kind": "member"})
     accepted = client.post(f"/r/{invitation.token}/")

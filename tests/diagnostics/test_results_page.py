@@ -262,9 +262,7 @@ def test_below_the_comment_threshold_comments_are_withheld(
     assert "Hidden idea" not in content
 
 
-def test_at_the_comment_threshold_comments_are_shown(
-    facilitator_client, assessment, add_responses
-):
+def test_at_the_comment_threshold_comments_are_shown(facilitator_client, assessment, add_responses):
     add_responses(
         assessment,
         [4] * 10,

@@ -61,6 +61,7 @@ def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:
         "kind": kind,
         "input_type": input_type,
         "required": bound.field.required,
+        "disabled": bound.field.disabled,
         "choices": choices,
         "attrs": widget.attrs,
     }

@@ -153,3 +153,27 @@ class InvitationForm(forms.Form):
         if len(labels) > 5000:
             self.add_error("labels", "List at most 5000 people at a time")
         return data
+
+
+class AssessmentEditForm(forms.Form):
+    """Title, dates and, until answers arrive, the thresholds."""
+
+    title = AssessmentForm.base_fields["title"]
+    threshold = AssessmentForm.base_fields["threshold"]
+    comment_threshold = AssessmentForm.base_fields["comment_threshold"]
+    opens_on = AssessmentForm.base_fields["opens_on"]
+    closes_on = AssessmentForm.base_fields["closes_on"]
+
+    def __init__(self, *args: Any, locked: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if locked:
+            for name in ("threshold", "comment_threshold"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Fixed: answers have already arrived."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        opens, closes = data.get("opens_on"), data.get("closes_on")
+        if opens and closes and closes < opens:
+            self.add_error("closes_on", "The closing date must be on or after the opening date")
+        return data

@@ -20,7 +20,7 @@ from tracelead.core.safety import safe_cell
 from tracelead.organisations import access
 
 from . import services
-from .forms import AssessmentForm, InvitationForm
+from .forms import AssessmentEditForm, AssessmentForm, InvitationForm
 from .models import Assessment
 from .selectors import assessment_results
 
@@ -117,6 +117,48 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "back_href": reverse("system", args=[assessment.group.system_id]),
             "back_text": assessment.group.system.name,
         },
+    )
+
+
+@login_required
+def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = assessment_for(request.user, pk, manage=True)
+    locked = assessment.thresholds_locked
+    form = AssessmentEditForm(
+        request.POST or None,
+        locked=locked,
+        initial={
+            "title": assessment.title,
+            "threshold": assessment.threshold,
+            "comment_threshold": assessment.comment_threshold,
+            "opens_on": assessment.opens_on,
+            "closes_on": assessment.closes_on,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_update(assessment=assessment, **form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("assessment", pk=assessment.pk)
+    return render(
+        request,
+        "organisations/form.jinja",
+        {
+            "form": form,
+            "form_errors": error_list(form),
+            "heading": f"Change {assessment.title}",
+            "intro": "The anonymity thresholds can be raised or lowered only until the first "
+            "answers arrive; after that they are fixed."
+            if not locked
+            else "Answers have arrived, so the anonymity thresholds are fixed.",
+            "submit": "Save",
+            "back_href": reverse("assessment", args=[assessment.pk]),
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from tracelead.core.forms import error_list
 
-from . import access, services
+from . import access, importing, services
 from .forms import GroupForm, OrganisationForm, SystemForm
-from .models import Group
+from .models import Group, Sector
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -172,4 +172,42 @@ def group_create(request: HttpRequest, pk: int) -> HttpResponse:
             "back_href": reverse("system", args=[system.pk]),
         },
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def structure_import_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add many organisations and groups at once from a CSV file."""
+    system = access.system_for(request.user, pk, manage=True)
+    problems: list[importing.ImportProblem] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            problems = [importing.ImportProblem(0, "", "choose a CSV file to upload")]
+        elif upload.size and upload.size > importing.MAX_BYTES:
+            problems = [importing.ImportProblem(0, "", "the file is larger than 2 MB")]
+        else:
+            result = importing.structure_import(
+                system=system, data=upload.read(importing.MAX_BYTES + 1)
+            )
+            problems = result.problems
+            if not problems:
+                messages.success(
+                    request,
+                    f"Imported {result.organisations} organisations and {result.groups} groups.",
+                )
+                return redirect("system", pk=system.pk)
+    return render(
+        request,
+        "organisations/import.jinja",
+        {
+            "system": system,
+            "problems": problems[:100],
+            "more_problems": max(0, len(problems) - 100),
+            "form_errors": [{"text": str(p), "href": "#file"} for p in problems[:100]],
+            "sectors": Sector.choices,
+            "back_href": reverse("system", args=[system.pk]),
+            "back_text": system.name,
+        },
+        status=400 if problems else 200,
     )
