@@ -8,9 +8,10 @@ import pytest
 from tracelead.analysis import condition_profile
 from tracelead.demo import DEMO_SYSTEM, demo_delete, demo_load
 from tracelead.diagnostics.models import Assessment, Response
-from tracelead.diagnostics.selectors import answer_matrix, assessment_results
+from tracelead.diagnostics.selectors import assessment_results
 from tracelead.instruments import get_instrument
 from tracelead.organisations.models import Group, Organisation, System
+from tracelead.reports.selectors import answers_matrix
 
 CONDITIONS = ("task", "route", "alignment", "capability", "energy")
 
@@ -28,7 +29,7 @@ def rounds_of(team: str) -> list[Assessment]:
 
 def profile_of(assessment: Assessment):
     trace = get_instrument("trace")
-    matrix = answer_matrix(trace, list(assessment.responses.all()))
+    matrix = answers_matrix([r.answers for r in assessment.responses.all()], trace.item_keys)
     return condition_profile(matrix, trace.item_scale_keys, scale_points=5)
 
 

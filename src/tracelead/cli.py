@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from tracelead.reports.cli import report_app
 
 app = typer.Typer(
     help="tracelead: diagnose, develop and evaluate collective leadership (TRACE).",
@@ -20,6 +22,9 @@ bench_app = typer.Typer(help="Benchmarks that print figures as JSON.", no_args_i
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(token_app, name="token")
+app.add_typer(report_app, name="report")
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 person_app = typer.Typer(help="Personal data: subject access and erasure.", no_args_is_help=True)
 app.add_typer(person_app, name="person")
 
@@ -190,6 +195,29 @@ def person_erase(
     )
 
 
+@import_app.command("structure")
+def import_structure(system_id: int, file: Path) -> None:
+    """Add organisations and groups to a system from a CSV file (see docs/operations.md)."""
+    _django()
+    from tracelead.organisations.importing import structure_import
+    from tracelead.organisations.models import System
+
+    system = System.objects.filter(pk=system_id).first()
+    if system is None:
+        typer.secho(f"No system with id {system_id}.", err=True, fg="red")
+        raise typer.Exit(1)
+    if not file.is_file():
+        typer.secho(f"No such file: {file}", err=True, fg="red")
+        raise typer.Exit(1)
+    result = structure_import(system=system, data=file.read_bytes())
+    if result.problems:
+        for problem in result.problems:
+            typer.secho(f"{file.name}, {problem}", err=True, fg="red")
+        typer.secho("Nothing was imported.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Imported {result.organisations} organisations and {result.groups} groups.")
+
+
 @app.command()
 def retention(
     days: Annotated[int | None, typer.Option(help="Override TRACELEAD_RETENTION_DAYS.")] = None,
@@ -210,6 +238,72 @@ def retention(
         f"{report.drafts} unsubmitted drafts, {report.audit_events} audit events, "
         f"{report.sign_in_records} sign-in records."
     )
+
+
+def _rows_progress(total: int, description: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_stderr_console(),
+    )
+    task = progress.add_task(description, total=total)
+    return progress, lambda rows: progress.advance(task, rows)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@app.command("backup")
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="Backup file to write (gzip JSON Lines).")],
+) -> None:
+    """Write the whole database to FILE in tracelead's portable backup format."""
+    _django()
+    from tracelead.backup import backed_up_models, backup, counts
+
+    total = sum(counts(backed_up_models()).values())
+    progress, advance = _rows_progress(total, "Backing up")
+    with progress:
+        summary = backup(file, progress=advance)
+    typer.echo(f"Wrote {summary.rows} rows of {len(summary.header['models'])} models to {file}")
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="Backup file made by `tracelead backup`.")],
+    force: Annotated[
+        bool, typer.Option(help="Replace the data of a database that is not empty.")
+    ] = False,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+) -> None:
+    """Load a backup into the database (empty unless --force), all or nothing."""
+    _django()
+    from tracelead.backup import BackupError, read_header, restore
+
+    try:
+        header = read_header(file)
+    except BackupError as error:
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(1) from error
+    if migrate:
+        _migrate()
+    total = sum(header["models"].values())
+    typer.echo(f"Backup of {header['created']} from {header['database']}: {total} rows")
+    progress, advance = _rows_progress(total, "Restoring")
+    try:
+        with progress:
+            loaded = restore(file, force=force, progress=advance)
+    except BackupError as error:
+        typer.secho(f"Nothing was restored. {error}", err=True, fg="red")
+        raise typer.Exit(1) from error
+    typer.echo(f"Restored {sum(loaded.values())} rows of {len(loaded)} models from {file}")
 
 
 @bench_app.command("analysis")

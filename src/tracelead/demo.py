@@ -20,7 +20,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from tracelead.diagnostics.models import Assessment, Invitation, RaterKind, Response
+from tracelead.diagnostics.models import (
+    Assessment,
+    Invitation,
+    RaterKind,
+    Response,
+    pack_answers,
+)
 from tracelead.diagnostics.services import new_token
 from tracelead.instruments import get_instrument
 from tracelead.organisations.models import (
@@ -353,11 +359,13 @@ def demo_load(
                         free_text[task_prompt] = statements[index % len(statements)]
                     if rng.random() < 0.6:
                         free_text[change_prompt] = rng.choice(COMMON_CHANGES)
+                    answers = _answers(rng, items, pattern)  # type: ignore[arg-type]
                     responses.append(
                         Response(
                             assessment=assessment,
                             rater_kind=RaterKind.MEMBER,
-                            answers=_answers(rng, items, pattern),  # type: ignore[arg-type]
+                            answers=answers,
+                            packed=pack_answers(instrument.item_keys, answers),
                             free_text=free_text,
                             submitted_on=closes,
                         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "tracelead.accounts",
     "tracelead.organisations",
     "tracelead.diagnostics",
+    "tracelead.reports",
 ]
 
 MIDDLEWARE = [
@@ -157,7 +159,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"].setdefault("TEST", {})
+    # The test database is a file too, not Django's shared-cache in-memory default: there
+    # concurrent writers fail at once with "database table is locked" (the busy timeout
+    # does not apply to shared-cache locks, and WAL is unavailable), so the concurrency
+    # tests would not meet the locking that production has. One file per test process.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"tracelead-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,6 +221,13 @@ STATIC_ROOT = os.environ.get("TRACELEAD_STATIC_ROOT") or None
 STATICFILES_DIRS = [
     ("nhsuk", NODE_MODULES / "nhsuk-frontend" / "dist" / "nhsuk"),
     NODE_MODULES / "nhsuk-frontend" / "dist" / "nhsuk" / "assets",
+    # Vega, Vega-Lite and vega-embed draw the report charts in the page (package.json);
+    # vega-interpreter and vega-util give vega its CSP-safe expression evaluator.
+    ("vega", NODE_MODULES / "vega" / "build"),
+    ("vega-lite", NODE_MODULES / "vega-lite" / "build"),
+    ("vega-embed", NODE_MODULES / "vega-embed" / "build"),
+    ("vega-interpreter", NODE_MODULES / "vega-interpreter" / "build"),
+    ("vega-util", NODE_MODULES / "vega-util" / "build"),
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

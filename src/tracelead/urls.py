@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from tracelead.accounts import views as accounts
 from tracelead.api.routes import api
@@ -23,9 +23,11 @@ urlpatterns = [
         name="organisation_create",
     ),
     path("systems/<int:pk>/groups/new/", organisations.group_create, name="group_create"),
+    path("systems/<int:pk>/import/", organisations.structure_import_page, name="structure_import"),
     path("assessments/", diagnostics.assessment_list, name="assessments"),
     path("assessments/new/", diagnostics.assessment_create, name="assessment_create"),
     path("assessments/<int:pk>/", diagnostics.assessment_detail, name="assessment"),
+    path("assessments/<int:pk>/edit/", diagnostics.assessment_edit, name="assessment_edit"),
     path(
         "assessments/<int:pk>/links/",
         diagnostics.assessment_invitations,
@@ -37,6 +39,7 @@ urlpatterns = [
     path("r/<str:token>/", respond.respond, name="respond"),
     path("r/<str:token>/start/", respond.respond_intro_again, name="respond_intro_again"),
     path("r/<str:token>/<int:page>/", respond.respond_page, name="respond_page"),
+    path("reports/", include("tracelead.reports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -23,7 +23,7 @@ from tracelead.diagnostics.models import (
     ResponseDraft,
 )
 from tracelead.diagnostics.respond import DEVICE_COOKIE, DEVICE_SALT
-from tracelead.diagnostics.selectors import answer_matrix
+from tracelead.reports.selectors import answers_matrix
 
 CONDITION_NAMES = ["Task", "Route", "Alignment", "Capability", "Energy"]
 
@@ -325,7 +325,20 @@ def test_a_response_stores_nothing_that_identifies_the_respondent(
 
     stored = Response.objects.get(assessment=assessment)
     fields = {field.name for field in Response._meta.get_fields()}
-    assert fields == {"id", "assessment", "rater_kind", "answers", "free_text", "submitted_on"}
+    assert fields == {
+        "id",
+        "assessment",
+        "rater_kind",
+        "answers",
+        "packed",
+        "free_text",
+        "submitted_on",
+    }
+    # The packed copy is the answers again, one digit an item, and nothing else.
+    assert stored.packed == "".join(
+        "0" if stored.answers.get(key) is None else str(stored.answers[key])
+        for key in trace.item_keys
+    )
     assert stored.submitted_on == assessment.closes_on
     assert token not in repr(stored.answers) + repr(stored.free_text)
     assert not ResponseDraft.objects.filter(invitation=invitation).exists()
@@ -345,7 +358,7 @@ def test_dont_know_is_stored_as_null_and_is_not_a_number_in_the_analysis(
     assert stored.answers[task[0]] is None
     assert stored.answers[task[1]] == 1
     assert stored.answers[task[2]] == 5
-    matrix = answer_matrix(trace, [stored])
+    matrix = answers_matrix([stored.answers], trace.item_keys)
     column = trace.item_keys.index(task[0])
     assert math.isnan(matrix[0, column])
     assert matrix[0, column + 1] == 1.0

@@ -276,7 +276,7 @@ def test_at_the_comment_threshold_comments_are_shown(facilitator_client, assessm
     assert content.count("<li>Care</li>") == 10
 
 
-def test_a_condition_everyone_answered_dont_know_shows_a_dash_not_an_error(
+def test_a_condition_everyone_answered_dont_know_is_hidden_not_an_error(
     facilitator_client, assessment, add_responses, trace
 ):
     rows = [answers_for(trace, {**dict.fromkeys(CONDITIONS, 4), "energy": None})] * 5
@@ -286,12 +286,11 @@ def test_a_condition_everyone_answered_dont_know_shows_a_dash_not_an_error(
 
     shown = profile_rows(response)
     assert shown["Task"][0] == "4.00"
-    assert shown["Energy"][0] == "–"
-    assert shown["Energy"][3] == "0"
-    assert "not enough answers" in shown["Energy"][2]
+    # Nobody gave Energy a rating: fewer than the threshold, so it is hidden, not zero.
+    assert shown["Energy"] == ["Hidden: too few people gave a rating"]
 
 
-def test_responses_that_are_all_dont_know_show_dashes_and_no_focus(
+def test_responses_that_are_all_dont_know_hide_every_condition_and_give_no_focus(
     facilitator_client, assessment, add_responses
 ):
     add_responses(assessment, [None] * 5)
@@ -299,7 +298,7 @@ def test_responses_that_are_all_dont_know_show_dashes_and_no_focus(
     response = results(facilitator_client, assessment)
 
     shown = profile_rows(response)
-    assert [row[0] for row in shown.values()] == ["–"] * 5
+    assert list(shown.values()) == [["Hidden: too few people gave a rating"]] * 5
     assert "Where to focus" not in text(response)
 
 

@@ -222,31 +222,34 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
         "focus": results.focus.condition if results.focus else None,
     }
     for row in results.conditions:
-        r = row.result
+        if not row.shown:
+            continue
         body["conditions"].append(
             {
-                "key": row.scale.key,
-                "name": row.scale.name,
-                "role": row.scale.role,
-                "n": r.n,
-                "mean": _number(r.mean),
-                "sd": _number(r.sd),
-                "ci_low": _number(r.ci_low),
-                "ci_high": _number(r.ci_high),
-                "rwg_j": _number(r.rwg_j),
+                "key": row.key,
+                "name": row.name,
+                "role": row.role or "",
+                "n": row.n,
+                "mean": _number(row.mean),
+                "sd": _number(row.sd),
+                "ci_low": _number(row.ci_low),
+                "ci_high": _number(row.ci_high),
+                "rwg_j": _number(row.rwg_j),
                 "agreement": row.band,
             }
         )
     for item in results.items:
+        if not item.shown:
+            continue
         body["items"].append(
             {
-                "key": item.item.key,
-                "condition": item.scale.key,
-                "text": item.item.text,
-                "n": item.distribution.n,
+                "key": item.key,
+                "condition": item.condition,
+                "text": item.text,
+                "n": item.answered,
                 "dont_know": item.dont_know,
-                "counts": list(item.distribution.counts),
-                "mean": _number(item.distribution.mean),
+                "counts": list(item.counts),
+                "mean": _number(item.mean),
             }
         )
     return body

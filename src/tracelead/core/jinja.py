@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from tracelead.core.forms import field_context
-from tracelead.diagnostics.presentation import distribution_bar, focus_sentence
+from tracelead.diagnostics.presentation import distribution_bar
 
 # Pinned in package.json; the built CSS and JS carry the version in their file names.
 NHSUK_FRONTEND_VERSION = "10.6.1"
@@ -91,7 +91,6 @@ def environment(**options: Any) -> Environment:
             "nhsuk_version": NHSUK_FRONTEND_VERSION,
             "tl_field": field_context,
             "distribution_bar": distribution_bar,
-            "focus_sentence": focus_sentence,
         }
     )
     env.filters.update(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -148,6 +150,15 @@ class ResponseDraft(models.Model):
         return f"Draft {self.pk} of {self.assessment_id}"
 
 
+def pack_answers(item_keys: Sequence[str], answers: Mapping[str, Any]) -> str:
+    """Answers as one digit per item ("0" for Don't know or no answer); see Response."""
+    digits = []
+    for key in item_keys:
+        value = answers.get(key)
+        digits.append(str(value) if isinstance(value, int) and 0 < value < 10 else "0")
+    return "".join(digits)
+
+
 class Response(models.Model):
     """One respondent's submitted answers, with nothing that identifies them.
 
@@ -160,6 +171,9 @@ class Response(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="responses")
     rater_kind = models.CharField(max_length=20, choices=RaterKind.choices)
     answers = models.JSONField()
+    # The same answers as one digit per item in the instrument's order ("0" for Don't
+    # know or unanswered), so that many groups' responses decode in one NumPy call.
+    packed = models.CharField(max_length=1000, blank=True, default="")
     free_text = models.JSONField(default=dict)
     submitted_on = models.DateField()
 
@@ -168,6 +182,15 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"Response {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.packed:
+            from tracelead.instruments import get_instrument
+
+            assessment = self.assessment
+            instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+            self.packed = pack_answers(instrument.item_keys, self.answers)
+        super().save(*args, **kwargs)
 
 
 class OpenLinkSubmission(models.Model):

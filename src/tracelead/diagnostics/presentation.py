@@ -13,7 +13,8 @@ SCALE_COLOURS = ("#8a1538", "#d5281b", "#aeb7bd", "#41b6e6", "#005eb8")
 
 def distribution_bar(row: Any) -> Markup:
     """An inline SVG stacked bar of one item's answers, labelled for screen readers."""
-    shares = row.shares()
+    total = sum(row.counts)
+    shares = [count / total if total else 0.0 for count in row.counts]
     labels = []
     parts = []
     x = 0.0

@@ -1,0 +1,167 @@
+"""Time the many-groups heatmap page at scale and print the figures as JSON.
+
+    python benchmarks/heatmap.py                          # 500 groups, 50,000 responses
+    python benchmarks/heatmap.py --groups 1000 --responses 100000
+
+Builds a throwaway SQLite database (a temporary folder, deleted afterwards) holding one
+system: a board, organisation groups under it and teams under those, each team with an
+older round and a latest round; then times the selector (``many_groups_report``) and the
+whole page through Django's test client (middleware, CSP, template and the chart spec),
+as a superuser. The target is under one second for the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _setup(data_dir: str) -> None:
+    os.environ["TRACELEAD_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracelead.settings")
+    try:
+        import tracelead  # noqa: F401
+    except ModuleNotFoundError:  # running from a checkout without installing
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _load(groups: int, responses: int, organisations: int, seed: int) -> int:
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tracelead.diagnostics.models import Assessment, Response, pack_answers
+    from tracelead.instruments import get_instrument
+    from tracelead.organisations.models import Group, Organisation, Sector, Space, System
+
+    rng = random.Random(seed)
+    keys = get_instrument("trace").item_keys
+    today = timezone.localdate()
+    sectors = [s for s, _ in Sector.choices]
+    teams = groups - 1 - organisations
+    with transaction.atomic():
+        system = System.objects.create(name="Benchmark ICS")
+        board = Group.objects.create(system=system, name="Board", space=Space.SYSTEM)
+        orgs = [Organisation.objects.create(system=system, name=f"Organisation {i}",
+                                            sector=sectors[i % len(sectors)])
+                for i in range(organisations)]
+        org_groups = [Group.objects.create(system=system, organisation=o, parent=board,
+                                           name=f"{o.name} leadership",
+                                           space=Space.ORGANISATION) for o in orgs]
+        team_groups = Group.objects.bulk_create([
+            Group(system=system, organisation=orgs[i % organisations],
+                  parent=org_groups[i % organisations], name=f"Team {i}", space=Space.TEAM)
+            for i in range(teams)
+        ])
+        old = dt.date(today.year - 1, 1, 6)
+        Assessment.objects.bulk_create([
+            Assessment(group=g, title=f"{g.name} – round 1", instrument_key="trace",
+                       instrument_version="1.0", rater_kinds=["member"], opens_on=old,
+                       closes_on=old + dt.timedelta(days=30))
+            for g in team_groups
+        ])
+        latest = Assessment.objects.bulk_create([
+            Assessment(group=g, title=f"{g.name} – round 2", instrument_key="trace",
+                       instrument_version="1.0", rater_kinds=["member"],
+                       opens_on=today - dt.timedelta(days=20),
+                       closes_on=today - dt.timedelta(days=1))
+            for g in team_groups
+        ])
+        batch = []
+        for n in range(responses):
+            # A few small teams (under the threshold) so that suppression has work to do.
+            target = latest[n % len(latest)] if n % 97 else latest[rng.randrange(5)]
+            level = 2 + (target.pk % 3)
+            answers = {k: (None if rng.random() < 0.04 else
+                           min(5, max(1, level + rng.choice((-1, 0, 0, 1, 1)))))
+                       for k in keys}
+            batch.append(Response(
+                assessment=target, rater_kind="member", submitted_on=target.closes_on,
+                answers=answers, packed=pack_answers(keys, answers),
+            ))
+            if len(batch) == 5000:
+                Response.objects.bulk_create(batch)
+                batch = []
+        Response.objects.bulk_create(batch)
+    return system.pk
+
+
+def _time(fn: object, repeat: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", type=int, default=500)
+    parser.add_argument("--responses", type=int, default=50_000)
+    parser.add_argument("--organisations", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tl-heatmap-") as data_dir:
+        _setup(data_dir)
+        start = time.perf_counter()
+        system_id = _load(args.groups, args.responses, args.organisations, args.seed)
+        load_s = time.perf_counter() - start
+        print(f"Loaded in {load_s:.1f} s", file=sys.stderr)
+
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+        from django.test.utils import setup_test_environment
+
+        from tracelead.organisations.models import System
+        from tracelead.reports.selectors import many_groups_report
+
+        setup_test_environment()
+        system = System.objects.get(pk=system_id)
+        admin = get_user_model().objects.create_superuser("bench", password=None)
+        client = Client()
+        client.force_login(admin)
+        url = f"/reports/systems/{system_id}/"
+        first = time.perf_counter()
+        page = client.get(url)
+        first_s = time.perf_counter() - first
+        assert page.status_code == 200, page.status_code
+        report = many_groups_report(system)
+        selector_s, _ = _time(lambda: many_groups_report(system), args.repeat)
+        page_s, page_times = _time(lambda: client.get(url), args.repeat)
+        filtered_s, _ = _time(lambda: client.get(url, {"measure": "sharedness",
+                                                       "space": "team"}), args.repeat)
+        print(json.dumps({
+            "groups": len(report.rows),
+            "responses": args.responses,
+            "groups_shown": len(report.shown_rows),
+            "groups_hidden": report.n_hidden,
+            "selector_seconds_median": round(selector_s, 3),
+            "page_seconds_median": round(page_s, 3),
+            "page_seconds_all": [round(t, 3) for t in page_times],
+            "page_seconds_first_request": round(first_s, 3),
+            "filtered_page_seconds_median": round(filtered_s, 3),
+            "page_bytes": len(page.content),
+            "target_seconds": 1.0,
+            "within_target": page_s < 1.0,
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

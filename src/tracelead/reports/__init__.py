@@ -1,0 +1,1 @@
+"""Reports: the group report, many groups at once, and their exports (PDF, Excel, CSV)."""

@@ -1,0 +1,272 @@
+"""The report's charts as Vega-Lite specs, built with Altair: one route for page and PDF.
+
+In the page, vega-embed draws a spec as SVG (``static/reports/charts.js``); for the PDF
+and the HTML export, vl-convert turns the same spec into SVG on the server, with no
+browser. Specs are built from the report objects of :mod:`tracelead.reports.selectors`,
+so a chart can only show what the selector disclosed. Every chart is paired with a data
+table in the templates (its accessible alternative); colour is never the only carrier
+(values are written on the marks or in the axis labels).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import altair as alt
+from django.urls import reverse
+
+from tracelead.diagnostics.presentation import SCALE_COLOURS
+
+from .selectors import GroupReport, ManyGroupsReport
+
+NHS_BLUE = "#005eb8"
+NHS_RED = "#d5281b"
+TEXT = "#212b32"
+SECONDARY = "#4c6272"
+HIDDEN = "#e8edee"
+# Page width of an A4 PDF in CSS pixels (minus margins), for server-side drawing.
+PDF_WIDTH = 620
+
+SHARED_CATEGORIES = ("Shared (above .70)", "Partly shared (.51 to .70)",
+                     "Not shared (.50 or less)")
+SHARED_COLOURS = (NHS_BLUE, "#41b6e6", NHS_RED)
+SHARED_SHAPES = ("circle", "diamond", "triangle-up")
+
+
+def _config(chart: Any) -> Any:
+    return (
+        chart.configure(font="Arial, Liberation Sans, DejaVu Sans, sans-serif")
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=12, titleFontSize=12, labelColor=TEXT, titleColor=TEXT,
+                        gridColor="#d8dde0", domainColor=SECONDARY, tickColor=SECONDARY)
+        .configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", direction="vertical",
+                          labelColor=TEXT, titleColor=TEXT, labelLimit=300)
+    )
+
+
+def _spec(chart: Any, description: str, width: int | str) -> dict[str, Any]:
+    chart = chart.properties(description=description)
+    if width == "container":
+        chart = chart.properties(width="container")
+    spec: dict[str, Any] = _config(chart).to_dict(validate=False)
+    return spec
+
+
+def _sharedness(value: float) -> str:
+    if math.isnan(value) or value <= 0.50:
+        return SHARED_CATEGORIES[2]
+    return SHARED_CATEGORIES[0] if value > 0.70 else SHARED_CATEGORIES[1]
+
+
+def _r(value: float, digits: int = 2) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), digits)
+
+
+def profile_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[str, Any]:
+    """Level (dot with its 95% interval) and sharedness (colour, shape and label) together."""
+    rows = [
+        {
+            "condition": f"{c.name} (sharedness {c.rwg_j:.2f})" if not math.isnan(c.rwg_j)
+            else f"{c.name} (sharedness –)",
+            "order": i, "mean": _r(c.mean), "low": _r(c.ci_low), "high": _r(c.ci_high),
+            "sharedness": _sharedness(c.rwg_j),
+        }
+        for i, c in enumerate(report.conditions) if c.shown
+    ]
+    data = alt.Data(values=rows)
+    y = alt.Y("condition:N", sort=alt.EncodingSortField("order"), title=None,
+              axis=alt.Axis(labelLimit=260))
+    x_scale = alt.Scale(domain=[1, 5])
+    interval = alt.Chart(data).mark_rule(color=SECONDARY, strokeWidth=2).encode(
+        x=alt.X("low:Q", scale=x_scale, title="Level: mean from 1 to 5, with 95% interval"),
+        x2="high:Q", y=y,
+    )
+    dots = alt.Chart(data).mark_point(filled=True, size=160, opacity=1).encode(
+        x=alt.X("mean:Q", scale=x_scale), y=y,
+        color=alt.Color("sharedness:N", title="Sharedness (rwg(j))",
+                        scale=alt.Scale(domain=list(SHARED_CATEGORIES),
+                                        range=list(SHARED_COLOURS))),
+        shape=alt.Shape("sharedness:N", scale=alt.Scale(domain=list(SHARED_CATEGORIES),
+                                                        range=list(SHARED_SHAPES))),
+    )
+    chart = alt.layer(interval, dots).properties(height=alt.Step(34))
+    if width != "container":
+        chart = chart.properties(width=width - 260)
+    return _spec(chart, "Level and sharedness of each condition", width)
+
+
+def items_chart(report: GroupReport, condition: str, *, width: int = PDF_WIDTH
+                ) -> dict[str, Any]:
+    """Diverging stacked bars of one condition's statements, with "Don't know" apart."""
+    labels = [option.label for option in report.instrument.response_scale]
+    a = len(labels)
+    rows: list[dict[str, Any]] = []
+    dk_rows: list[dict[str, Any]] = []
+    order = 0
+    for item in report.items:
+        if item.condition != condition or not item.shown:
+            continue
+        order += 1
+        total = item.answered
+        shares = [c / total * 100 if total else 0.0 for c in item.counts]
+        middle = a // 2 if a % 2 else -1
+        start = -sum(shares[: a // 2]) - (shares[middle] / 2 if middle >= 0 else 0.0)
+        for k, share in enumerate(shares):
+            rows.append({"item": item.label, "order": order, "answer": labels[k],
+                         "start": round(start, 2), "end": round(start + share, 2),
+                         "count": item.counts[k]})
+            start += share
+        dk_rows.append({"item": item.label, "order": order, "dont_know": item.dont_know})
+    y = alt.Y("item:N", sort=alt.EncodingSortField("order"), title=None)
+    bars = alt.Chart(alt.Data(values=rows)).mark_bar(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("start:Q", scale=alt.Scale(domain=[-100, 100]),
+                title="Share of answers (%): disagree to the left, agree to the right"),
+        x2="end:Q", y=y,
+        color=alt.Color("answer:N", title="Answer",
+                        scale=alt.Scale(domain=labels, range=list(SCALE_COLOURS[:a]))),
+    )
+    centre = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color=TEXT).encode(x="x:Q")
+    dk_label = report.instrument.dont_know_label or "Don't know"
+    dk = alt.Chart(alt.Data(values=dk_rows)).mark_bar(color="#768692").encode(
+        x=alt.X("dont_know:Q", title=f"{dk_label} (people)",
+                axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("item:N", sort=alt.EncodingSortField("order"), title=None,
+                axis=alt.Axis(labels=False, ticks=False)),
+    ).properties(width=90)
+    main = alt.layer(bars, centre).properties(width=max(220, width - 90 - 110))
+    chart = alt.hconcat(main, dk, spacing=12).properties()
+    scale = report.instrument.scale(condition)
+    return _spec(chart.properties(), f"Answers to the {scale.name} statements", width)
+
+
+def change_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[str, Any]:
+    """Difference per condition with its 95% interval; 0 = no change."""
+    rows = [
+        {"condition": r.name, "order": i, "difference": _r(r.difference),
+         "low": _r(r.ci_low), "high": _r(r.ci_high),
+         "verdict": "More than chance" if r.beyond_noise else "Within chance"}
+        for i, r in enumerate(report.change.rows) if r.shown and r.testable
+    ]
+    data = alt.Data(values=rows)
+    y = alt.Y("condition:N", sort=alt.EncodingSortField("order"), title=None)
+    x_scale = alt.Scale(domain=[-2, 2], clamp=True)
+    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color=TEXT).encode(
+        x=alt.X("x:Q", scale=x_scale))
+    interval = alt.Chart(data).mark_rule(color=SECONDARY, strokeWidth=2).encode(
+        x=alt.X("low:Q", scale=x_scale, title="Change in level since the previous round, "
+                "with 95% interval"), x2="high:Q", y=y)
+    dots = alt.Chart(data).mark_point(filled=True, size=140, opacity=1).encode(
+        x=alt.X("difference:Q", scale=x_scale), y=y,
+        color=alt.Color("verdict:N", title=None, scale=alt.Scale(
+            domain=["More than chance", "Within chance"], range=[NHS_BLUE, "#768692"])),
+        shape=alt.Shape("verdict:N", scale=alt.Scale(
+            domain=["More than chance", "Within chance"], range=["circle", "square"])),
+    )
+    chart = alt.layer(zero, interval, dots).properties(height=alt.Step(30))
+    if width != "container":
+        chart = chart.properties(width=width - 130)
+    return _spec(chart, "Change in each condition since the previous round", width)
+
+
+def self_other_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[str, Any]:
+    """The self rating and the others' mean per condition, joined by a line."""
+    rows = []
+    spans = []
+    for i, g in enumerate(report.self_other.rows):
+        rows.append({"condition": g.name, "order": i, "who": "Self", "mean": _r(g.self_mean)})
+        rows.append({"condition": g.name, "order": i, "who": "Others", "mean": _r(g.other_mean)})
+        spans.append({"condition": g.name, "order": i, "low": _r(min(g.self_mean, g.other_mean)),
+                      "high": _r(max(g.self_mean, g.other_mean))})
+    y = alt.Y("condition:N", sort=alt.EncodingSortField("order"), title=None)
+    x_scale = alt.Scale(domain=[1, 5])
+    line = alt.Chart(alt.Data(values=spans)).mark_rule(color="#aeb7bd", strokeWidth=3).encode(
+        x=alt.X("low:Q", scale=x_scale, title="Mean rating from 1 to 5"), x2="high:Q", y=y)
+    dots = alt.Chart(alt.Data(values=rows)).mark_point(filled=True, size=140, opacity=1).encode(
+        x=alt.X("mean:Q", scale=x_scale), y=y,
+        color=alt.Color("who:N", title=None, scale=alt.Scale(domain=["Self", "Others"],
+                                                             range=[NHS_RED, NHS_BLUE])),
+        shape=alt.Shape("who:N", scale=alt.Scale(domain=["Self", "Others"],
+                                                 range=["diamond", "circle"])),
+    )
+    chart = alt.layer(line, dots).properties(height=alt.Step(30))
+    if width != "container":
+        chart = chart.properties(width=width - 130)
+    return _spec(chart, "Self rating against the others' ratings", width)
+
+
+def heatmap_rows(report: ManyGroupsReport, rows: list[Any] | None = None
+                 ) -> list[dict[str, Any]]:
+    """One datum per group and condition, for the heatmap (only disclosed rows)."""
+    measure = report.measure
+    data = []
+    chosen = rows if rows is not None else report.shown_rows
+    for order, row in enumerate(chosen):
+        label = ("  " * row.depth) + row.name
+        for (_, name), cell in zip(report.conditions, row.cells, strict=True):
+            datum: dict[str, Any] = {"group": label, "order": order, "condition": name,
+                                     "href": reverse("report_group", args=[row.assessment_id])
+                                     if row.assessment_id else None}
+            if cell.shown:
+                value = cell.mean if measure == "level" else cell.rwg_j
+                datum["value"] = _r(value)
+                digits = 1 if measure == "level" else 2
+                datum["text"] = "–" if math.isnan(value) else f"{value:.{digits}f}"
+            else:
+                datum["value"] = None
+                datum["text"] = "hidden"
+            data.append(datum)
+    return data
+
+
+def heatmap_chart(report: ManyGroupsReport, *, rows: list[Any] | None = None,
+                  width: int | str = PDF_WIDTH, links: bool = True) -> dict[str, Any]:
+    """Groups by condition, coloured by level or sharedness; hidden cells grey."""
+    # Named data, filled in after Altair: a few thousand cells need no schema walk.
+    data = alt.Data(name="heatmap")
+    level = report.measure == "level"
+    domain = [1, 3, 5] if level else [0, 0.5, 1]
+    colours = [NHS_RED, "#e8edee", NHS_BLUE]
+    y = alt.Y("group:N", sort=alt.EncodingSortField("order"), title=None,
+              axis=alt.Axis(labelLimit=220))
+    x = alt.X("condition:N", sort=[name for _, name in report.conditions], title=None,
+              axis=alt.Axis(orient="top", labelAngle=-35, labelAlign="left"))
+    base = alt.Chart(data)
+    encoding: dict[str, Any] = {"x": x, "y": y}
+    if links:
+        encoding["href"] = alt.Href("href:N")
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.condition(
+            "isValid(datum.value)",
+            alt.Color("value:Q", title="Level (mean 1 to 5)" if level else
+                      "Sharedness (rwg(j), 0 to 1)",
+                      scale=alt.Scale(domain=domain, range=colours),
+                      legend=alt.Legend(orient="bottom", direction="horizontal",
+                                        gradientLength=200)),
+            alt.value(HIDDEN),
+        ),
+        **encoding,
+    )
+    low, high = (2.2, 4.2) if level else (0.2, 0.85)
+    text = base.mark_text(fontSize=11).encode(
+        text="text:N",
+        color=alt.condition(
+            f"isValid(datum.value) && (datum.value < {low} || datum.value > {high})",
+            alt.value("white"), alt.value(TEXT)),
+        **encoding,
+    )
+    chart = alt.layer(cells, text).properties(height=alt.Step(24))
+    if width != "container":
+        chart = chart.properties(width=max(250, width - 230))
+    what = "level" if level else "sharedness"
+    spec = _spec(chart, f"Heatmap of groups by condition, coloured by {what}", width)
+    spec["datasets"] = {"heatmap": heatmap_rows(report, rows)}
+    return spec
+
+
+def to_svg(spec: dict[str, Any]) -> str:
+    """A spec drawn as SVG on the server (vl-convert: Rust + Deno's Vega, no browser)."""
+    import vl_convert
+
+    svg: str = vl_convert.vegalite_to_svg(spec)
+    return svg

@@ -1,0 +1,108 @@
+"""`tracelead report ...`: the group report and many groups at once, as files.
+
+The command acts as an administrator (whoever runs it has the database anyway), but the
+reports come from the same selectors as the pages, so disclosure is applied all the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+report_app = typer.Typer(help="Reports as files: PDF, Excel, CSV or HTML.",
+                         no_args_is_help=True)
+
+
+class Format(StrEnum):
+    pdf = "pdf"
+    xlsx = "xlsx"
+    csv = "csv"
+    html = "html"
+
+
+class Measure(StrEnum):
+    level = "level"
+    sharedness = "sharedness"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="File format.")]
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.",
+                                            dir_okay=False, writable=True)]
+
+
+def _say(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg="red")
+    return typer.Exit(1)
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.write_bytes(content)
+    typer.echo(f"Wrote {path} ({len(content):,} bytes)")
+
+
+@report_app.command("group")
+def report_group(
+    assessment_id: Annotated[int, typer.Argument(help="The assessment (round) to report.")],
+    fmt: FormatOption = Format.pdf,
+    output: OutputOption = Path("report.pdf"),
+) -> None:
+    """The group report of one assessment."""
+    from tracelead.cli import _django
+
+    _django()
+    from tracelead.diagnostics.models import Assessment
+
+    from .exports import export_group
+    from .selectors import group_report
+
+    assessment = (Assessment.objects.select_related("group", "group__system",
+                                                    "group__organisation")
+                  .filter(pk=assessment_id).first())
+    if assessment is None:
+        raise _fail(f"No assessment with id {assessment_id}.")
+    _say(f"Reading the responses of {assessment.title}")
+    report = group_report(assessment)
+    try:
+        export = export_group(report, fmt.value, progress=_say)
+    except ValueError as error:
+        raise _fail(f"Nothing written: {error}.") from error
+    _write(output, export.content)
+
+
+@report_app.command("system")
+def report_system(
+    system_id: Annotated[int, typer.Argument(help="The system whose groups to report.")],
+    organisation: Annotated[int | None, typer.Option(
+        help="Only the groups of this organisation (its id).")] = None,
+    measure: Annotated[Measure, typer.Option(help="What the heatmap colours.")] = Measure.level,
+    fmt: FormatOption = Format.pdf,
+    output: OutputOption = Path("groups.pdf"),
+) -> None:
+    """Many groups at once: the latest round of every group of a system or organisation."""
+    from tracelead.cli import _django
+
+    _django()
+    from tracelead.organisations.models import Organisation, System
+
+    from .exports import export_many
+    from .selectors import many_groups_report
+
+    system = System.objects.filter(pk=system_id).first()
+    if system is None:
+        raise _fail(f"No system with id {system_id}.")
+    org = None
+    if organisation is not None:
+        org = Organisation.objects.filter(pk=organisation, system=system).first()
+        if org is None:
+            raise _fail(f"No organisation with id {organisation} in {system.name}.")
+    _say(f"Reading the latest round of every group in {org.name if org else system.name}")
+    report = many_groups_report(system, organisation=org, measure=measure.value)
+    export = export_many(report, fmt.value, progress=_say)
+    _write(output, export.content)

@@ -1,0 +1,117 @@
+"""Report pages and their downloads. Access goes through the tenancy helpers; disclosure
+through :mod:`tracelead.reports.selectors`."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from tracelead.diagnostics.views import assessment_for
+from tracelead.organisations import access
+from tracelead.organisations.models import Organisation, Sector, Space
+
+from . import exports
+from .selectors import MEASURES, group_report, many_groups_report
+
+
+def _download(export: exports.Export) -> HttpResponse:
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _nothing_to_export(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "core/error.jinja",
+                  {"title": "There is nothing to download yet", "body": message}, status=409)
+
+
+@login_required
+def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = assessment_for(request.user, pk)
+    report = group_report(assessment)
+    return render(request, "reports/group.jinja", {
+        **exports.template_helpers(),
+        "report": report,
+        "mode": "page",
+        "charts": exports.group_charts(report, mode="page"),
+        "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("assessment", args=[assessment.pk]),
+        "back_text": "Back to the assessment",
+    })
+
+
+@login_required
+def group_report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404("No such format.")
+    assessment = assessment_for(request.user, pk)
+    report = group_report(assessment)
+    if not report.disclosed:
+        return _nothing_to_export(request, "This round's results are not shown yet, so they "
+                                  "cannot be downloaded.")
+    return _download(exports.export_group(report, fmt))
+
+
+def _many_from_request(request: HttpRequest, pk: int) -> Any:
+    """The many-groups report for the query string; unknown filter values mean "all"."""
+    system = access.system_for(request.user, pk)
+    organisation = None
+    org_id = request.GET.get("organisation", "")
+    if org_id:
+        if not org_id.isdigit():
+            raise Http404("No such organisation.")
+        organisation = Organisation.objects.filter(system=system, pk=int(org_id)).first()
+        if organisation is None:
+            raise Http404("No such organisation.")
+    sector = request.GET.get("sector", "")
+    sector = sector if sector in Sector.values else ""
+    space = request.GET.get("space", "")
+    space = space if space in Space.values else ""
+    measure = request.GET.get("measure", "level")
+    measure = measure if measure in MEASURES else "level"
+    visible = None
+    if not access.covers_system(request.user, system):
+        visible = set(access.groups_for(request.user).filter(system=system)
+                      .values_list("pk", flat=True))
+    return many_groups_report(system, organisation=organisation, sector=sector, space=space,
+                              measure=measure, visible=visible)
+
+
+@login_required
+def many_groups_page(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _many_from_request(request, pk)
+    charts, parts = exports.many_charts(report, mode="page")
+    f = report.filters
+    query = urlencode({k: v for k, v in f.items() if v})
+    return render(request, "reports/many.jinja", {
+        **exports.template_helpers(),
+        "report": report,
+        "mode": "page",
+        "charts": charts,
+        "chart_parts": parts,
+        "query": f"?{query}" if query else "",
+        "organisation_items": [{"value": str(pk_), "text": name,
+                                "selected": f["organisation"] == str(pk_)}
+                               for pk_, name in report.organisations],
+        "sector_items": [{"value": v, "text": t, "selected": f["sector"] == v}
+                         for v, t in report.sectors],
+        "space_items": [{"value": v, "text": t, "selected": f["space"] == v}
+                        for v, t in report.spaces],
+        "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("system", args=[report.system.pk]),
+        "back_text": report.system.name,
+    })
+
+
+@login_required
+def many_groups_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404("No such format.")
+    report = _many_from_request(request, pk)
+    return _download(exports.export_many(report, fmt))
