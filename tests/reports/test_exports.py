@@ -201,3 +201,21 @@ def test_the_cli_refuses_a_round_under_the_threshold(reports_data: Any, tmp_path
     assert not out.exists()
     missing = CliRunner().invoke(app, ["report", "system", "999999", "-o", str(out)])
     assert missing.exit_code == 1 and "No system" in missing.output
+
+
+def test_comments_stay_out_of_exports_unless_the_facilitator_includes_them(
+    reports_data: Any, facilitator_client: Any, tmp_path: Path
+) -> None:
+    now = reports_data["now"]
+    url = reverse("report_group_export", args=[now.pk, "html"])
+    plain = facilitator_client.get(url).content.decode()
+    assert "We keep patients safe" not in plain and "comments are left out" in plain
+    included = facilitator_client.get(url + "?comments=1").content.decode()
+    assert "We keep patients safe" in included
+    runner = CliRunner()
+    out = tmp_path / "r.html"
+    args = ["report", "group", str(now.pk), "--format", "html", "-o", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert "We keep patients safe" not in out.read_text()
+    assert runner.invoke(app, [*args, "--comments"]).exit_code == 0
+    assert "We keep patients safe" in out.read_text()

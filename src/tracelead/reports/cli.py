@@ -52,6 +52,9 @@ def report_group(
     assessment_id: Annotated[int, typer.Argument(help="The assessment (round) to report.")],
     fmt: FormatOption = Format.pdf,
     output: OutputOption = Path("report.pdf"),
+    comments: Annotated[
+        bool, typer.Option(help="Include the free-text comments (left out by default).")
+    ] = False,
 ) -> None:
     """The group report of one assessment."""
     from tracelead.cli import _django
@@ -70,7 +73,7 @@ def report_group(
     _say(f"Reading the responses of {assessment.title}")
     report = group_report(assessment)
     try:
-        export = export_group(report, fmt.value, progress=_say)
+        export = export_group(report, fmt.value, progress=_say, include_comments=comments)
     except ValueError as error:
         raise _fail(f"Nothing written: {error}.") from error
     _write(output, export.content)

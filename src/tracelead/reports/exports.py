@@ -10,6 +10,7 @@ injection.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from collections.abc import Callable
@@ -323,12 +324,16 @@ def _noop(_: str) -> None:
     return None
 
 
-def export_group(report: GroupReport, fmt: str, *, progress: Progress = _noop) -> Export:
+def export_group(report: GroupReport, fmt: str, *, progress: Progress = _noop,
+                 include_comments: bool = False) -> Export:
+    """One group's report as a file. Comments travel only when the facilitator asks."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     if not report.disclosed:
         raise ValueError("this round's results are not shown (too few responses, or withheld "
                          "to protect a smaller group), so there is nothing to export")
+    if not include_comments and report.comments:
+        report = dataclasses.replace(report, comments=[], comments_left_out=True)
     stem = f"tracelead-{slugify(report.group.name) or 'group'}-{report.assessment.pk}"
     progress(f"Building the {fmt.upper()} export of {report.group.name}")
     if fmt == "pdf":

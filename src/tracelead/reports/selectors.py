@@ -215,6 +215,8 @@ class GroupReport:
     change: Change = field(default_factory=lambda: Change("no_previous"))
     comments: list[CommentSet] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    # Set on a copy made for an export that leaves the comments out (the default).
+    comments_left_out: bool = False
 
     @property
     def response_rate(self) -> float | None:

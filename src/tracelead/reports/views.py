@@ -55,7 +55,8 @@ def group_report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
     if not report.disclosed:
         return _nothing_to_export(request, "This round's results are not shown yet, so they "
                                   "cannot be downloaded.")
-    return _download(exports.export_group(report, fmt))
+    include_comments = request.GET.get("comments") == "1"
+    return _download(exports.export_group(report, fmt, include_comments=include_comments))
 
 
 def _many_from_request(request: HttpRequest, pk: int) -> Any:
