@@ -124,7 +124,7 @@ def sign_in(page: Any, base_url: str, username: str, *, next_path: str = "") -> 
 
 def answer_scale_page(page: Any, choices: list[str]) -> None:
     """Click the label of the chosen answer for each statement on a condition page."""
-    fieldsets = page.locator("form#main-form fieldset")
+    fieldsets = page.locator("form#main-form fieldset fieldset")
     assert fieldsets.count() == len(choices)
     for index, choice in enumerate(choices):
         fieldset = fieldsets.nth(index)

@@ -40,7 +40,7 @@ def test_an_open_link_resumes_on_the_same_device(
     expect(again.get_by_role("heading", level=1)).to_have_text("Route")
     again.get_by_role("link", name="Back").click()
     expect(
-        again.locator("form#main-form fieldset").nth(1).get_by_label("Don't know")
+        again.locator("form#main-form fieldset fieldset").nth(1).get_by_label("Don't know")
     ).to_be_checked()
     context.close()
 

@@ -115,7 +115,7 @@ def test_each_page_asks_about_one_condition_on_a_five_point_scale_with_dont_know
         content = text(response)
         assert response.status_code == 200
         assert f"Page {page} of 6" in content
-        assert f"<h1>{name}</h1>" in content
+        assert f'<h1 class="nhsuk-fieldset__heading">{name}</h1>' in content
         for key in keys(trace, page):
             assert radio_values(content, key) == ["1", "2", "3", "4", "5", "dk"]
         others = [k for k in trace.item_keys if k not in keys(trace, page)]
