@@ -127,3 +127,21 @@ def test_the_command_line_exports_and_erases_a_person(world: dict[str, Any], tmp
     assert runner.invoke(app, ["person", "export", "not-an-email"]).exit_code == 2
     result = runner.invoke(app, ["retention", "--dry-run", "--days", "30"])
     assert result.exit_code == 0 and "Would delete" in result.output
+
+
+def test_reports_and_their_exports_are_audited_too(world: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(world["user"])
+    assessment = world["assessment"]
+    system_id = assessment.group.system_id
+    assert client.get(f"/reports/assessments/{assessment.pk}/").status_code == 200
+    assert client.get(f"/reports/assessments/{assessment.pk}/report.csv").status_code == 200
+    assert client.get(f"/reports/systems/{system_id}/").status_code == 200
+    assert client.get(f"/reports/systems/{system_id}/report.xlsx").status_code == 200
+    events = list(AuditEvent.objects.order_by("at").values_list("action", "what"))
+    assert events == [
+        ("viewed", "group report of Round"),
+        ("exported", "group report (csv) of Round"),
+        ("viewed", "heatmap of Privacy ICS"),
+        ("exported", "heatmap (xlsx) of Privacy ICS"),
+    ]

@@ -19,7 +19,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
 
-from tracelead.core.audit import audit_record
+from tracelead.core.audit import audit_assessment
 from tracelead.core.models import ApiToken, AuditEvent
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import RaterKind
@@ -201,13 +201,11 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     """Results as on the assessment page: nothing but the shortfall below the threshold."""
     assessment = assessment_for(request.user, assessment_id)
     results = assessment_results(assessment)
-    audit_record(
+    audit_assessment(
         user=request.user,
         action=AuditEvent.Action.VIEWED,
-        what=f"results of {assessment.title}",
-        group_id=assessment.group_id,
-        assessment_id=assessment.pk,
-        system_id=assessment.group.system_id,
+        assessment=assessment,
+        what="results",
         via="api",
     )
     body: dict[str, Any] = {

@@ -28,3 +28,18 @@ def audit_record(
         system_id=system_id,
         via=via,
     )
+
+
+def audit_assessment(
+    *, user: Any, action: str, assessment: Any, what: str, via: str = "web"
+) -> AuditEvent:
+    """Record that a user viewed or exported something of one assessment's results."""
+    return audit_record(
+        user=user,
+        action=action,
+        what=f"{what} of {assessment.title}",
+        group_id=assessment.group_id,
+        assessment_id=assessment.pk,
+        system_id=assessment.group.system_id,
+        via=via,
+    )

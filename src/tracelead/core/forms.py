@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 def error_list(form: forms.BaseForm) -> list[dict[str, str]]:
@@ -21,6 +22,12 @@ def error_list(form: forms.BaseForm) -> list[dict[str, str]]:
             anchor = f"{anchor}_0" if not anchor.endswith("_0") else anchor
         entries.extend({"text": str(message), "href": f"#{anchor}"} for message in errors)
     return entries
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where the form has it."""
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
 
 
 def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from tracelead.core.audit import audit_record
-from tracelead.core.forms import error_list
+from tracelead.core.audit import audit_assessment
+from tracelead.core.forms import add_service_errors, error_list
 from tracelead.core.models import AuditEvent
 from tracelead.core.safety import safe_cell
 from tracelead.organisations import access
@@ -74,8 +74,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
                 created_by=request.user,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The assessment is set up. Now create its links.")
             return redirect("assessment_invitations", pk=assessment.pk)
@@ -98,13 +97,8 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk)
     results = assessment_results(assessment)
-    audit_record(
-        user=request.user,
-        action=AuditEvent.Action.VIEWED,
-        what=f"results of {assessment.title}",
-        group_id=assessment.group_id,
-        assessment_id=assessment.pk,
-        system_id=assessment.group.system_id,
+    audit_assessment(
+        user=request.user, action=AuditEvent.Action.VIEWED, assessment=assessment, what="results"
     )
     return render(
         request,
@@ -139,8 +133,7 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.assessment_update(assessment=assessment, **form.cleaned_data)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Saved.")
             return redirect("assessment", pk=assessment.pk)
@@ -175,8 +168,7 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
                 labels=form.cleaned_data["label_list"],
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Created {len(created)} links.")
             return redirect("assessment_invitations", pk=assessment.pk)
@@ -206,13 +198,11 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk, manage=True)
-    audit_record(
+    audit_assessment(
         user=request.user,
         action=AuditEvent.Action.EXPORTED,
-        what=f"personal links of {assessment.title} (CSV)",
-        group_id=assessment.group_id,
-        assessment_id=assessment.pk,
-        system_id=assessment.group.system_id,
+        assessment=assessment,
+        what="personal links (CSV)",
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)

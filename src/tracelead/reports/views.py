@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from tracelead.core.audit import audit_assessment, audit_record
+from tracelead.core.models import AuditEvent
 from tracelead.diagnostics.views import assessment_for
 from tracelead.organisations import access
 from tracelead.organisations.models import Organisation, Sector, Space
@@ -35,6 +37,8 @@ def _nothing_to_export(request: HttpRequest, message: str) -> HttpResponse:
 def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk)
     report = group_report(assessment)
+    audit_assessment(user=request.user, action=AuditEvent.Action.VIEWED,
+                     assessment=assessment, what="group report")
     return render(request, "reports/group.jinja", {
         **exports.template_helpers(),
         "report": report,
@@ -56,6 +60,9 @@ def group_report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
         return _nothing_to_export(request, "This round's results are not shown yet, so they "
                                   "cannot be downloaded.")
     include_comments = request.GET.get("comments") == "1"
+    audit_assessment(user=request.user, action=AuditEvent.Action.EXPORTED,
+                     assessment=assessment,
+                     what=f"group report ({fmt}{', with comments' if include_comments else ''})")
     return _download(exports.export_group(report, fmt, include_comments=include_comments))
 
 
@@ -84,9 +91,16 @@ def _many_from_request(request: HttpRequest, pk: int) -> Any:
                               measure=measure, visible=visible)
 
 
+def _audit_many(request: HttpRequest, report: Any, action: str, what: str) -> None:
+    scope = report.organisation.name if report.organisation else report.system.name
+    audit_record(user=request.user, action=action, what=f"{what} of {scope}",
+                 system_id=report.system.pk)
+
+
 @login_required
 def many_groups_page(request: HttpRequest, pk: int) -> HttpResponse:
     report = _many_from_request(request, pk)
+    _audit_many(request, report, AuditEvent.Action.VIEWED, "heatmap")
     charts, parts = exports.many_charts(report, mode="page")
     f = report.filters
     query = urlencode({k: v for k, v in f.items() if v})
@@ -115,4 +129,5 @@ def many_groups_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
     report = _many_from_request(request, pk)
+    _audit_many(request, report, AuditEvent.Action.EXPORTED, f"heatmap ({fmt})")
     return _download(exports.export_many(report, fmt))
