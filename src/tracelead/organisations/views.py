@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from tracelead.core.forms import error_list
+from tracelead.core.forms import add_service_errors, error_list
 
 from . import access, importing, services
 from .forms import GroupForm, OrganisationForm, SystemForm
@@ -123,7 +123,7 @@ def organisation_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             organisation = services.organisation_create(system=system, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Added {organisation.name}.")
             return redirect("system", pk=system.pk)
@@ -157,7 +157,7 @@ def group_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             group = services.group_create(system=system, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Added {group.name}.")
             return redirect("system", pk=system.pk)
