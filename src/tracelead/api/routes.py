@@ -26,6 +26,7 @@ from tracelead.diagnostics.models import RaterKind
 from tracelead.diagnostics.selectors import assessment_results
 from tracelead.diagnostics.services import MAX_INVITATIONS_PER_REQUEST
 from tracelead.diagnostics.views import assessment_for, assessments_for
+from tracelead.organisations import access
 
 
 class BearerToken(HttpBearer):
@@ -129,7 +130,7 @@ class ResultsOut(Schema):
     assessment_id: int
     disclosed: bool
     threshold: int
-    more_needed: int
+    more_needed: int | None
     n_responses: int | None
     response_rate: float | None
     conditions: list[ConditionOut]
@@ -200,7 +201,8 @@ def create_invitations(
 def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     """Results as on the assessment page: nothing but the shortfall below the threshold."""
     assessment = assessment_for(request.user, assessment_id)
-    results = assessment_results(assessment)
+    can_manage = access.can_manage_group(request.user, assessment.group)
+    results = assessment_results(assessment, show_progress=can_manage)
     audit_assessment(
         user=request.user,
         action=AuditEvent.Action.VIEWED,
@@ -212,7 +214,7 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
         "assessment_id": assessment.pk,
         "disclosed": results.disclosed,
         "threshold": assessment.threshold,
-        "more_needed": results.more_needed,
+        "more_needed": results.more_needed if results.show_progress else None,
         "n_responses": results.n_responses if results.disclosed else None,
         "response_rate": results.response_rate if results.disclosed else None,
         "conditions": [],

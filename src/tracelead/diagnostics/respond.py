@@ -263,20 +263,30 @@ def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
         else:
             checked = read_free_text_page(instrument, request.POST)
         crafted = any(e.message.startswith("Choose one of") for e in checked.errors)
-        if not crafted and (checked.answers or checked.free_text or scale is None):
+        going_back = action == "back" and not crafted
+        # The page to resume at, saved with the answers in one transaction (one write per
+        # page, not two: this is the busiest write of the questionnaire).
+        if going_back:
+            bookmark = max(page - 1, 1)
+        elif not checked.errors and not (action == "submit" and page == last):
+            bookmark = min(page + 1, last)
+        else:
+            bookmark = page
+        keep = not crafted and bool(checked.answers or checked.free_text or scale is None)
+        if keep or bookmark != draft.page:
             draft = services.draft_save(
                 draft=draft,
-                page=page,
-                answers=checked.answers,
-                free_text=checked.free_text if scale is None and not checked.errors else None,
+                page=bookmark,
+                answers=checked.answers if keep else None,
+                free_text=checked.free_text
+                if keep and scale is None and not checked.errors
+                else None,
                 replace_free_text=scale is None,
             )
-        if action == "back" and not crafted:
-            target = page - 1
-            if target < 1:
+        if going_back:
+            if page - 1 < 1:
                 return redirect("respond_intro_again", token=token)
-            services.draft_save(draft=draft, page=target)
-            return redirect("respond_page", token=token, page=target)
+            return redirect("respond_page", token=token, page=page - 1)
         if not checked.errors:
             if action == "submit" and page == last:
                 try:
@@ -289,9 +299,7 @@ def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
                 except services.AlreadySubmitted:
                     return _used(request)
                 return redirect("respond_thanks")
-            target = min(page + 1, last)
-            services.draft_save(draft=draft, page=target)
-            return redirect("respond_page", token=token, page=target)
+            return redirect("respond_page", token=token, page=bookmark)
         values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
     else:
         if draft.page != page:

@@ -7,7 +7,7 @@ from typing import Any
 from .models import Assessment
 
 
-def assessment_results(assessment: Assessment) -> Any:
+def assessment_results(assessment: Assessment, *, show_progress: bool = True) -> Any:
     """The results of one assessment, exactly as its group report decides.
 
     Disclosure (the threshold, cells with too few answers, and complementary suppression
@@ -16,4 +16,4 @@ def assessment_results(assessment: Assessment) -> Any:
     """
     from tracelead.reports.selectors import group_report
 
-    return group_report(assessment)
+    return group_report(assessment, show_progress=show_progress)

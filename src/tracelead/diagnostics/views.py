@@ -96,7 +96,8 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk)
-    results = assessment_results(assessment)
+    can_manage = access.can_manage_group(request.user, assessment.group)
+    results = assessment_results(assessment, show_progress=can_manage)
     audit_assessment(
         user=request.user, action=AuditEvent.Action.VIEWED, assessment=assessment, what="results"
     )
@@ -106,7 +107,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "assessment": assessment,
             "results": results,
-            "can_manage": access.can_manage_group(request.user, assessment.group),
+            "can_manage": can_manage,
             "column_class": "nhsuk-grid-column-full",
             "back_href": reverse("system", args=[assessment.group.system_id]),
             "back_text": assessment.group.system.name,

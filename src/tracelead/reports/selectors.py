@@ -217,6 +217,9 @@ class GroupReport:
     summary: list[str] = field(default_factory=list)
     # Set on a copy made for an export that leaves the comments out (the default).
     comments_left_out: bool = False
+    # How many more responses are needed says how many there are: only the people who
+    # run the round (facilitators) see it below the threshold (counts follow the threshold).
+    show_progress: bool = True
 
     @property
     def response_rate(self) -> float | None:
@@ -557,8 +560,12 @@ def _self_other(assessment: Assessment, instrument: Instrument, matrix: np.ndarr
     return SelfOther("shown", rows=rows)
 
 
-def group_report(assessment: Assessment) -> GroupReport:
-    """The report of one assessment (access is the caller's job: use ``assessment_for``)."""
+def group_report(assessment: Assessment, *, show_progress: bool = True) -> GroupReport:
+    """The report of one assessment (access is the caller's job: use ``assessment_for``).
+
+    ``show_progress`` False (for viewers) leaves out how many more responses a round
+    below its threshold needs, since that gives away how many it has.
+    """
     group = assessment.group
     instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
     responses = _responses_of(assessment.pk)
@@ -587,6 +594,7 @@ def group_report(assessment: Assessment) -> GroupReport:
         disclosed=disclosed, hidden_by_hierarchy=hidden_by_hierarchy,
         more_needed=max(0, threshold - n), comments_disclosed=disclosed and comments_ok,
         comments_more_needed=max(0, comment_threshold - n),
+        show_progress=show_progress,
     )
     if not disclosed:
         report.summary = _group_summary(report)
@@ -687,6 +695,8 @@ def _group_summary(report: GroupReport) -> list[str]:
         if report.hidden_by_hierarchy:
             return ["These results are withheld: showing them would let someone work out "
                     "the answers of a smaller group alongside this one."]
+        if not report.show_progress:
+            return [f"Results are shown once at least {report.threshold} people have answered."]
         return [f"Results are shown once at least {report.threshold} people have answered; "
                 f"{report.more_needed} more {'is' if report.more_needed == 1 else 'are'} "
                 "needed."]

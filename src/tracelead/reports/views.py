@@ -36,7 +36,9 @@ def _nothing_to_export(request: HttpRequest, message: str) -> HttpResponse:
 @login_required
 def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk)
-    report = group_report(assessment)
+    report = group_report(
+        assessment, show_progress=access.can_manage_group(request.user, assessment.group)
+    )
     audit_assessment(user=request.user, action=AuditEvent.Action.VIEWED,
                      assessment=assessment, what="group report")
     return render(request, "reports/group.jinja", {
