@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django_ratelimit.core import is_ratelimited
 
 from tracelead.instruments import get_instrument
 
@@ -63,15 +64,30 @@ def _problem(request: HttpRequest, *, status: int, title: str, body: str) -> Htt
     )
 
 
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _guess_rate() -> tuple[int, int]:
+    """TRACELEAD_TOKEN_GUESS_RATE as (limit, seconds), e.g. "30/m" -> (30, 60)."""
+    limit, _, unit = settings.TRACELEAD_TOKEN_GUESS_RATE.partition("/")
+    return int(limit), PERIODS[unit.strip()[-1:] or "m"]
+
+
 def _guesses_exceeded(request: HttpRequest, *, count: bool) -> bool:
-    """Unknown links are counted per client address; past the rate, links answer 429."""
-    return is_ratelimited(
-        request,
-        group="token-guess",
-        key="ip",
-        rate=settings.TRACELEAD_TOKEN_GUESS_RATE,
-        increment=count,
-    )
+    """Unknown links are counted per client address in fixed windows; past the limit,
+    links answer 429. Checking only reads the cache, so a respondent's ordinary request
+    costs no write; only a miss is counted."""
+    limit, period = _guess_rate()
+    window = int(time.time() // period)
+    key = f"tracelead:token-guess:{request.META.get('REMOTE_ADDR', '')}:{window}"
+    if not count:
+        return int(cache.get(key) or 0) > limit
+    try:
+        misses = cache.incr(key)
+    except ValueError:  # the first miss in this window
+        # add() fails only if another request created the key meanwhile.
+        misses = 1 if cache.add(key, 1, period) else cache.incr(key)
+    return misses > limit
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,162 @@
+"""`tracelead backup` and `tracelead restore` round-trip a whole database.
+
+The demo data (users, a system, groups, two rounds of assessments with invitations and
+163 responses) plus a draft, an open-link submission and a used invitation are backed up,
+the database is flushed (content types and permissions are made again, with new keys),
+and the backup is restored. Every backed-up model's rows must then be the same as before,
+compared field by field as Django serialises them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.core import serializers
+from django.core.management import call_command
+from typer.testing import CliRunner
+
+from tracelead import backup as backups
+from tracelead.cli import app
+from tracelead.demo import demo_load
+from tracelead.diagnostics import services
+from tracelead.diagnostics.models import Assessment, Response
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def snapshot() -> dict[str, Counter[str]]:
+    """Every backed-up model's rows, as serialised JSON (natural keys for users etc.)."""
+    rows: dict[str, Counter[str]] = {}
+    for model in backups.backed_up_models():
+        serialised = serializers.serialize(
+            "python", model._default_manager.all(), use_natural_foreign_keys=True
+        )
+        rows[model._meta.label_lower] = Counter(
+            json.dumps(row, sort_keys=True, default=str) for row in serialised
+        )
+    return rows
+
+
+@pytest.fixture
+def data(trace: Any) -> dict[str, Counter[str]]:
+    demo_load()
+    assessment = Assessment.objects.filter(responses__isnull=False).order_by("-closes_on")[0]
+    invitations = services.invitations_create(
+        assessment=assessment, rater_kind="member", count=2
+    )
+    draft = services.draft_start(
+        assessment=assessment, invitation=invitations[0], rater_kind="member"
+    )
+    services.draft_save(draft=draft, page=2, answers={"task_1": 4, "task_2": None})
+    open_draft = services.draft_start(
+        assessment=assessment, device_key="phone", rater_kind="member"
+    )
+    services.draft_save(
+        draft=open_draft, page=6, answers=dict.fromkeys(trace.item_keys, 3),
+        free_text={"one_change": "Ünïcode – and “quotes”"},
+    )
+    services.response_submit(draft_id=open_draft.pk)
+    return snapshot()
+
+
+def test_a_backup_restores_into_an_empty_database_with_every_row_the_same(data, tmp_path):
+    path = tmp_path / "db.tracelead.jsonl.gz"
+    summary = backups.backup(path)
+    assert summary.header["models"]["diagnostics.response"] == 164
+    assert summary.rows == sum(sum(rows.values()) for rows in data.values())
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert Response.objects.count() == 0
+
+    loaded = backups.restore(path)
+
+    assert loaded == {label: sum(rows.values()) for label, rows in data.items()}
+    assert snapshot() == data
+
+
+def test_the_file_is_gzip_json_lines_with_a_header_first(data, tmp_path):
+    path = tmp_path / "db.jsonl.gz"
+    backups.backup(path)
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        header = json.loads(handle.readline())
+        rows = [json.loads(line) for line in handle]
+    assert header["format"] == "tracelead-backup" and header["version"] == 1
+    assert header["database"] in {"sqlite", "postgresql"}
+    assert "diagnostics" in header["migrations"]
+    assert Counter(row["model"] for row in rows) == {
+        label: n for label, n in header["models"].items() if n
+    }
+    assert "contenttypes.contenttype" not in header["models"]
+
+
+def test_restore_refuses_a_database_that_holds_data(data, tmp_path):
+    path = tmp_path / "db.jsonl.gz"
+    backups.backup(path)
+
+    with pytest.raises(backups.BackupError, match="not empty"):
+        backups.restore(path)
+    assert snapshot() == data
+
+
+def test_restore_with_force_replaces_the_data(data, tmp_path):
+    path = tmp_path / "db.jsonl.gz"
+    backups.backup(path)
+    Response.objects.filter(
+        pk__in=list(Response.objects.values_list("pk", flat=True)[:5])
+    ).delete()
+
+    backups.restore(path, force=True)
+
+    assert snapshot() == data
+
+
+def test_a_file_that_is_not_a_backup_is_refused_and_changes_nothing(tmp_path):
+    path = tmp_path / "not-a-backup.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write('{"model": "auth.user"}\n')
+    with pytest.raises(backups.BackupError, match="not a tracelead backup"):
+        backups.restore(path)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("hello")
+    with pytest.raises(backups.BackupError, match="not a tracelead backup"):
+        backups.restore(plain)
+
+
+def test_a_backup_whose_counts_do_not_match_is_rolled_back(data, tmp_path):
+    path = tmp_path / "db.jsonl.gz"
+    backups.backup(path)
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        header = json.loads(handle.readline())
+        rest = handle.read()
+    header["models"]["diagnostics.response"] += 1
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps(header) + "\n" + rest)
+    call_command("flush", interactive=False, verbosity=0)
+
+    with pytest.raises(backups.BackupError, match="counts differ"):
+        backups.restore(path)
+    assert Response.objects.count() == 0
+    assert Assessment.objects.count() == 0
+
+
+def test_the_commands_back_up_and_restore_with_progress(data, tmp_path):
+    path = tmp_path / "cli.jsonl.gz"
+    runner = CliRunner()
+
+    made = runner.invoke(app, ["backup", str(path)])
+    assert made.exit_code == 0, made.output
+    assert "Wrote" in made.output
+
+    refused = runner.invoke(app, ["restore", str(path), "--no-migrate"])
+    assert refused.exit_code == 1
+    assert "Nothing was restored" in refused.output
+
+    call_command("flush", interactive=False, verbosity=0)
+    restored = runner.invoke(app, ["restore", str(path), "--no-migrate"])
+    assert restored.exit_code == 0, restored.output
+    assert "Restored" in restored.output
+    assert snapshot() == data
