@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 def error_list(form: forms.BaseForm) -> list[dict[str, str]]:
@@ -22,6 +24,31 @@ def error_list(form: forms.BaseForm) -> list[dict[str, str]]:
             anchor = f"{anchor}_0" if not anchor.endswith("_0") else anchor
         entries.extend({"text": str(message), "href": f"#{anchor}"} for message in errors)
     return entries
+
+
+def render_form(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    heading: str,
+    submit: str,
+    back_href: str,
+    intro: str = "",
+) -> HttpResponse:
+    """A one-form page in the NHS pattern; 400 with an error summary when input is bad."""
+    return render(
+        request,
+        "organisations/form.jinja",
+        {
+            "form": form,
+            "form_errors": error_list(form),
+            "heading": heading,
+            "intro": intro,
+            "submit": submit,
+            "back_href": back_href,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from tracelead.core.audit import audit_assessment
-from tracelead.core.forms import add_service_errors, error_list
+from tracelead.core.forms import add_service_errors, error_list, render_form
 from tracelead.core.models import AuditEvent
 from tracelead.core.safety import safe_cell
 from tracelead.organisations import access
@@ -78,18 +78,13 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "The assessment is set up. Now create its links.")
             return redirect("assessment_invitations", pk=assessment.pk)
-    return render(
+    return render_form(
         request,
-        "organisations/form.jinja",
-        {
-            "form": form,
-            "form_errors": error_list(form),
-            "heading": "Open an assessment",
-            "intro": "Choose the group, who answers and how results are protected.",
-            "submit": "Save and create links",
-            "back_href": reverse("assessments"),
-        },
-        status=400 if form.errors else 200,
+        form,
+        heading="Open an assessment",
+        intro="Choose the group, who answers and how results are protected.",
+        submit="Save and create links",
+        back_href=reverse("assessments"),
     )
 
 
@@ -138,21 +133,16 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("assessment", pk=assessment.pk)
-    return render(
+    return render_form(
         request,
-        "organisations/form.jinja",
-        {
-            "form": form,
-            "form_errors": error_list(form),
-            "heading": f"Change {assessment.title}",
-            "intro": "The anonymity thresholds can be raised or lowered only until the first "
-            "answers arrive; after that they are fixed."
-            if not locked
-            else "Answers have arrived, so the anonymity thresholds are fixed.",
-            "submit": "Save",
-            "back_href": reverse("assessment", args=[assessment.pk]),
-        },
-        status=400 if form.errors else 200,
+        form,
+        heading=f"Change {assessment.title}",
+        intro="The anonymity thresholds can be raised or lowered only until the first "
+        "answers arrive; after that they are fixed."
+        if not locked
+        else "Answers have arrived, so the anonymity thresholds are fixed.",
+        submit="Save",
+        back_href=reverse("assessment", args=[assessment.pk]),
     )
 
 

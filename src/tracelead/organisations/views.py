@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from tracelead.core.forms import add_service_errors, error_list
+from tracelead.core.forms import add_service_errors, render_form
 
 from . import access, importing, services
 from .forms import GroupForm, OrganisationForm, SystemForm
@@ -37,17 +37,12 @@ def system_create(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Created {system.name}.")
         return redirect("system", pk=system.pk)
-    return render(
+    return render_form(
         request,
-        "organisations/form.jinja",
-        {
-            "form": form,
-            "form_errors": error_list(form),
-            "heading": "Add a system",
-            "submit": "Add system",
-            "back_href": reverse("systems"),
-        },
-        status=400 if form.errors else 200,
+        form,
+        heading="Add a system",
+        submit="Add system",
+        back_href=reverse("systems"),
     )
 
 
@@ -127,17 +122,12 @@ def organisation_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Added {organisation.name}.")
             return redirect("system", pk=system.pk)
-    return render(
+    return render_form(
         request,
-        "organisations/form.jinja",
-        {
-            "form": form,
-            "form_errors": error_list(form),
-            "heading": f"Add an organisation to {system.name}",
-            "submit": "Add organisation",
-            "back_href": reverse("system", args=[system.pk]),
-        },
-        status=400 if form.errors else 200,
+        form,
+        heading=f"Add an organisation to {system.name}",
+        submit="Add organisation",
+        back_href=reverse("system", args=[system.pk]),
     )
 
 
@@ -161,17 +151,12 @@ def group_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Added {group.name}.")
             return redirect("system", pk=system.pk)
-    return render(
+    return render_form(
         request,
-        "organisations/form.jinja",
-        {
-            "form": form,
-            "form_errors": error_list(form),
-            "heading": f"Add a group to {system.name}",
-            "submit": "Add group",
-            "back_href": reverse("system", args=[system.pk]),
-        },
-        status=400 if form.errors else 200,
+        form,
+        heading=f"Add a group to {system.name}",
+        submit="Add group",
+        back_href=reverse("system", args=[system.pk]),
     )
 
 

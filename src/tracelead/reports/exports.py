@@ -336,18 +336,8 @@ def export_group(report: GroupReport, fmt: str, *, progress: Progress = _noop,
         report = dataclasses.replace(report, comments=[], comments_left_out=True)
     stem = f"tracelead-{slugify(report.group.name) or 'group'}-{report.assessment.pk}"
     progress(f"Building the {fmt.upper()} export of {report.group.name}")
-    if fmt == "pdf":
-        progress("Drawing the charts")
-        html = group_html(report)
-        progress("Laying out the PDF")
-        content = html_to_pdf(html)
-    elif fmt == "html":
-        content = group_html(report).encode("utf-8")
-    elif fmt == "xlsx":
-        content = group_xlsx(report)
-    else:
-        content = group_csv(report)
-    return Export(content, f"{stem}.{fmt}", CONTENT_TYPES[fmt])
+    return _export(fmt, stem, progress, html=lambda: group_html(report),
+                   xlsx=lambda: group_xlsx(report), csv=lambda: group_csv(report))
 
 
 def export_many(report: ManyGroupsReport, fmt: str, *, progress: Progress = _noop) -> Export:
@@ -356,15 +346,22 @@ def export_many(report: ManyGroupsReport, fmt: str, *, progress: Progress = _noo
     scope = report.organisation.name if report.organisation else report.system.name
     stem = f"tracelead-{slugify(scope) or 'system'}-groups"
     progress(f"Building the {fmt.upper()} export of {len(report.shown_rows)} groups")
+    return _export(fmt, stem, progress, html=lambda: many_html(report),
+                   xlsx=lambda: many_xlsx(report), csv=lambda: many_csv(report))
+
+
+def _export(fmt: str, stem: str, progress: Progress, *, html: Callable[[], str],
+            xlsx: Callable[[], bytes], csv: Callable[[], bytes]) -> Export:
+    """One report in one format; PDF is the HTML laid out by WeasyPrint."""
     if fmt == "pdf":
-        progress("Drawing the heatmap")
-        html = many_html(report)
+        progress("Drawing the charts")
+        page = html()
         progress("Laying out the PDF")
-        content = html_to_pdf(html)
+        content = html_to_pdf(page)
     elif fmt == "html":
-        content = many_html(report).encode("utf-8")
+        content = html().encode("utf-8")
     elif fmt == "xlsx":
-        content = many_xlsx(report)
+        content = xlsx()
     else:
-        content = many_csv(report)
+        content = csv()
     return Export(content, f"{stem}.{fmt}", CONTENT_TYPES[fmt])
