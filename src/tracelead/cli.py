@@ -74,11 +74,13 @@ def _serve(host: str, port: int, workers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--access-logfile",
-        "-",
         "--graceful-timeout",
         "10",
     ]
+    # An access log would pair client addresses and times with invitation links, so it
+    # is off unless asked for (and then the links' tokens are in it: keep it private).
+    if os.environ.get("TRACELEAD_ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"}:
+        command += ["--access-logfile", "-"]
     typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     raise typer.Exit(subprocess.call(command))  # noqa: S603 - fixed argument list
 

@@ -267,6 +267,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("TRACELEAD_LOG_LEVEL", "WARNING")},
+    # Django logs every 4xx with its path; for /r/ that path is a respondent's link.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 100

@@ -1,0 +1,64 @@
+"""Every export neutralises cells a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tracelead.core.safety import safe_cell
+
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "\x00=1+1",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_formula_payload_is_made_inert(payload: str) -> None:
+    assert safe_cell(payload) == "'" + payload
+
+
+def test_ordinary_values_pass_unchanged() -> None:
+    assert [safe_cell(v) for v in ("Ward 7", "", 3, 2.5, None, "a=b")] == [
+        "Ward 7",
+        "",
+        3,
+        2.5,
+        None,
+        "a=b",
+    ]
+
+
+def test_the_links_csv_and_the_report_exports_neutralise_every_payload(
+    facilitator_client: Any, team: Any, make_assessment: Any, add_responses: Any
+) -> None:
+    from tracelead.diagnostics.services import invitations_create
+
+    team.name = PAYLOADS[1]
+    team.save()
+    assessment = make_assessment(team, threshold=3, comment_threshold=3)
+    invitations_create(assessment=assessment, rater_kind="member", labels=PAYLOADS)
+    add_responses(assessment, [3, 4, 5])
+
+    links = facilitator_client.get(f"/assessments/{assessment.pk}/links.csv").content.decode()
+    labels = [row["label"] for row in csv.DictReader(io.StringIO(links))]
+    expected = ["'" + p.replace("\x00", "").strip() for p in PAYLOADS]
+    # Labels are stored trimmed and without NUL, then every one still starts with "'".
+    assert all(label.startswith("'") for label in labels), labels
+    assert len(labels) == len(expected)
+
+    book = facilitator_client.get(f"/reports/assessments/{assessment.pk}/report.xlsx")
+    workbook = load_workbook(io.BytesIO(book.content))
+    cells = [c.value for sheet in workbook for row in sheet.iter_rows() for c in row]
+    texts = [c for c in cells if isinstance(c, str)]
+    assert any(PAYLOADS[1] in t for t in texts)
+    assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r")) for t in texts), texts
