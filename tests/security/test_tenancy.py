@@ -208,3 +208,22 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
         "/api/v1/assessments/{assessment_id}/invitations",
         "/api/v1/assessments/{assessment_id}/results",
     }, "a new API endpoint needs a tenancy check here"
+
+
+def test_an_anonymous_respondent_reaches_no_page_or_export_beyond_their_link(
+    world: World,
+) -> None:
+    client = Client()
+    for route in _routes():
+        if PUBLIC.match(route):
+            continue
+        for url in _fill(route, world.foreign["system facilitator"]) or ["/" + route]:
+            if "<" in url:
+                continue
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                # Signed out, every staff page sends to sign-in and shows nothing.
+                assert response.status_code == 302, (method, url, response.status_code)
+                assert response["Location"].startswith("/accounts/login/"), url
+    api = client.get(f"/api/v1/assessments/{world.own['system viewer']['assessment']}/results")
+    assert api.status_code == 401
