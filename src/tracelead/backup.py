@@ -40,8 +40,9 @@ from typing import Any
 from django.apps import apps
 from django.core import serializers
 from django.core.management.color import no_style
+from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 FORMAT = "tracelead-backup"
@@ -193,11 +194,20 @@ def read_header(path: Path | str) -> dict[str, Any]:
 
 
 def _objects(path: Path | str) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        handle.readline()
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    """The rows of a backup; a damaged file (cut short, or a line that is not JSON)
+    raises :class:`BackupError` naming the line."""
+    good = 1  # lines read whole so far (the header first)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            handle.readline()
+            for line in handle:
+                if line.strip():
+                    yield json.loads(line)
+                good += 1
+    except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BackupError(
+            f"{path} is damaged (cut short or changed) after line {good}: {error}"
+        ) from error
 
 
 def _check_migrations(header: dict[str, Any]) -> None:
@@ -268,13 +278,19 @@ def restore(
         loaded: set[type[models.Model]] = set()
         with connection.constraint_checks_disabled():
             for row in _objects(path):
-                for obj in serializers.deserialize(
-                    "python", [row], handle_forward_references=False
-                ):
-                    obj.save()
-                    loaded.add(type(obj.object))
+                try:
+                    for obj in serializers.deserialize(
+                        "python", [row], handle_forward_references=False
+                    ):
+                        obj.save()
+                        loaded.add(type(obj.object))
+                except (DeserializationError, DatabaseError) as error:
+                    raise BackupError(f"A row of {path} cannot be loaded: {error}") from error
                 advance(1)
-        connection.check_constraints(table_names=[m._meta.db_table for m in loaded])
+        try:
+            connection.check_constraints(table_names=[m._meta.db_table for m in loaded])
+        except DatabaseError as error:
+            raise BackupError(f"The rows of {path} do not fit together: {error}") from error
         if loaded and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for statement in connection.ops.sequence_reset_sql(no_style(), list(loaded)):

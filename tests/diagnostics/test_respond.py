@@ -591,3 +591,39 @@ def test_free_text_of_exactly_the_limit_is_accepted(started, token, trace, asses
 
     assert response.status_code == 302
     assert Response.objects.get(assessment=assessment).free_text == {"task_statement": "y" * 500}
+
+
+def test_a_round_closing_while_a_page_is_on_its_way_answers_410_not_an_error(
+    started, token, trace, monkeypatch
+):
+    from tracelead.diagnostics import services
+
+    def closed(*args, **kwargs):
+        raise services.NotAcceptingResponses("closed")
+
+    # The status check passed when the page loaded; the save finds the round closed.
+    monkeypatch.setattr(services, "draft_save", closed)
+    response = answer(started, token, trace, 1)
+    assert response.status_code == 410
+    assert "This questionnaire has closed" in text(response)
+
+
+def test_changing_the_close_date_keeps_every_response_on_the_one_date(
+    started, token, trace, assessment
+):
+    import datetime as dt
+
+    from tracelead.diagnostics.services import assessment_update
+
+    answer_all(started, token, trace)
+    started.post(f"/r/{token}/6/", {"action": "submit"})
+    later = assessment.closes_on + dt.timedelta(days=7)
+    assessment_update(
+        assessment=assessment,
+        title=assessment.title,
+        threshold=assessment.threshold,
+        comment_threshold=assessment.comment_threshold,
+        opens_on=assessment.opens_on,
+        closes_on=later,
+    )
+    assert list(Response.objects.values_list("submitted_on", flat=True)) == [later]

@@ -144,6 +144,26 @@ def test_with_no_responses_it_says_five_more_are_needed(facilitator_client, asse
     assert "5 more responses are needed." in content
 
 
+def test_below_the_threshold_it_states_the_threshold_that_applies_here_and_in_the_api(
+    facilitator_client, team, make_assessment, add_responses
+):
+    """A round set to 3 in a system whose strictest latest round asks 5 waits for 5: the
+    page and the API must say 5, not 3 (4 answers and "at least 3" would contradict)."""
+    from tracelead.organisations import services as org_services
+    from tracelead.organisations.models import Space
+
+    other = org_services.group_create(system=team.system, name="Strict team", space=Space.TEAM)
+    make_assessment(other, threshold=5)
+    small = make_assessment(team, threshold=3, comment_threshold=3)
+    add_responses(small, [4, 4, 4, 4])
+
+    content = text(results(facilitator_client, small))
+    assert "Results are shown once at least 5 people have answered." in content
+    assert "1 more response is needed." in content
+    body = facilitator_client.get(f"/api/v1/assessments/{small.pk}/results").json()
+    assert (body["disclosed"], body["threshold"], body["more_needed"]) == (False, 5, 1)
+
+
 # --- At and above the threshold -------------------------------------------------------------
 
 

@@ -160,3 +160,31 @@ def test_the_commands_back_up_and_restore_with_progress(data, tmp_path):
     assert restored.exit_code == 0, restored.output
     assert "Restored" in restored.output
     assert snapshot() == data
+
+
+@pytest.mark.parametrize("damage", ["cut_short", "bad_line", "bad_row"])
+def test_a_damaged_backup_is_refused_with_a_message_and_changes_nothing(data, tmp_path, damage):
+    path = tmp_path / "db.jsonl.gz"
+    backups.backup(path)
+    with gzip.open(path, "rb") as handle:
+        lines = handle.read().split(b"\n")
+    if damage == "cut_short":
+        raw = path.read_bytes()
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "bad_line":
+        lines[40] = lines[40][: len(lines[40]) // 2]
+        path.write_bytes(gzip.compress(b"\n".join(lines)))
+    else:
+        row = json.loads(lines[40])
+        row["model"] = "diagnostics.nosuchmodel"
+        lines[40] = json.dumps(row).encode()
+        path.write_bytes(gzip.compress(b"\n".join(lines)))
+    call_command("flush", interactive=False, verbosity=0)
+
+    with pytest.raises(backups.BackupError):
+        backups.restore(path)
+    assert Assessment.objects.count() == 0
+    result = CliRunner().invoke(app, ["restore", str(path), "--no-migrate"])
+    assert result.exit_code == 1
+    assert "Nothing was restored" in result.output
+    assert Assessment.objects.count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 from typing import Any
 
@@ -111,3 +112,39 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: Any, reports_data: Any)
     response = client.get(reverse("report_group", args=[reports_data["now"].pk]))
     assert response.status_code == 302
     assert re.search(r"/accounts/login/", response["Location"])
+
+
+def test_change_leaves_out_a_condition_withheld_to_protect_a_nested_group(
+    system: Any, organisation: Any, make_assessment: Any, add_responses: Any, trace: Any
+) -> None:
+    """A parent's own Task is withheld (its child's Task has 2 answers, and the parent's
+    heatmap row adds both): the change since last round must not publish it either."""
+    import datetime as dt
+
+    from tracelead.organisations import services
+    from tracelead.organisations.models import Space
+    from tracelead.reports.selectors import many_groups_report
+
+    keys = trace.item_keys
+    task = {k for k, s in zip(keys, trace.item_scale_keys, strict=True) if s == "task"}
+    parent = services.group_create(system=system, organisation=organisation, name="Parent",
+                                   space=Space.TEAM)
+    child = services.group_create(system=system, organisation=organisation, name="Child",
+                                  space=Space.TEAM, parent=parent)
+    before = make_assessment(parent, opens_on=dt.date(2025, 1, 6), closes_on=dt.date(2025, 2, 6))
+    add_responses(before, [2, 3, 2, 3, 2, 3])
+    now = make_assessment(parent)
+    add_responses(now, [4, 5, 4, 5, 4, 5])
+    add_responses(make_assessment(child),
+                  [{k: (None if k in task else 3) for k in keys}] * 4 + [1, 1])
+
+    heatmap = {row.name: row for row in many_groups_report(system).rows}
+    assert heatmap["Parent"].cells[0].shown  # own + child: 8 Task answers
+    assert not heatmap["Child"].cells[0].shown
+    report = group_report(now)
+    assert not next(c for c in report.conditions if c.key == "task").shown
+    assert report.change.status == "shown"
+    task_change = next(r for r in report.change.rows if r.key == "task")
+    assert not task_change.shown
+    assert math.isnan(task_change.after)
+    assert all(r.shown for r in report.change.rows if r.key != "task")

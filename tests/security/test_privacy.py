@@ -145,3 +145,23 @@ def test_reports_and_their_exports_are_audited_too(world: dict[str, Any]) -> Non
         ("viewed", "heatmap of Privacy ICS"),
         ("exported", "heatmap (xlsx) of Privacy ICS"),
     ]
+
+
+def test_erasure_and_access_match_the_whole_address_not_part_of_another(
+    world: dict[str, Any],
+) -> None:
+    """Erasing sam.jones@example.nhs.uk must not touch the links (and unsent drafts) of
+    people whose addresses merely contain it."""
+    lookalikes = invitations_create(
+        assessment=world["assessment"], rater_kind="member",
+        labels=[f"Tom <tom.{EMAIL}>", f"{EMAIL}.au", f"x{EMAIL}", f"Sam again, {EMAIL}."],
+    )
+    draft_start(assessment=world["assessment"], invitation=lookalikes[0], rater_kind="member")
+    data = subject_access(EMAIL)
+    assert sorted(i["label"] for i in data["invitations"]) == [
+        f"Sam Jones <{EMAIL}>", f"Sam again, {EMAIL}."]
+    report = erase_subject(EMAIL)
+    assert (report.invitation_labels, report.drafts) == (2, 1)
+    assert [Invitation.objects.get(pk=i.pk).label for i in lookalikes[:3]] == [
+        f"Tom <tom.{EMAIL}>", f"{EMAIL}.au", f"x{EMAIL}"]
+    assert ResponseDraft.objects.filter(invitation=lookalikes[0]).exists()

@@ -213,7 +213,8 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         "assessment_id": assessment.pk,
         "disclosed": results.disclosed,
-        "threshold": assessment.threshold,
+        # The threshold that applies: the strictest of the system's latest rounds.
+        "threshold": results.threshold,
         "more_needed": results.more_needed if results.show_progress else None,
         "n_responses": results.n_responses if results.disclosed else None,
         "response_rate": results.response_rate if results.disclosed else None,

@@ -9,6 +9,7 @@ sign-in records, and answers saved in a draft that was never submitted.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,12 @@ def _people(email: str) -> Any:
 
 
 def _invitations(email: str) -> Any:
-    return Invitation.objects.filter(label__icontains=email)
+    """Invitations whose label holds this address as a whole address, not inside another
+    one: erasing sam@example.org must not touch the link (and unsent draft) of
+    pam.sam@example.org or sam@example.org.uk."""
+    whole = re.compile(rf"(?<![\w.%+-]){re.escape(email)}(?![\w-]|\.[\w-])", re.IGNORECASE)
+    candidates = Invitation.objects.filter(label__icontains=email).values_list("pk", "label")
+    return Invitation.objects.filter(pk__in=[pk for pk, label in candidates if whole.search(label)])
 
 
 def _users(email: str) -> Any:

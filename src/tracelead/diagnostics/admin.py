@@ -12,7 +12,15 @@ class AssessmentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         # Thresholds are fixed once answers arrive; the admin must not weaken them either.
         if obj is not None and obj.thresholds_locked:
-            return ["threshold", "comment_threshold", "instrument_key", "instrument_version"]
+            # ...nor move answers to another group or change who was asked.
+            return [
+                "group",
+                "rater_kinds",
+                "threshold",
+                "comment_threshold",
+                "instrument_key",
+                "instrument_version",
+            ]
         return []
 
 

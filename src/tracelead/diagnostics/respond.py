@@ -197,6 +197,13 @@ def _with_device(response: HttpResponse, link: Link) -> HttpResponse:
 @never_cache
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """The introduction: why we ask, how anonymity is protected, how long it takes."""
+    try:
+        return _respond(request, token)
+    except services.NotAcceptingResponses:
+        return _closed_now(request)
+
+
+def _respond(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
     if isinstance(link, HttpResponse):
         return link
@@ -255,6 +262,19 @@ def respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
     except services.AlreadySubmitted:
         # Another request from the same link submitted while this one was on its way.
         return _used(request)
+    except services.NotAcceptingResponses:
+        # The round closed between loading the page and sending it.
+        return _closed_now(request)
+
+
+def _closed_now(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        status=410,
+        title="This questionnaire has closed",
+        body="It closed before your answers on this page could be saved. "
+        "Thank you for your interest.",
+    )
 
 
 def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:

@@ -134,6 +134,9 @@ def assessment_update(
     locked.closes_on = closes_on
     locked.full_clean()
     locked.save()
+    # Responses carry the close date, not their own time: keep them all on the one date,
+    # so that a changed close date cannot split them into earlier and later answers.
+    Response.objects.filter(assessment=locked).update(submitted_on=closes_on)
     return locked
 
 

@@ -483,7 +483,7 @@ def _responses_of(assessment_id: int) -> list[tuple[str, dict[str, Any], dict[st
 
 
 def _change(assessment: Assessment, instrument: Instrument, current: np.ndarray,
-            threshold: int) -> Change:
+            threshold: int, shown_keys: set[str]) -> Change:
     earlier = list(
         Assessment.objects.filter(
             group_id=assessment.group_id,
@@ -509,6 +509,11 @@ def _change(assessment: Assessment, instrument: Instrument, current: np.ndarray,
     rows = []
     for scale in instrument.scales:
         if scale.key not in keys_b or scale.key not in keys_a:
+            continue
+        if scale.key not in shown_keys:
+            # Withheld in this round (too few answers, or to protect a smaller group
+            # alongside): its mean must not reach the page through the change either.
+            rows.append(ChangeFigure(scale.key, scale.name, shown=False))
             continue
         b = scores_b[:, keys_b.index(scale.key)]
         a = scores_a[:, keys_a.index(scale.key)]
@@ -653,7 +658,7 @@ def group_report(assessment: Assessment, *, show_progress: bool = True) -> Group
         )
     report.self_other = _self_other(assessment, instrument, matrix, [r[0] for r in responses],
                                     shown_keys, threshold)
-    report.change = _change(assessment, instrument, matrix, threshold)
+    report.change = _change(assessment, instrument, matrix, threshold, shown_keys)
     if report.comments_disclosed:
         for prompt in instrument.free_text:
             # Sorted, not in order of arrival, so that no comment can be matched to a
