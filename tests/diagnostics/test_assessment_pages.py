@@ -295,24 +295,15 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_from_the_lists(client):
 
 
 def test_thresholds_can_change_until_answers_arrive_and_then_are_fixed(
-    facilitator_client, team
+    facilitator_client, team, make_assessment
 ) -> None:
     import datetime as dt
 
     from tracelead.diagnostics.models import Assessment
-    from tracelead.diagnostics.services import assessment_create, draft_start, invitations_create
+    from tracelead.diagnostics.services import draft_start, invitations_create
 
     today = dt.date.today()
-    assessment = assessment_create(
-        group=team,
-        title="Editable",
-        instrument_key="trace",
-        rater_kinds=["member"],
-        threshold=5,
-        comment_threshold=10,
-        opens_on=today,
-        closes_on=today,
-    )
+    assessment = make_assessment(team, title="Editable")
     url = f"/assessments/{assessment.pk}/edit/"
     form = {
         "title": "Edited",

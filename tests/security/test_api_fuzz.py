@@ -3,7 +3,6 @@ violations, for generated (including malformed) requests, with a real signed-in 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -14,28 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import ignored_auth
 
 from tracelead.core.models import ApiToken
-from tracelead.diagnostics.services import assessment_create, invitations_create
+from tracelead.diagnostics.services import invitations_create
 from tracelead.organisations.models import Space, SystemMembership, SystemRole
 from tracelead.organisations.services import group_create, system_create
 
 
 @pytest.fixture
-def api_token(db: Any, django_user_model: Any) -> str:
+def api_token(db: Any, django_user_model: Any, make_assessment: Any) -> str:
     user = django_user_model.objects.create_user("fuzzer", password="not-used-here-1")
     system = system_create(name="Fuzz ICS")
     SystemMembership.objects.create(user=user, system=system, role=SystemRole.FACILITATOR)
     group = group_create(system=system, name="Fuzz team", space=Space.TEAM)
-    today = dt.date.today()
-    assessment = assessment_create(
-        group=group,
-        title="Fuzz round",
-        instrument_key="trace",
-        rater_kinds=["member"],
-        threshold=5,
-        comment_threshold=10,
-        opens_on=today,
-        closes_on=today,
-    )
+    assessment = make_assessment(group, title="Fuzz round")
     invitations_create(assessment=assessment, rater_kind="member", count=2)
     _, token = ApiToken.issue(user=user, name="fuzz")
     return token

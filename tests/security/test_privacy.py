@@ -15,7 +15,7 @@ from tracelead.core.models import AuditEvent
 from tracelead.core.privacy import apply_retention, erase_subject, subject_access
 from tracelead.diagnostics.models import Invitation, Response, ResponseDraft
 from tracelead.diagnostics.selectors import assessment_results
-from tracelead.diagnostics.services import assessment_create, draft_start, invitations_create
+from tracelead.diagnostics.services import draft_start, invitations_create
 from tracelead.instruments import get_instrument
 from tracelead.organisations.models import Person, Space, SystemMembership, SystemRole
 from tracelead.organisations.services import group_create, system_create
@@ -24,23 +24,14 @@ EMAIL = "sam.jones@example.nhs.uk"
 
 
 @pytest.fixture
-def world(db: Any, django_user_model: Any) -> dict[str, Any]:
+def world(db: Any, django_user_model: Any, make_assessment: Any) -> dict[str, Any]:
     user = django_user_model.objects.create_user("sam", email=EMAIL, first_name="Sam")
     system = system_create(name="Privacy ICS")
     SystemMembership.objects.create(user=user, system=system, role=SystemRole.FACILITATOR)
     group = group_create(system=system, name="Privacy team", space=Space.TEAM)
     Person.objects.create(system=system, name="Sam Jones", email=EMAIL, role_title="Nurse")
-    today = dt.date.today()
-    assessment = assessment_create(
-        group=group,
-        title="Round",
-        instrument_key="trace",
-        rater_kinds=["member"],
-        threshold=3,
-        comment_threshold=3,
-        opens_on=today,
-        closes_on=today,
-    )
+    assessment = make_assessment(group, title="Round", threshold=3, comment_threshold=3)
+    today = assessment.closes_on
     mine, other = invitations_create(
         assessment=assessment, rater_kind="member", labels=[f"Sam Jones <{EMAIL}>", "Kim"]
     )
