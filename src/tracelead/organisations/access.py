@@ -36,6 +36,16 @@ def systems_for(user: Any, *, manage: bool = False) -> QuerySet[System]:
     return System.objects.filter(pk__in={m.system_id for m in _memberships(user, manage=manage)})
 
 
+def _scopes(user: Any, *, manage: bool) -> tuple[set[int], set[int], set[int]]:
+    """The user's memberships as ids: whole systems, organisations, and groups."""
+    memberships = _memberships(user, manage=manage)
+    return (
+        {m.system_id for m in memberships if m.whole_system},
+        {m.organisation_id for m in memberships if m.organisation_id},
+        {m.group_id for m in memberships if m.group_id},
+    )
+
+
 def _descendants(roots: set[int]) -> set[int]:
     """The given groups and every group nested inside them."""
     if not roots:
@@ -60,12 +70,9 @@ def groups_for(user: Any, *, manage: bool = False) -> QuerySet[Group]:
         return Group.objects.none()
     if user.is_superuser:
         return Group.objects.all()
-    memberships = _memberships(user, manage=manage)
-    whole = {m.system_id for m in memberships if m.whole_system}
-    organisations = {m.organisation_id for m in memberships if m.organisation_id}
-    groups = _descendants({m.group_id for m in memberships if m.group_id})
+    whole, organisations, groups = _scopes(user, manage=manage)
     return Group.objects.filter(
-        Q(system__in=whole) | Q(organisation__in=organisations) | Q(pk__in=groups)
+        Q(system__in=whole) | Q(organisation__in=organisations) | Q(pk__in=_descendants(groups))
     )
 
 
@@ -75,9 +82,7 @@ def organisations_for(user: Any, *, manage: bool = False) -> QuerySet[Organisati
         return Organisation.objects.none()
     if user.is_superuser:
         return Organisation.objects.all()
-    memberships = _memberships(user, manage=manage)
-    whole = {m.system_id for m in memberships if m.whole_system}
-    direct = {m.organisation_id for m in memberships if m.organisation_id}
+    whole, direct, _ = _scopes(user, manage=manage)
     return Organisation.objects.filter(Q(system__in=whole) | Q(pk__in=direct))
 
 
