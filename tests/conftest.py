@@ -152,34 +152,64 @@ def other_team(other_system: Any) -> Any:
     return services.group_create(system=other_system, name="Southmoor board", space=Space.SYSTEM)
 
 
+def make_cycle(system: Any, *, threshold: int = 5, comment_threshold: int = 10,
+               name: str | None = None) -> Any:
+    """A reporting cycle of ``system`` (reused when one of that name exists)."""
+    from tracelead.publishing.models import Cycle
+
+    name = name or f"Cycle {threshold}/{comment_threshold}"
+    cycle, _ = Cycle.objects.get_or_create(
+        system=system, name=name,
+        defaults={"threshold": threshold, "comment_threshold": comment_threshold},
+    )
+    return cycle
+
+
 def _open_assessment(
-    group: Any, *, rater_kinds: tuple[str, ...] = ("member",), **overrides: Any
+    group: Any, *, rater_kinds: tuple[str, ...] = ("member",), threshold: int = 5,
+    comment_threshold: int = 10, cycle: Any = None, **overrides: Any
 ) -> Any:
-    """An assessment that is open today, with the default thresholds (5 and 10)."""
+    """A round that is open today, in a cycle with the given thresholds (5 and 10).
+
+    Set-up, not a user action: it is written directly, so that tests can also place rounds
+    in the past (the service refuses past dates). A group's second round goes into a new
+    cycle, since a cycle holds one round per group.
+    """
     import datetime as dt
 
     from django.utils import timezone
 
-    from tracelead.diagnostics import services
+    from tracelead.diagnostics.models import Assessment
+    from tracelead.instruments import get_instrument
 
     today = timezone.localdate()
+    if cycle is None:
+        cycle = make_cycle(group.system, threshold=threshold,
+                           comment_threshold=max(comment_threshold, threshold))
+        number = 2
+        while Assessment.objects.filter(cycle=cycle, group=group).exists():
+            cycle = make_cycle(group.system, threshold=threshold,
+                               comment_threshold=max(comment_threshold, threshold),
+                               name=f"Cycle {threshold}/{comment_threshold} ({number})")
+            number += 1
     values = {
         "group": group,
+        "cycle": cycle,
         "title": f"{group.name} – spring",
         "instrument_key": "trace",
         "rater_kinds": list(rater_kinds),
-        "threshold": 5,
-        "comment_threshold": 10,
         "opens_on": today - dt.timedelta(days=TODAY_OFFSET_DAYS),
         "closes_on": today + dt.timedelta(days=TODAY_OFFSET_DAYS),
     }
     values.update(overrides)
-    return services.assessment_create(**values)
+    instrument = get_instrument(values["instrument_key"])
+    values.setdefault("instrument_version", instrument.version)
+    return Assessment.objects.create(**values)
 
 
 @pytest.fixture
 def make_assessment(db: Any) -> Any:
-    """``make_assessment(group, rater_kinds=(...), threshold=..., opens_on=...)``."""
+    """``make_assessment(group, rater_kinds=(...), threshold=..., opens_on=..., cycle=...)``."""
     return _open_assessment
 
 
@@ -232,3 +262,29 @@ def trace() -> Any:
     from tracelead.instruments import get_instrument
 
     return get_instrument("trace")
+
+
+@pytest.fixture
+def close_and_publish(db: Any) -> Any:
+    """``close_and_publish(assessment, ...)`` moves rounds' dates into the past (set-up, as
+    if time passed) and makes the publication that their closing brings."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tracelead.diagnostics.models import Assessment
+    from tracelead.publishing.gate import publish_due
+
+    def close(*assessments: Any) -> Any:
+        today = timezone.localdate()
+        publication = None
+        for assessment in assessments:
+            opens = min(assessment.opens_on, today - dt.timedelta(days=2))
+            Assessment.objects.filter(pk=assessment.pk).update(
+                opens_on=opens, closes_on=today - dt.timedelta(days=1))
+            assessment.refresh_from_db()
+        for cycle in {a.cycle for a in assessments}:
+            publication = publish_due(cycle) or publication
+        return publication
+
+    return close

@@ -242,6 +242,44 @@ def retention(
     )
 
 
+@app.command("publish")
+def publish_command(
+    system_id: Annotated[int | None, typer.Option(
+        "--system", help="Only the cycles of this system (its id).")] = None,
+    round_id: Annotated[int | None, typer.Option(
+        "--round", help="A publishing point: publish this open round now.")] = None,
+) -> None:
+    """Publish every cycle with a round closed since its last publication (run daily), or
+    make a publishing point for one open round."""
+    _django()
+    from tracelead.diagnostics.models import Assessment
+    from tracelead.publishing.gate import PublishRefused, publish_due
+    from tracelead.publishing.models import Cycle
+    from tracelead.publishing.services import publishing_point
+
+    if round_id is not None:
+        assessment = Assessment.objects.select_related("cycle").filter(pk=round_id).first()
+        if assessment is None:
+            typer.secho(f"No round with id {round_id}.", err=True, fg="red")
+            raise typer.Exit(1)
+        try:
+            publication = publishing_point(assessment=assessment)
+        except PublishRefused as refused:
+            typer.secho(f"Nothing published: {refused}", err=True, fg="red")
+            raise typer.Exit(1) from refused
+        typer.echo(f"Published {publication}.")
+        return
+    cycles = Cycle.objects.all() if system_id is None else Cycle.objects.filter(
+        system_id=system_id)
+    made = 0
+    for cycle in cycles.order_by("pk"):
+        publication = publish_due(cycle)
+        if publication is not None:
+            made += 1
+            typer.echo(f"Published {publication}.")
+    typer.echo(f"{made} {'publication' if made == 1 else 'publications'} made.")
+
+
 def _rows_progress(total: int, description: str) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 

@@ -6,7 +6,10 @@ Everything is generated from a fixed seed, so the demo is the same on every mach
   Alignment (half the team rates it well, half poorly);
 * the Discharge Hub's one-sentence task statements point in different directions;
 * the Public Health intelligence team is too small to show results (below threshold);
-* the Surgical Division improves between the two rounds.
+* the Surgical Division improves between the two rounds;
+* each round belongs to a reporting cycle ("Spring 2026", "Autumn 2026"), published when
+  its rounds closed; a pulse round of the Discharge Hub is still open in a third cycle, so
+  its page shows only how many have answered.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from tracelead.organisations.models import (
     SystemMembership,
     SystemRole,
 )
+from tracelead.publishing.gate import publish_due
+from tracelead.publishing.models import Cycle
 
 DEMO_SYSTEM = "Northbrook and Vale Integrated Care System"
 DEMO_USERNAME = "facilitator"
@@ -241,6 +246,7 @@ def demo_delete() -> None:
     with transaction.atomic():
         Response.objects.filter(assessment__group__system=system).delete()
         Assessment.objects.filter(group__system=system).delete()
+        Cycle.objects.filter(system=system).delete()
         groups = list(system.groups.all())
         depth = {g.pk: len(g.ancestors()) for g in groups}
         for group in sorted(groups, key=lambda g: -depth[g.pk]):
@@ -285,10 +291,13 @@ def demo_load(
     instrument = get_instrument("trace")
     items = list(zip(instrument.item_keys, instrument.item_scale_keys, strict=True))
     change_prompt, task_prompt = "one_change", "task_statement"
+    # Two reporting cycles with every group's round closed and published, and a third
+    # cycle with one round still open, which shows response counts only.
     rounds = [
         ("round 1", today - dt.timedelta(days=240), today - dt.timedelta(days=212)),
-        ("round 2", today - dt.timedelta(days=14), today + dt.timedelta(days=14)),
+        ("round 2", today - dt.timedelta(days=42), today - dt.timedelta(days=14)),
     ]
+    cycle_names = {"round 1": _season(rounds[0][1]), "round 2": _season(rounds[1][1])}
 
     with transaction.atomic():
         say("Creating the system, its organisations and groups")
@@ -326,10 +335,15 @@ def demo_load(
             plan.append((group, team))
 
         say("Answering two rounds of the TRACE questionnaire")
+        cycles = {
+            label: Cycle.objects.create(system=system, name=cycle_names[label])
+            for label, _, _ in rounds
+        }
         for label, opens, closes in rounds:
             for group, spec in plan:
                 assessment = Assessment.objects.create(
                     group=group,
+                    cycle=cycles[label],
                     title=f"{group.name} – {label}, {opens:%B %Y}",
                     instrument_key=instrument.key,
                     instrument_version=instrument.version,
@@ -343,7 +357,7 @@ def demo_load(
                 Invitation.objects.bulk_create(
                     Invitation(
                         assessment=assessment,
-                        token=new_token(),
+                        token_hash=Invitation.hash_token(new_token()),
                         rater_kind=RaterKind.MEMBER,
                         used=index < answered,
                     )
@@ -371,5 +385,41 @@ def demo_load(
                         )
                     )
                 Response.objects.bulk_create(responses)
+        _open_round(system, plan[1][0], today, rng, items)
         _users(system)
+    say("Publishing the closed rounds of each cycle")
+    for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
+        publish_due(cycle, day=today)
     return _summary(system, created=True)
+
+
+def _season(day: dt.date) -> str:
+    """A cycle's name from the month its round opened: "Spring 2026", "Autumn 2026"."""
+    season = ("Winter", "Winter", "Spring", "Spring", "Spring", "Summer", "Summer", "Summer",
+              "Autumn", "Autumn", "Autumn", "Winter")[day.month - 1]
+    return f"{season} {day.year}"
+
+
+def _open_round(system: System, group: Group, today: dt.date, rng: random.Random,
+                items: list[tuple[str, str]]) -> None:
+    """A pulse round still open in a third cycle: its page shows only how many answered."""
+    instrument = get_instrument("trace")
+    cycle = Cycle.objects.create(system=system, name=f"Pulse {today:%B %Y}")
+    assessment = Assessment.objects.create(
+        group=group, cycle=cycle, title=f"{group.name} – pulse, {today:%B %Y}",
+        instrument_key=instrument.key, instrument_version=instrument.version,
+        rater_kinds=[RaterKind.MEMBER.value], opens_on=today - dt.timedelta(days=3),
+        closes_on=today + dt.timedelta(days=11),
+    )
+    Invitation.objects.bulk_create(
+        Invitation(assessment=assessment, token_hash=Invitation.hash_token(new_token()),
+                   rater_kind=RaterKind.MEMBER, used=index < 6)
+        for index in range(12)
+    )
+    pattern = Pattern(_even(3.4, task=3.0))
+    answers = [_answers(rng, items, pattern) for _ in range(6)]
+    Response.objects.bulk_create(
+        Response(assessment=assessment, rater_kind=RaterKind.MEMBER, answers=a,
+                 packed=pack_answers(instrument.item_keys, a), submitted_on=assessment.closes_on)
+        for a in answers
+    )

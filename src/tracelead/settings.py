@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "tracelead.accounts",
     "tracelead.organisations",
     "tracelead.diagnostics",
+    "tracelead.publishing",
     "tracelead.reports",
 ]
 

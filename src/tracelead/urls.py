@@ -7,6 +7,7 @@ from tracelead.api.routes import api
 from tracelead.diagnostics import respond
 from tracelead.diagnostics import views as diagnostics
 from tracelead.organisations import views as organisations
+from tracelead.publishing import views as publishing
 
 urlpatterns = [
     path("", organisations.home, name="home"),
@@ -28,16 +29,28 @@ urlpatterns = [
     path("assessments/new/", diagnostics.assessment_create, name="assessment_create"),
     path("assessments/<int:pk>/", diagnostics.assessment_detail, name="assessment"),
     path("assessments/<int:pk>/edit/", diagnostics.assessment_edit, name="assessment_edit"),
+    path("assessments/<int:pk>/publish/", diagnostics.assessment_publish,
+         name="assessment_publish"),
+    path("systems/<int:pk>/cycles/", publishing.cycle_list, name="cycles"),
+    path("systems/<int:pk>/cycles/new/", publishing.cycle_create, name="cycle_create"),
+    path("cycles/<int:pk>/edit/", publishing.cycle_edit, name="cycle_edit"),
     path(
         "assessments/<int:pk>/links/",
         diagnostics.assessment_invitations,
         name="assessment_invitations",
     ),
     path("assessments/<int:pk>/links.csv", diagnostics.invitations_csv, name="invitations_csv"),
+    path(
+        "assessments/<int:pk>/links/reissue/",
+        diagnostics.invitation_reissue,
+        name="invitation_reissue",
+    ),
     path("assessments/<int:pk>/qr.svg", diagnostics.open_link_qr, name="open_link_qr"),
     path("r/done/", respond.respond_thanks, name="respond_thanks"),
     path("r/<str:token>/", respond.respond, name="respond"),
     path("r/<str:token>/start/", respond.respond_intro_again, name="respond_intro_again"),
+    path("r/<str:token>/resume/", respond.respond_resume, name="respond_resume"),
+    path("r/<str:token>/verify/", respond.respond_verify, name="respond_verify"),
     path("r/<str:token>/<int:page>/", respond.respond_page, name="respond_page"),
     path("reports/", include("tracelead.reports.urls")),
     path("api/v1/", api.urls),

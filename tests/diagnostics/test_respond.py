@@ -23,7 +23,7 @@ from tracelead.diagnostics.models import (
     ResponseDraft,
 )
 from tracelead.diagnostics.respond import DEVICE_COOKIE, DEVICE_SALT
-from tracelead.reports.selectors import answers_matrix
+from tracelead.diagnostics.packing import answers_matrix
 
 CONDITION_NAMES = ["Task", "Route", "Alignment", "Capability", "Energy"]
 
@@ -205,16 +205,22 @@ def test_a_saved_page_shows_the_answers_given(started, token, trace):
         assert "checked" in checked
 
 
-def test_reopening_an_invitation_from_any_client_resumes_on_the_saved_page(started, token, trace):
+def test_reopening_an_invitation_on_the_same_device_resumes_on_the_saved_page(
+    started, token, trace
+):
     answer(started, token, trace, 1)
     answer(started, token, trace, 2)
 
-    elsewhere = Client()
-    response = elsewhere.get(f"/r/{token}/")
+    same_device = Client()
+    for name, morsel in started.cookies.items():
+        same_device.cookies[name] = morsel.value
+    response = same_device.get(f"/r/{token}/")
 
     assert response.status_code == 302
     assert response["Location"] == f"/r/{token}/3/"
-    assert "Page 3 of 6" in text(elsewhere.get(response["Location"]))
+    assert "Page 3 of 6" in text(same_device.get(response["Location"]))
+    # Another device with the same link gets no answers (see test_drafts_private.py).
+    assert Client().get(f"/r/{token}/3/")["Location"] == f"/r/{token}/"
 
 
 def test_the_open_link_sets_a_signed_device_cookie(client, open_token):
@@ -293,7 +299,7 @@ def test_submitting_creates_one_response_and_thanks_the_respondent(
     assert invitation.used is True
 
 
-def test_a_retried_submit_creates_no_second_response_and_says_the_link_was_used(
+def test_a_retried_submit_creates_no_second_response_and_goes_to_the_introduction(
     started, token, trace, assessment
 ):
     answer_all(started, token, trace)
@@ -301,20 +307,28 @@ def test_a_retried_submit_creates_no_second_response_and_says_the_link_was_used(
 
     retry = submit(started, token)
 
-    assert retry.status_code == 410
-    assert "This link has been used" in text(retry)
+    assert retry.status_code == 302
+    assert retry["Location"] == f"/r/{token}/"
+    assert "If you have already submitted your answers" in text(started.get(retry["Location"]))
     assert Response.objects.filter(assessment=assessment).count() == 1
 
 
-def test_after_submitting_the_link_answers_410_everywhere(started, token, trace):
+def test_after_submitting_the_link_shows_no_answers_and_cannot_start_again(
+    started, token, trace, assessment
+):
     answer_all(started, token, trace)
     submit(started, token)
 
-    for url in (f"/r/{token}/", f"/r/{token}/1/", f"/r/{token}/start/"):
+    for url in (f"/r/{token}/1/", f"/r/{token}/start/"):
         response = Client().get(url)
-        assert response.status_code == 410, url
-        assert "This link has been used" in text(response)
-    assert Client().post(f"/r/{token}/").status_code == 410
+        assert response.status_code == 302, url
+        assert response["Location"] == f"/r/{token}/"
+    for response in (Client().get(f"/r/{token}/"), Client().post(f"/r/{token}/")):
+        assert response.status_code == 200
+        assert "This link is in use on another device" in text(response)
+        assert "Start now" not in text(response)
+    assert Response.objects.filter(assessment=assessment).count() == 1
+    assert not ResponseDraft.objects.exists()
 
 
 def test_a_response_stores_nothing_that_identifies_the_respondent(
@@ -333,6 +347,7 @@ def test_a_response_stores_nothing_that_identifies_the_respondent(
         "packed",
         "free_text",
         "submitted_on",
+        "publication",
     }
     # The packed copy is the answers again, one digit an item, and nothing else.
     assert stored.packed == "".join(
@@ -621,8 +636,6 @@ def test_changing_the_close_date_keeps_every_response_on_the_one_date(
     assessment_update(
         assessment=assessment,
         title=assessment.title,
-        threshold=assessment.threshold,
-        comment_threshold=assessment.comment_threshold,
         opens_on=assessment.opens_on,
         closes_on=later,
     )

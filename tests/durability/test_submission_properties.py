@@ -67,13 +67,26 @@ prefilled = st.one_of(
 )
 
 
-def new_draft(assessment: Any, answers: dict[str, int | None]) -> tuple[str, ResponseDraft]:
+def new_draft(
+    assessment: Any, answers: dict[str, int | None], handler: Any = None
+) -> tuple[str, ResponseDraft, dict[str, str]]:
+    """A personal link started through its page (so the draft is bound to a device), with
+    ``answers`` saved; returns the token, the draft and that device's cookies."""
     invitation = services.invitations_create(assessment=assessment, rater_kind="member", count=1)[
         0
     ]
-    draft = services.draft_start(assessment=assessment, invitation=invitation, rater_kind="member")
+    starter = client_for(handler) if handler is not None else Client()
+    assert starter.post(f"/r/{invitation.token}/").status_code == 302
+    draft = ResponseDraft.objects.get(invitation=invitation)
     draft = services.draft_save(draft=draft, page=1, answers=answers)
-    return invitation.token, draft
+    cookies = {name: morsel.value for name, morsel in starter.cookies.items()}
+    return invitation.token, draft, cookies
+
+
+def with_cookies(client: Client, cookies: dict[str, str]) -> Client:
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +112,7 @@ def test_no_post_to_a_page_fails_or_creates_an_incomplete_response(
     assessment, shared_handler, answers, page, body, action, extra
 ):
     cache.clear()  # out-of-range pages count as guesses; each example starts afresh
-    token, draft = new_draft(assessment, answers)
+    token, draft, cookies = new_draft(assessment, answers, shared_handler)
     data = dict(body)
     if action is not None:
         data["action"] = action
@@ -107,7 +120,8 @@ def test_no_post_to_a_page_fails_or_creates_an_incomplete_response(
         data["one_change"] = extra
     before = Response.objects.count()
 
-    response = client_for(shared_handler).post(f"/r/{token}/{page}/", data)
+    device = with_cookies(client_for(shared_handler), cookies)
+    response = device.post(f"/r/{token}/{page}/", data)
 
     assert response.status_code in OK_STATUSES, response.status_code
     created = Response.objects.count() - before
@@ -121,7 +135,7 @@ def test_no_post_to_a_page_fails_or_creates_an_incomplete_response(
         new = Response.objects.order_by("-pk").filter(assessment=assessment)
         assert any(set(r.answers) == set(ITEM_KEYS) and all_valid(r.answers) for r in new)
         assert remaining is None
-        assert Invitation.objects.get(token=token).used
+        assert Invitation.objects.get(token_hash=Invitation.hash_token(token)).used
     else:
         assert remaining is not None
         assert all_valid(remaining.answers)
@@ -175,8 +189,8 @@ def test_no_post_to_an_unknown_link_fails_or_writes_anything(
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(assessment):
-    token, draft = new_draft(assessment, dict.fromkeys(ITEM_KEYS, 4))
-    client = Client(enforce_csrf_checks=True)
+    token, draft, cookies = new_draft(assessment, dict.fromkeys(ITEM_KEYS, 4))
+    client = with_cookies(Client(enforce_csrf_checks=True), cookies)
 
     response = client.post(f"/r/{token}/{LAST_PAGE}/", {"action": "submit"})
 

@@ -5,6 +5,7 @@ references and what it was validated against; ``docs/statistics.md`` explains th
 """
 
 from .agreement import AGREEMENT_BANDS, agreement_band, rwg, rwg_j, uniform_null_variance
+from .audit import AuditResult, audit_disclosure, audit_intervals, determined_cells
 from .change import ChangeResult, SelfOtherGap, compare_rounds, self_other_gap, self_other_gaps
 from .disclosure import (
     COMMENTS_THRESHOLD,
@@ -34,6 +35,7 @@ __all__ = [
     "AGREEMENT_BANDS",
     "COMMENTS_THRESHOLD",
     "FIGURES_THRESHOLD",
+    "AuditResult",
     "ChangeResult",
     "ConditionResult",
     "DisclosureDecision",
@@ -44,10 +46,13 @@ __all__ = [
     "RankedCondition",
     "SelfOtherGap",
     "agreement_band",
+    "audit_disclosure",
+    "audit_intervals",
     "compare_rounds",
     "condition_profile",
     "condition_scores",
     "cronbach_alpha",
+    "determined_cells",
     "disclose",
     "focus_condition",
     "groups_report",

@@ -7,6 +7,9 @@ Two layers:
 * :func:`suppress_hierarchy` decides for a whole hierarchy of groups at once (team within
   organisation within system), adding complementary suppression so that no hidden group
   can be recovered by subtracting published figures.
+
+:mod:`tracelead.analysis.audit` checks the result against everything published (the rank
+test and audit intervals).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._tree import as_parents
-from ._validation import BoolArray, check_choice, check_positive_int
+from ._validation import BoolArray, IntArray, check_choice, check_positive_int
 
 __all__ = [
     "COMMENTS_THRESHOLD",
@@ -27,6 +30,7 @@ __all__ = [
     "DisclosureDecision",
     "DisclosureKind",
     "disclose",
+    "node_thresholds",
     "suppress_hierarchy",
 ]
 
@@ -136,11 +140,42 @@ def disclose(n: int, *, threshold: int | None = None, kind: str = "figures"
     )
 
 
+def node_thresholds(threshold: int | npt.ArrayLike, n_nodes: int) -> IntArray:
+    """Return ``threshold`` as one int of at least 1 per node.
+
+    A scalar applies to every node; an array gives each node its own threshold.
+
+    Raises
+    ------
+    ValueError
+        If a threshold is not a whole number of at least 1, or the array does not have
+        one entry per node.
+    """
+    if np.ndim(threshold) == 0:
+        limit = check_positive_int(threshold, "threshold")
+        return np.full(n_nodes, limit, dtype=np.int64)
+    raw = np.asarray(threshold)
+    if raw.shape != (n_nodes,):
+        raise ValueError(f"threshold must be an integer or have one entry per node "
+                         f"({n_nodes}); got shape {raw.shape}")
+    if raw.size and (raw.dtype == np.bool_ or not (
+            np.issubdtype(raw.dtype, np.integer) or (
+                np.issubdtype(raw.dtype, np.floating) and np.isfinite(raw).all()
+                and (raw == np.round(raw)).all()))):
+        raise ValueError("threshold must hold whole numbers of at least 1, one per node")
+    out = raw.astype(np.int64)
+    if (out < 1).any():
+        node = int(np.flatnonzero(out < 1)[0])
+        raise ValueError(f"threshold must hold integers of at least 1; got {int(out[node])} "
+                         f"at node {node}")
+    return out
+
+
 def suppress_hierarchy(
     counts: npt.ArrayLike,
     parents: npt.ArrayLike,
     *,
-    threshold: int = FIGURES_THRESHOLD,
+    threshold: int | npt.ArrayLike = FIGURES_THRESHOLD,
     already_suppressed: npt.ArrayLike | None = None,
 ) -> BoolArray:
     """Primary and complementary suppression over a hierarchy of groups.
@@ -154,8 +189,10 @@ def suppress_hierarchy(
         published.
     parents : array-like of int, shape (n_nodes,)
         Index of each node's parent, or -1 for a root.
-    threshold : int, default 5
-        Minimum count for a node to be shown.
+    threshold : int or array-like of int, shape (n_nodes,), default 5
+        Minimum count for a node to be shown: one value for every node, or one per node
+        (for example a doubled threshold for the node of a round whose responses were not
+        verified, which leaves every other node's threshold as it was).
     already_suppressed : array-like of bool, optional
         Nodes that must be hidden whatever their count (for example the groups hidden at
         respondent level, when suppressing the cells of one condition).
@@ -168,26 +205,32 @@ def suppress_hierarchy(
     Raises
     ------
     ValueError
-        If the arrays differ in length, a count is negative, the parents contain a cycle
-        or an invalid index, or a parent's count is smaller than the sum of its
-        children's.
+        If the arrays differ in length, a count is negative, a threshold is below 1, the
+        parents contain a cycle or an invalid index, or a parent's count is smaller than
+        the sum of its children's.
 
     Notes
     -----
     Every node with children gives one published equation,
     ``parent = sum(children) + residual``, for counts and equally for sums of ratings
     (hence means). The *unknowns* of a family are its hidden cells with respondents: the
-    hidden children, a residual above 0, and the parent if hidden. The rules, applied to
-    every family until nothing changes:
+    hidden children, a residual above 0, and the parent if hidden. With ``t[g]`` the
+    threshold of node g (the same for all nodes when ``threshold`` is a number), the
+    rules, applied to every family with parent p until nothing changes:
 
-    1. Primary: hide every node with ``count < threshold`` (and ``already_suppressed``).
+    1. Primary: hide every node g with ``count[g] < t[g]`` (and ``already_suppressed``).
     2. A family must not have exactly one unknown, or that one can be solved by
        subtraction (an organisation's total minus all but one of its teams; or a hidden
        parent equal to the sum of its published children). A lone residual of at least
-       ``threshold`` is allowed: it is a group big enough to be shown.
+       ``t[p]`` is allowed: it is a group big enough to be shown.
     3. When the parent is published, the hidden children and residual together must have
-       0 or at least ``threshold`` respondents, since their total is revealed as the
-       parent minus the published children.
+       0 or at least ``t[p]`` respondents, since their total is revealed as the parent
+       minus the published children.
+
+    The residual and the hidden children's total are figures of the parent's family, so
+    rules 2 and 3 use the parent's threshold; a stricter threshold on one node therefore
+    hides that node (and the siblings rule 2 or 3 then requires), and changes no other
+    node's threshold.
 
     A family breaking rule 2 or 3 gets its smallest published child with respondents
     hidden as well (ties: the lowest index); if it has none, the parent is hidden, which
@@ -215,10 +258,16 @@ def suppress_hierarchy(
     >>> suppress_hierarchy([30, 3, 12, 15], [-1, 0, 0, 0], threshold=5).tolist()
     [False, True, True, False]
 
-    Validated against: property tests (hypothesis) on random hierarchies checking that
-    no hidden count is determined by the published ones (null-space test).
+    Team 2's round was not verified, so its threshold is doubled to 10 (from 5); team 2
+    (8 respondents) is hidden, and team 3, the smallest other team, with it:
+
+    >>> suppress_hierarchy([40, 20, 8, 12], [-1, 0, 0, 0], threshold=[5, 5, 10, 5]).tolist()
+    [False, False, True, True]
+
+    Validated against: property tests (hypothesis) on random hierarchies and per-node
+    thresholds checking that no hidden count is determined by the published ones
+    (null-space test).
     """
-    limit = check_positive_int(threshold, "threshold")
     raw = np.asarray(counts)
     if raw.ndim != 1:
         raise ValueError(f"counts must be one-dimensional; got shape {raw.shape}")
@@ -230,6 +279,7 @@ def suppress_hierarchy(
     if (n < 0).any():
         raise ValueError(f"counts must be 0 or more; got {int(n[n < 0][0])}")
     size = n.shape[0]
+    limit = node_thresholds(threshold, size)
     par = as_parents(parents, size)
     if already_suppressed is None:
         forced = np.zeros(size, dtype=bool)

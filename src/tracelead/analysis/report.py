@@ -19,7 +19,7 @@ from ._validation import (
     check_scale_points,
 )
 from .agreement import rwg_j_from_variances, uniform_null_variance
-from .disclosure import suppress_hierarchy
+from .disclosure import node_thresholds, suppress_hierarchy
 from .profile import condition_index, mean_confidence_interval
 from .reliability import icc1_icc2_from_sums
 
@@ -75,7 +75,9 @@ class GroupsReport:
         The item distribution must not be shown (suppression on the item's answer count,
         starting from the hidden cells of its condition).
     threshold : int
-        The threshold applied.
+        The threshold applied: the largest of ``node_threshold``.
+    node_threshold : ndarray of int, (G,)
+        The threshold of each node (all equal unless per-node thresholds were given).
     """
 
     conditions: tuple[str, ...]
@@ -98,6 +100,7 @@ class GroupsReport:
     cell_suppressed: BoolArray
     item_suppressed: BoolArray
     threshold: int
+    node_threshold: IntArray
 
 
 def _add_up_tree(direct: npt.NDArray[np.float64], parents: IntArray, depth: IntArray
@@ -126,7 +129,7 @@ def groups_report(
     item_conditions: Sequence[str],
     *,
     parents: npt.ArrayLike | None = None,
-    threshold: int = 5,
+    threshold: int | npt.ArrayLike = 5,
     scale_points: int = 5,
     confidence: float = 0.95,
     min_items: int = 1,
@@ -144,8 +147,11 @@ def groups_report(
     parents : array-like of int, shape (G,), optional
         Parent of each node, -1 for a root (team -> organisation -> system). Default: no
         hierarchy, G = ``group_index.max() + 1`` roots.
-    threshold : int, default 5
-        Anonymity threshold for :func:`tracelead.analysis.suppress_hierarchy`.
+    threshold : int or array-like of int, shape (G,), default 5
+        Anonymity threshold for :func:`tracelead.analysis.suppress_hierarchy`: one for
+        every node, or one per node (for example doubled for the node of a round whose
+        responses were not verified). The same per-node thresholds apply to groups,
+        condition results and item distributions.
     scale_points : int, default 5
         Number of response options A.
     confidence : float, default 0.95
@@ -195,7 +201,6 @@ def groups_report(
     """
     a = check_scale_points(scale_points)
     gamma = check_confidence(confidence)
-    limit = check_positive_int(threshold, "threshold")
     minimum = check_positive_int(min_items, "min_items")
     x = as_float_2d(values, "values", "respondents", "items")
     n_rows, n_items = x.shape
@@ -219,6 +224,14 @@ def groups_report(
     if gi.size and (gi.min() < 0 or gi.max() >= size):
         raise ValueError(f"group_index must hold node indices in 0..{size - 1}")
     depth = tree_depths(par)
+    limit = node_thresholds(threshold, size)
+    # One number for the report: the strictest node's threshold (the scalar if no nodes).
+    if size:
+        top = int(limit.max())
+    elif np.ndim(threshold) == 0:
+        top = check_positive_int(threshold, "threshold")
+    else:
+        top = 1
 
     centre = (a + 1) / 2.0
     indicator = np.zeros((n_items, n_cond))
@@ -318,5 +331,6 @@ def groups_report(
         n_respondents=n_resp, n=n, mean=mean, sd=sd, ci_low=ci_low, ci_high=ci_high,
         rwg_j=rwg, item_counts=counts_tot, icc1=icc_1, icc2=icc_2, level_icc1=level_1,
         level_icc2=level_2, suppressed=suppressed, cell_suppressed=cell_suppressed,
-        item_suppressed=item_suppressed, threshold=limit,
+        item_suppressed=item_suppressed, threshold=top,
+        node_threshold=limit,
     )

@@ -23,10 +23,10 @@ from tracelead.core.audit import audit_assessment
 from tracelead.core.models import ApiToken, AuditEvent
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import RaterKind
-from tracelead.diagnostics.selectors import assessment_results
 from tracelead.diagnostics.services import MAX_INVITATIONS_PER_REQUEST
-from tracelead.diagnostics.views import assessment_for, assessments_for
 from tracelead.organisations import access
+from tracelead.organisations.access import assessment_for, assessments_for
+from tracelead.reports.selectors import group_report, many_groups_report
 
 
 class BearerToken(HttpBearer):
@@ -80,6 +80,8 @@ class AssessmentOut(Schema):
     instrument: str
     instrument_version: str
     rater_kinds: list[str]
+    cycle_id: int
+    cycle: str
     threshold: int
     comment_threshold: int
     opens_on: dt.date
@@ -127,15 +129,60 @@ class ItemOut(Schema):
 
 
 class ResultsOut(Schema):
+    """A round's results as its cycle's newest publication shows them.
+
+    ``state``: not_published (only ``responses_so_far`` is known, and only once it reaches
+    the threshold), withheld (published but not shown) or shown.
+    """
+
     assessment_id: int
+    cycle_id: int
+    state: str
     disclosed: bool
+    publication: int | None
     threshold: int
-    more_needed: int | None
+    unverified: bool
+    responses_so_far: int | None
     n_responses: int | None
     response_rate: float | None
     conditions: list[ConditionOut]
     items: list[ItemOut]
     focus: str | None
+
+
+class CycleOut(Schema):
+    id: int
+    system_id: int
+    name: str
+    threshold: int
+    comment_threshold: int
+    publications: int
+
+
+class CellOut(Schema):
+    condition: str
+    shown: bool
+    n: int | None
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    rwg_j: float | None
+
+
+class GroupRowOut(Schema):
+    group_id: int
+    name: str
+    organisation: str
+    status: str
+    n: int | None
+    cells: list[CellOut]
+
+
+class CycleGroupsOut(Schema):
+    cycle_id: int
+    publication: int | None
+    threshold: int
+    groups: list[GroupRowOut]
 
 
 def _number(value: float) -> float | None:
@@ -144,7 +191,7 @@ def _number(value: float) -> float | None:
 
 @api.get("/assessments", response=list[AssessmentOut], tags=["assessments"])
 def list_assessments(request: HttpRequest) -> list[dict[str, Any]]:
-    rows = assessments_for(request.user).select_related("group", "group__system")
+    rows = assessments_for(request.user).select_related("group", "group__system", "cycle")
     return [
         {
             "id": a.pk,
@@ -155,6 +202,8 @@ def list_assessments(request: HttpRequest) -> list[dict[str, Any]]:
             "instrument": a.instrument_key,
             "instrument_version": a.instrument_version,
             "rater_kinds": a.rater_kinds,
+            "cycle_id": a.cycle_id,
+            "cycle": a.cycle.name,
             "threshold": a.threshold,
             "comment_threshold": a.comment_threshold,
             "opens_on": a.opens_on,
@@ -199,10 +248,9 @@ def create_invitations(
     tags=["results"],
 )
 def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
-    """Results as on the assessment page: nothing but the shortfall below the threshold."""
+    """Results as on the assessment page: published figures only, never live ones."""
     assessment = assessment_for(request.user, assessment_id)
-    can_manage = access.can_manage_group(request.user, assessment.group)
-    results = assessment_results(assessment, show_progress=can_manage)
+    results = group_report(assessment)
     audit_assessment(
         user=request.user,
         action=AuditEvent.Action.VIEWED,
@@ -212,10 +260,13 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
     )
     body: dict[str, Any] = {
         "assessment_id": assessment.pk,
+        "cycle_id": assessment.cycle_id,
+        "state": results.state,
         "disclosed": results.disclosed,
-        # The threshold that applies: the strictest of the system's latest rounds.
+        "publication": results.publication_number,
         "threshold": results.threshold,
-        "more_needed": results.more_needed if results.show_progress else None,
+        "unverified": results.unverified,
+        "responses_so_far": results.progress.n if assessment.status.value == "open" else None,
         "n_responses": results.n_responses if results.disclosed else None,
         "response_rate": results.response_rate if results.disclosed else None,
         "conditions": [],
@@ -254,3 +305,51 @@ def read_results(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
             }
         )
     return body
+
+
+@api.get("/cycles", response=list[CycleOut], tags=["results"])
+def list_cycles(request: HttpRequest) -> list[dict[str, Any]]:
+    """Reporting cycles of the systems the user belongs to."""
+    from django.db.models import Count
+
+    from tracelead.publishing.models import Cycle
+
+    rows = (Cycle.objects.filter(system__in=access.systems_for(request.user))
+            .annotate(n_publications=Count("publications")).order_by("system_id", "-created_at"))
+    return [{"id": c.pk, "system_id": c.system_id, "name": c.name, "threshold": c.threshold,
+             "comment_threshold": c.comment_threshold, "publications": c.n_publications}
+            for c in rows]
+
+
+@api.get("/cycles/{cycle_id}/groups", response={200: CycleGroupsOut, 404: Error},
+         tags=["results"])
+def cycle_groups(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
+    """Every group of a cycle as its newest publication shows it (the heatmap), limited
+    to the groups (and complete rollups) in the user's scope."""
+    from tracelead.core.audit import audit_record
+
+    cycle = access.cycle_for(request.user, cycle_id)
+    visible = None
+    if not access.covers_system(request.user, cycle.system):
+        visible = set(access.groups_for(request.user).filter(system=cycle.system)
+                      .values_list("pk", flat=True))
+    report = many_groups_report(cycle.system, cycle=cycle, visible=visible)
+    audit_record(user=request.user, action=AuditEvent.Action.VIEWED,
+                 what=f"heatmap of {cycle.system.name}, {cycle.name}",
+                 system_id=cycle.system_id, via="api")
+    keys = [k for k, _ in report.conditions]
+    return {
+        "cycle_id": cycle.pk,
+        "publication": report.publication.number if report.publication else None,
+        "threshold": report.threshold,
+        "groups": [
+            {"group_id": row.group_id, "name": row.name, "organisation": row.organisation,
+             "status": row.status, "n": row.n if row.shown else None,
+             "cells": [{"condition": key, "shown": cell.shown,
+                        "n": cell.n if cell.shown else None,
+                        "mean": _number(cell.mean), "ci_low": _number(cell.ci_low),
+                        "ci_high": _number(cell.ci_high), "rwg_j": _number(cell.rwg_j)}
+                       for key, cell in zip(keys, row.cells, strict=True)]}
+            for row in report.rows
+        ],
+    }

@@ -66,6 +66,8 @@ def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:
     # CheckboxSelectMultiple is a subclass of RadioSelect, so it is tested first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         kind = "checkboxes"
+    elif isinstance(widget, forms.CheckboxInput):
+        kind = "checkbox"
     elif isinstance(widget, forms.RadioSelect):
         kind = "radios"
     elif isinstance(widget, forms.Select):

@@ -33,11 +33,14 @@ class ApiToken(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who viewed or exported which group's results, and when."""
+    """Who viewed, exported, published or changed what, and when."""
 
     class Action(models.TextChoices):
         VIEWED = "viewed", "Viewed results"
         EXPORTED = "exported", "Exported"
+        CHANGED = "changed", "Changed settings"
+        PUBLISHED = "published", "Published results"
+        REISSUED = "reissued", "Re-issued a link"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -67,7 +67,8 @@ def subject_access(email: str) -> dict[str, Any]:
                 "assessment": i.assessment.title,
                 "label": i.label,
                 "rater_kind": i.rater_kind,
-                "used": i.used,
+                # Whether this person answered is not part of what is held about them in
+                # any readable form: it is never shown per person, here included.
                 "note": "Answers are stored without any link to the invitation.",
             }
             for i in _invitations(email).select_related("assessment")

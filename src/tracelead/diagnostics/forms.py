@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from tracelead.instruments import available_instruments
 from tracelead.organisations.models import Group
+from tracelead.publishing.models import Cycle
 
-from .models import DEFAULT_COMMENT_THRESHOLD, DEFAULT_THRESHOLD, MIN_THRESHOLD, RaterKind
+from .models import Invitation, RaterKind
 
 
 class DateInput(forms.DateInput):
@@ -39,29 +40,10 @@ class AssessmentForm(forms.Form):
         initial=[RaterKind.MEMBER],
         error_messages={"required": "Choose at least one kind of rater"},
     )
-    threshold = forms.IntegerField(
-        label="Fewest responses before any figure is shown",
-        min_value=MIN_THRESHOLD,
-        max_value=1000,
-        initial=DEFAULT_THRESHOLD,
-        help_text=f"At least {MIN_THRESHOLD}. Fixed once the first answers arrive.",
-        error_messages={
-            "required": "Enter the fewest responses before figures are shown",
-            "min_value": f"The threshold for figures must be at least {MIN_THRESHOLD}",
-            "invalid": "Enter the threshold as a whole number, like 5",
-        },
-    )
-    comment_threshold = forms.IntegerField(
-        label="Fewest responses before any comment is shown",
-        min_value=MIN_THRESHOLD,
-        max_value=1000,
-        initial=DEFAULT_COMMENT_THRESHOLD,
-        help_text="Free text identifies people more easily than numbers, so this is higher.",
-        error_messages={
-            "required": "Enter the fewest responses before comments are shown",
-            "min_value": f"The threshold for comments must be at least {MIN_THRESHOLD}",
-            "invalid": "Enter the threshold as a whole number, like 10",
-        },
+    cycle = forms.ChoiceField(
+        label="Reporting cycle",
+        help_text="Results are published per cycle, with the cycle's anonymity thresholds.",
+        error_messages={"required": "Choose the reporting cycle"},
     )
     opens_on = forms.DateField(
         label="Opens on",
@@ -80,9 +62,30 @@ class AssessmentForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, groups: QuerySet[Group], **kwargs: Any) -> None:
+    open_link_verify = forms.BooleanField(
+        label="Ask open-link respondents to confirm a work email address",
+        required=False,
+        help_text="Each address can answer once. Without this, open-link answers are "
+        "unverified and results need twice as many responses.",
+    )
+    open_link_domains = forms.CharField(
+        label="Email domains allowed on the open link (optional)",
+        required=False,
+        max_length=500,
+        help_text="For example: nhs.net, valecounty.gov.uk",
+    )
+
+    def __init__(
+        self, *args: Any, groups: QuerySet[Group], cycles: QuerySet[Cycle], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.group_queryset = groups
+        self.cycle_queryset = cycles
+        self.fields["cycle"].choices = [("", "Choose a cycle")] + [
+            (str(c.pk), f"{c.name} ({c.system.name}; figures from {c.threshold}, comments "
+                        f"from {c.comment_threshold})")
+            for c in cycles.select_related("system")
+        ]
         self.fields["group"].choices = [("", "Choose a group")] + [
             (str(g.pk), f"{g.name} ({g.system.name})") for g in groups.select_related("system")
         ]
@@ -103,11 +106,21 @@ class AssessmentForm(forms.Form):
             raise forms.ValidationError("Choose one of the groups listed")
         return group
 
+    def clean_cycle(self) -> Cycle:
+        value = self.cleaned_data["cycle"]
+        cycle = self.cycle_queryset.filter(pk=value).first() if value.isdigit() else None
+        if cycle is None:
+            raise forms.ValidationError("Choose one of the cycles listed")
+        return cycle
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         opens, closes = data.get("opens_on"), data.get("closes_on")
         if opens and closes and closes < opens:
             self.add_error("closes_on", "The closing date must be on or after the opening date")
+        group, cycle = data.get("group"), data.get("cycle")
+        if group is not None and cycle is not None and group.system_id != cycle.system_id:
+            self.add_error("cycle", "Choose a cycle of the group's own system")
         return data
 
 
@@ -155,21 +168,67 @@ class InvitationForm(forms.Form):
         return data
 
 
+class ReissueForm(forms.Form):
+    """Choose a personal link to re-issue: from the list of labels, or by typing one."""
+
+    invitation = forms.ChoiceField(label="Choose the person", required=False)
+    label = forms.CharField(
+        label="Or type their label",
+        required=False,
+        max_length=200,
+        help_text="As it was given when the link was made, such as a name or email address.",
+    )
+
+    def __init__(self, *args: Any, invitations: QuerySet[Invitation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invitations = invitations
+        choices: list[tuple[str, str]] = [("", "Choose a person")]
+        seen: dict[str, int] = {}
+        for pk, label, kind in invitations.order_by("label", "id").values_list(
+            "pk", "label", "rater_kind"
+        ):
+            if not label and kind != RaterKind.SELF:
+                continue  # an unlabelled link cannot be told from the others
+            text = label or "The self link (no label)"
+            seen[text] = seen.get(text, 0) + 1
+            if seen[text] > 1:
+                text = f"{text} ({seen[text]})"
+            choices.append((str(pk), text))
+        self.fields["invitation"].choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen, typed = data.get("invitation"), (data.get("label") or "").strip()
+        if chosen:
+            target = self.invitations.filter(pk=chosen).first() if chosen.isdigit() else None
+            if target is None:
+                self.add_error("invitation", "Choose one of the people listed")
+            data["target"] = target
+        elif typed:
+            matches = list(self.invitations.filter(label__iexact=typed)[:2])
+            if not matches:
+                self.add_error(
+                    "label", "No link has this label. Check the spelling, or choose from the list"
+                )
+            elif len(matches) > 1:
+                self.add_error(
+                    "label", "More than one link has this label: choose the right one from the list"
+                )
+            else:
+                data["target"] = matches[0]
+        elif "invitation" not in self.errors and "label" not in self.errors:
+            self.add_error(
+                "invitation", "Choose the person whose link to re-issue, or type their label"
+            )
+        return data
+
+
 class AssessmentEditForm(forms.Form):
-    """Title, dates and, until answers arrive, the thresholds."""
+    """Title and dates (the thresholds are the cycle's)."""
 
     title = AssessmentForm.base_fields["title"]
-    threshold = AssessmentForm.base_fields["threshold"]
-    comment_threshold = AssessmentForm.base_fields["comment_threshold"]
     opens_on = AssessmentForm.base_fields["opens_on"]
     closes_on = AssessmentForm.base_fields["closes_on"]
-
-    def __init__(self, *args: Any, locked: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if locked:
-            for name in ("threshold", "comment_threshold"):
-                self.fields[name].disabled = True
-                self.fields[name].help_text = "Fixed: answers have already arrived."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

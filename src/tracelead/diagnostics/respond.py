@@ -1,9 +1,17 @@
 """The respondent's pages: the introduction, one page per condition, then free text.
 
 A respondent comes by an invitation link (one person) or by the assessment's open link
-(anyone, kept to one response per device by a random key in a signed cookie). Each page
-is saved to a draft when it is left; submitting turns the draft into an anonymous
-response exactly once.
+(anyone, kept to one response per device by a random key in a signed cookie, or, when the
+round verifies addresses, to one response per confirmed email address). Each page is
+saved to a draft when it is left; submitting turns the draft into an anonymous response
+exactly once.
+
+Drafts are the respondent's alone. A personal link's draft is bound to the device that
+started it by a random key in a signed, HttpOnly cookie for that link (only its hash is
+stored). Any other device that opens the link (the facilitator's copy, say) gets one page,
+the same whether the draft is held elsewhere or already submitted, which asks for the
+resume code the respondent was shown; the right code moves the draft there. Tries are
+throttled per link. A link never started shows the introduction.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,7 +28,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
+from django_ratelimit.core import is_ratelimited
 
 from tracelead.instruments import get_instrument
 
@@ -45,6 +57,19 @@ from .questionnaire import (
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 DEVICE_COOKIE = "tl_device"
 DEVICE_SALT = "tracelead.device"
+# One cookie per personal link ("<key>.<resume code>"), per verified open-link draft, and
+# per pending email code; the salt binds each signature to its cookie's name.
+HOLDER_COOKIE = "tl_link_{pk}"
+HOLDER_SALT = "tracelead.holder"
+VERIFIED_COOKIE = "tl_open_{pk}"
+VERIFIED_SALT = "tracelead.verified"
+PENDING_COOKIE = "tl_code_{pk}"
+PENDING_SALT = "tracelead.code"
+# Resume codes tried per link, and one-time codes asked for per address (django-ratelimit).
+RESUME_RATE = "5/15m"
+CODE_SEND_RATE = "3/15m"
+
+MINE, FRESH, ELSEWHERE = "mine", "fresh", "elsewhere"
 
 
 @dataclass
@@ -53,6 +78,10 @@ class Link:
     invitation: Invitation | None
     device_key: str | None
     new_device: bool
+    # A personal link's device key and resume code: from its cookie, or new.
+    holder_key: str = ""
+    resume_code: str = ""
+    new_holder: bool = False
 
 
 def _problem(request: HttpRequest, *, status: int, title: str, body: str) -> HttpResponse:
@@ -119,18 +148,34 @@ def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
         return _not_found(request)
     invitation = (
         Invitation.objects.select_related("assessment", "assessment__group")
-        .filter(token=token)
+        .filter(token_hash=Invitation.hash_token(token))
         .first()
     )
     if invitation is not None:
-        link = Link(invitation.assessment, invitation, None, False)
+        key, code = _read_holder(request, invitation)
+        link = Link(
+            invitation.assessment,
+            invitation,
+            None,
+            False,
+            holder_key=key or secrets.token_urlsafe(32),
+            resume_code=code or services.new_resume_code(),
+            new_holder=not key,
+        )
     else:
         assessment = Assessment.objects.select_related("group").filter(open_token=token).first()
         if assessment is None:
             return _not_found(request)
-        device_key = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
-        new_device = not device_key
-        link = Link(assessment, None, device_key or secrets.token_urlsafe(32), new_device)
+        if assessment.open_link_verify:
+            # The key of a confirmed address's draft; only confirming a code makes one.
+            verified = request.get_signed_cookie(
+                VERIFIED_COOKIE.format(pk=assessment.pk), default=None, salt=VERIFIED_SALT
+            )
+            link = Link(assessment, None, verified, not verified)
+        else:
+            device_key = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
+            new_device = not device_key
+            link = Link(assessment, None, device_key or secrets.token_urlsafe(32), new_device)
     status = link.assessment.status
     if status == AssessmentStatus.CLOSED:
         return _problem(
@@ -147,17 +192,66 @@ def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
             title="This questionnaire is not open yet",
             body=f"It opens on {link.assessment.opens_on:%-d %B %Y}. Please come back then.",
         )
-    if _already_submitted(link):
+    # A device that submitted on the open link is told so (it is the respondent's own
+    # device). A personal link never says so: see _invitation_state.
+    if link.invitation is None and _device_submitted(link):
         return _used(request)
     return link
 
 
-def _already_submitted(link: Link) -> bool:
-    if link.invitation is not None:
-        return Invitation.objects.filter(pk=link.invitation.pk, used=True).exists()
+def _device_submitted(link: Link) -> bool:
+    if link.new_device or link.assessment.open_link_verify:
+        return False
     return OpenLinkSubmission.objects.filter(
         assessment=link.assessment, device_hash=services.device_hash(link.device_key or "")
     ).exists()
+
+
+def _read_holder(request: HttpRequest, invitation: Invitation) -> tuple[str, str]:
+    """This link's device key and resume code from its signed cookie ("" if none)."""
+    value = request.get_signed_cookie(
+        HOLDER_COOKIE.format(pk=invitation.pk), default=None, salt=HOLDER_SALT
+    )
+    key, _, code = (value or "").partition(".")
+    return (key, code) if key and code else ("", "")
+
+
+def _invitation_state(link: Link, invitation: Invitation) -> tuple[str, ResponseDraft | None]:
+    """MINE (with the draft), FRESH (never started) or ELSEWHERE, for ``link.invitation``.
+
+    ELSEWHERE covers both a draft bound to another device and a submitted link, so the
+    holder of a copy of the link cannot tell the one from the other.
+    """
+    draft = ResponseDraft.objects.filter(invitation=invitation).first()
+    if draft is None:
+        submitted = invitation.used and not invitation.reissued_after_use
+        return (ELSEWHERE if submitted else FRESH), None
+    if not draft.holder_hash:
+        # Saved before drafts were bound to devices: the next device to start binds it.
+        return FRESH, None
+    if not link.new_holder and constant_time_compare(
+        draft.holder_hash, services.device_hash(link.holder_key)
+    ):
+        return MINE, draft
+    return ELSEWHERE, None
+
+
+def _elsewhere(
+    request: HttpRequest, link: Link, token: str, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    """The one page for a personal link started on another device or already submitted."""
+    return render(
+        request,
+        "diagnostics/respond_elsewhere.jinja",
+        {
+            "respondent_page": True,
+            "token": token,
+            "group": link.assessment.group,
+            "error": error,
+            "form_errors": [{"text": error, "href": "#code"}] if error else [],
+        },
+        status=status,
+    )
 
 
 def _used(request: HttpRequest) -> HttpResponse:
@@ -171,8 +265,9 @@ def _used(request: HttpRequest) -> HttpResponse:
 
 
 def _draft(link: Link) -> ResponseDraft | None:
+    """The draft this request may read: its own, never another device's."""
     if link.invitation is not None:
-        return ResponseDraft.objects.filter(invitation=link.invitation).first()
+        return _invitation_state(link, link.invitation)[1]
     if link.new_device:
         return None
     return ResponseDraft.objects.filter(
@@ -180,18 +275,45 @@ def _draft(link: Link) -> ResponseDraft | None:
     ).first()
 
 
+def _set_cookie(
+    response: HttpResponse, name: str, value: str, *, salt: str, max_age: int
+) -> None:
+    response.set_signed_cookie(
+        name,
+        value,
+        salt=salt,
+        max_age=max_age,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def _until_close(assessment: Assessment) -> int:
+    """Seconds a respondent's cookie needs: until a day after the round closes."""
+    return max((assessment.closes_on - timezone.localdate()).days + 2, 1) * 86400
+
+
 def _with_device(response: HttpResponse, link: Link) -> HttpResponse:
-    if link.invitation is None and link.new_device and link.device_key:
-        response.set_signed_cookie(
-            DEVICE_COOKIE,
-            link.device_key,
-            salt=DEVICE_SALT,
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
+    if link.invitation is not None:
+        if link.new_holder:
+            _set_cookie(
+                response,
+                HOLDER_COOKIE.format(pk=link.invitation.pk),
+                f"{link.holder_key}.{link.resume_code}",
+                salt=HOLDER_SALT,
+                max_age=_until_close(link.assessment),
+            )
+    elif link.new_device and link.device_key and not link.assessment.open_link_verify:
+        _set_cookie(
+            response, DEVICE_COOKIE, link.device_key, salt=DEVICE_SALT, max_age=365 * 24 * 3600
         )
     return response
+
+
+def _open_kinds(assessment: Assessment) -> list[str]:
+    """Who may answer on the open link: never "self", which only a self link may give."""
+    return [kind for kind in assessment.rater_kinds if kind != RaterKind.SELF]
 
 
 @never_cache
@@ -209,11 +331,28 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
         return link
     assessment = link.assessment
     instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
-    draft = _draft(link)
-    if request.method == "GET" and draft is not None and draft.page >= 1:
+    if link.invitation is not None:
+        state, draft = _invitation_state(link, link.invitation)
+        if state == ELSEWHERE:
+            return _elsewhere(request, link, token)
+    else:
+        draft = _draft(link)
+    if draft is not None and draft.page >= 1 and (
+        request.method == "GET" or assessment.open_link_verify
+    ):
         return redirect("respond_page", token=token, page=draft.page)
 
-    kinds = assessment.rater_kinds if link.invitation is None else [link.invitation.rater_kind]
+    kinds = _open_kinds(assessment) if link.invitation is None else [link.invitation.rater_kind]
+    if not kinds:
+        return _problem(
+            request,
+            status=404,
+            title="This questionnaire is answered by personal link only",
+            body="Use the personal link you were sent. If you do not have one, ask the "
+            "person who organised this questionnaire.",
+        )
+    if link.invitation is None and assessment.open_link_verify:
+        return _verify_start(request, link, token, kinds)
     errors = []
     if request.method == "POST":
         kind = request.POST.get("rater_kind") or (kinds[0] if len(kinds) == 1 else "")
@@ -226,19 +365,38 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
                     invitation=link.invitation,
                     device_key=link.device_key,
                     rater_kind=kind,
+                    holder_key=link.holder_key if link.invitation is not None else None,
+                    resume_code=link.resume_code,
                 )
-            except services.AlreadySubmitted:
+            except (services.AlreadySubmitted, services.DraftHeldElsewhere):
+                if link.invitation is not None:
+                    return _elsewhere(request, link, token)
                 return _used(request)
             except ValidationError:
                 errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
             else:
-                try:
-                    services.draft_save(draft=draft, page=1)
-                except services.AlreadySubmitted:
-                    return _used(request)
-                return _with_device(redirect("respond_page", token=token, page=1), link)
+                if draft.page < 1:
+                    try:
+                        draft = services.draft_save(draft=draft, page=1)
+                    except services.AlreadySubmitted:
+                        return _used(request)
+                return _with_device(redirect("respond_page", token=token, page=draft.page), link)
 
-    context = {
+    response = render(
+        request,
+        "diagnostics/respond_intro.jinja",
+        _intro_context(link, token, instrument, kinds, errors),
+        status=400 if errors else 200,
+    )
+    # A personal link's cookie is set only when its draft is bound (on starting).
+    return _with_device(response, link) if link.invitation is None else response
+
+
+def _intro_context(
+    link: Link, token: str, instrument: Any, kinds: list[str], errors: list[dict[str, str]]
+) -> dict[str, Any]:
+    assessment = link.assessment
+    return {
         "respondent_page": True,
         "assessment": assessment,
         "instrument": instrument,
@@ -248,11 +406,195 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
         "choose_kind": len(kinds) > 1,
         "pages": page_count(instrument),
         "form_errors": errors,
+        "personal": link.invitation is not None,
+        "self_link": link.invitation is not None
+        and link.invitation.rater_kind == RaterKind.SELF,
     }
-    response = render(
-        request, "diagnostics/respond_intro.jinja", context, status=400 if errors else 200
+
+
+def _verify_start(
+    request: HttpRequest, link: Link, token: str, kinds: list[str]
+) -> HttpResponse:
+    """A verifying open link's introduction: ask for an email address and send a code."""
+    assessment = link.assessment
+    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    errors: list[dict[str, str]] = []
+    status = 200
+    email = ""
+    if request.method == "POST":
+        email = (request.POST.get("email") or "").strip()[:254]
+        kind = request.POST.get("rater_kind") or (kinds[0] if len(kinds) == 1 else "")
+        if kind not in kinds:
+            errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
+        elif not email:
+            errors.append({"text": "Enter your email address", "href": "#email"})
+        elif is_ratelimited(
+            request,
+            group="open-link-code",
+            key=lambda _group, _request: services.open_link_email_hash(assessment, email),
+            rate=CODE_SEND_RATE,
+            increment=True,
+        ):
+            errors.append(
+                {
+                    "text": "Too many codes have been asked for this address. Wait 15 "
+                    "minutes, then try again",
+                    "href": "#email",
+                }
+            )
+            status = 429
+        else:
+            pending = secrets.token_urlsafe(32)
+            try:
+                services.open_link_code_send(
+                    assessment=assessment, email=email, rater_kind=kind, pending_key=pending
+                )
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    errors.extend({"text": m, "href": f"#{field}"} for m in messages)
+            except services.CodeNotSent:
+                errors.append(
+                    {
+                        "text": "We could not send the code just now. Try again in a few "
+                        "minutes",
+                        "href": "#email",
+                    }
+                )
+                status = 503
+            else:
+                response = redirect("respond_verify", token=token)
+                _set_cookie(
+                    response,
+                    PENDING_COOKIE.format(pk=assessment.pk),
+                    pending,
+                    salt=PENDING_SALT,
+                    max_age=int(services.CODE_LIFETIME.total_seconds()),
+                )
+                return response
+        if errors and status == 200:
+            status = 400
+    context = _intro_context(link, token, instrument, kinds, errors)
+    context.update(
+        {
+            "verify": True,
+            "email": email,
+            "domains_text": " or ".join(f"@{d}" for d in services.allowed_domains(assessment)),
+            "error_by_field": {e["href"][1:]: e["text"] for e in errors},
+        }
     )
-    return _with_device(response, link)
+    return render(request, "diagnostics/respond_intro.jinja", context, status=status)
+
+
+@never_cache
+def respond_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """Enter the one-time code sent by email; the right code starts the draft here."""
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    assessment = link.assessment
+    if link.invitation is not None or not assessment.open_link_verify:
+        return redirect("respond", token=token)
+    pending_cookie = PENDING_COOKIE.format(pk=assessment.pk)
+    pending = request.get_signed_cookie(pending_cookie, default=None, salt=PENDING_SALT)
+    if not pending:
+        return redirect("respond", token=token)
+    error = ""
+    if request.method == "POST":
+        code = (request.POST.get("code") or "")[:20]
+        device_key = secrets.token_urlsafe(32)
+        try:
+            draft = services.open_link_code_confirm(
+                assessment=assessment, pending_key=pending, code=code, device_key=device_key
+            )
+        except services.CodeProblem as problem:
+            error = str(problem)
+        except services.AlreadySubmitted:
+            response = _problem(
+                request,
+                status=410,
+                title="You have already answered",
+                body="Answers have already been submitted with this email address, and they "
+                "have been counted once. Thank you for taking part.",
+            )
+            response.delete_cookie(pending_cookie)
+            return response
+        except services.NotAcceptingResponses:
+            return _closed_now(request)
+        else:
+            if draft.page < 1:
+                draft = services.draft_save(draft=draft, page=1)
+            response = redirect("respond_page", token=token, page=draft.page)
+            _set_cookie(
+                response,
+                VERIFIED_COOKIE.format(pk=assessment.pk),
+                device_key,
+                salt=VERIFIED_SALT,
+                max_age=_until_close(assessment),
+            )
+            response.delete_cookie(pending_cookie)
+            return response
+    return render(
+        request,
+        "diagnostics/respond_verify.jinja",
+        {
+            "respondent_page": True,
+            "token": token,
+            "group": assessment.group,
+            "minutes": int(services.CODE_LIFETIME.total_seconds() // 60),
+            "error": error,
+            "form_errors": [{"text": error, "href": "#code"}] if error else [],
+        },
+        status=400 if error else 200,
+    )
+
+
+@never_cache
+def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
+    """Move a personal link's draft to this device with its resume code (throttled)."""
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    invitation = link.invitation
+    if invitation is None or request.method != "POST":
+        return redirect("respond", token=token)
+    code = services.normalise_resume_code(request.POST.get("code") or "")
+    if not code:
+        return _elsewhere(
+            request, link, token, error="Enter your resume code, like ABCD-EF23", status=400
+        )
+    if is_ratelimited(
+        request,
+        group="resume-code",
+        key=lambda _group, _request: f"invitation:{invitation.pk}",
+        rate=RESUME_RATE,
+        increment=True,
+    ):
+        return _elsewhere(
+            request,
+            link,
+            token,
+            error="Too many resume codes have been tried with this link. Wait 15 minutes, "
+            "then try again",
+            status=429,
+        )
+    holder_key = secrets.token_urlsafe(32)
+    if not services.draft_move_to_device(invitation=invitation, code=code, holder_key=holder_key):
+        return _elsewhere(
+            request,
+            link,
+            token,
+            error="The resume code does not match. Check it and try again",
+            status=400,
+        )
+    response = redirect("respond", token=token)
+    _set_cookie(
+        response,
+        HOLDER_COOKIE.format(pk=invitation.pk),
+        f"{holder_key}.{code[:4]}-{code[4:]}",
+        salt=HOLDER_SALT,
+        max_age=_until_close(link.assessment),
+    )
+    return response
 
 
 @never_cache
@@ -364,6 +706,8 @@ def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
         "back_href": reverse("respond_page", args=[token, page - 1])
         if page > 1
         else reverse("respond_intro_again", args=[token]),
+        # Shown to the device that holds the draft, so it can be moved to another device.
+        "resume_code": link.resume_code if link.invitation is not None else "",
     }
     status = 400 if checked.errors else 200
     return render(request, "diagnostics/respond_page.jinja", context, status=status)
@@ -378,21 +722,12 @@ def respond_intro_again(request: HttpRequest, token: str) -> HttpResponse:
     assessment = link.assessment
     instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
     draft = _draft(link)
-    return render(
-        request,
-        "diagnostics/respond_intro.jinja",
-        {
-            "respondent_page": True,
-            "assessment": assessment,
-            "instrument": instrument,
-            "token": token,
-            "group": assessment.group,
-            "pages": page_count(instrument),
-            "resume_page": draft.page if draft and draft.page >= 1 else 1,
-            "kinds": [],
-            "choose_kind": False,
-        },
-    )
+    if draft is None:
+        # Not started here (or not this device's draft): the introduction decides.
+        return redirect("respond", token=token)
+    context = _intro_context(link, token, instrument, [], [])
+    context["resume_page"] = draft.page if draft.page >= 1 else 1
+    return render(request, "diagnostics/respond_intro.jinja", context)
 
 
 def respond_thanks(request: HttpRequest) -> HttpResponse:

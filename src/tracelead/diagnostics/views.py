@@ -8,38 +8,29 @@ import io
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from tracelead.core.audit import audit_assessment
 from tracelead.core.forms import add_service_errors, error_list, render_form
 from tracelead.core.models import AuditEvent
 from tracelead.core.safety import safe_cell
 from tracelead.organisations import access
+from tracelead.publishing.gate import PublishRefused
+from tracelead.publishing.models import Cycle
+from tracelead.publishing.services import publishing_point
+from tracelead.reports.exports import template_helpers
+from tracelead.reports.selectors import group_report
 
 from . import services
-from .forms import AssessmentEditForm, AssessmentForm, InvitationForm
-from .models import Assessment
-from .selectors import assessment_results
+from .forms import AssessmentEditForm, AssessmentForm, InvitationForm, ReissueForm
+from .models import Assessment, Invitation, RaterKind
 
-
-def assessments_for(user: object) -> object:
-    return Assessment.objects.filter(group__in=access.groups_for(user))
-
-
-def assessment_for(user: object, pk: int, *, manage: bool = False) -> Assessment:
-    assessment = (
-        Assessment.objects.filter(group__in=access.groups_for(user), pk=pk)
-        .select_related("group", "group__system", "group__organisation")
-        .first()
-    )
-    if assessment is None:
-        raise Http404("No such assessment.")
-    if manage and not access.can_manage_group(user, assessment.group):
-        raise PermissionDenied("Only a facilitator of this system can change this assessment.")
-    return assessment
+assessments_for = access.assessments_for
+assessment_for = access.assessment_for
 
 
 @login_required
@@ -55,23 +46,26 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def assessment_create(request: HttpRequest) -> HttpResponse:
     groups = access.groups_for(request.user, manage=True)
+    cycles = Cycle.objects.filter(
+        system__in=groups.values("system")).order_by("-created_at", "-id")
     initial = {}
     if request.GET.get("group", "").isdigit():
         initial["group"] = request.GET["group"]
-    form = AssessmentForm(request.POST or None, groups=groups, initial=initial)
+    form = AssessmentForm(request.POST or None, groups=groups, cycles=cycles, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             assessment = services.assessment_create(
                 group=data["group"],
+                cycle=data["cycle"],
                 title=data["title"],
                 instrument_key=data["instrument"],
                 rater_kinds=data["rater_kinds"],
-                threshold=data["threshold"],
-                comment_threshold=data["comment_threshold"],
                 opens_on=data["opens_on"],
                 closes_on=data["closes_on"],
                 created_by=request.user,
+                open_link_verify=data["open_link_verify"],
+                open_link_domains=data["open_link_domains"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -82,7 +76,8 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
         request,
         form,
         heading="Open an assessment",
-        intro="Choose the group, who answers and how results are protected.",
+        intro="Choose the group, its reporting cycle (which sets the anonymity thresholds) "
+        "and who answers.",
         submit="Save and create links",
         back_href=reverse("assessments"),
     )
@@ -92,7 +87,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk)
     can_manage = access.can_manage_group(request.user, assessment.group)
-    results = assessment_results(assessment, show_progress=can_manage)
+    results = group_report(assessment)
     audit_assessment(
         user=request.user, action=AuditEvent.Action.VIEWED, assessment=assessment, what="results"
     )
@@ -100,6 +95,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "diagnostics/assessment_detail.jinja",
         {
+            **template_helpers(),
             "assessment": assessment,
             "results": results,
             "can_manage": can_manage,
@@ -113,21 +109,19 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = assessment_for(request.user, pk, manage=True)
-    locked = assessment.thresholds_locked
     form = AssessmentEditForm(
         request.POST or None,
-        locked=locked,
         initial={
             "title": assessment.title,
-            "threshold": assessment.threshold,
-            "comment_threshold": assessment.comment_threshold,
             "opens_on": assessment.opens_on,
             "closes_on": assessment.closes_on,
         },
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.assessment_update(assessment=assessment, **form.cleaned_data)
+            services.assessment_update(
+                assessment=assessment, changed_by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -137,17 +131,108 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         heading=f"Change {assessment.title}",
-        intro="The anonymity thresholds can be raised or lowered only until the first "
-        "answers arrive; after that they are fixed."
-        if not locked
-        else "Answers have arrived, so the anonymity thresholds are fixed.",
+        intro=f"The anonymity thresholds are those of the cycle {assessment.cycle.name}. "
+        "Dates cannot move into the past, a round that has opened keeps its open date, "
+        "and a closed round cannot be reopened. Every change of dates is recorded.",
         submit="Save",
         back_href=reverse("assessment", args=[assessment.pk]),
     )
 
 
 @login_required
+def assessment_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """A publishing point: show an open round's results now (POST only)."""
+    assessment = assessment_for(request.user, pk, manage=True)
+    if request.method != "POST":
+        return redirect("assessment", pk=assessment.pk)
+    try:
+        publication = publishing_point(assessment=assessment, user=request.user)
+    except PublishRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Published as publication {publication.number} of "
+                                  f"{assessment.cycle.name}.")
+    return redirect("assessment", pk=assessment.pk)
+
+
+# A batch of new personal links waits in the session under this key: listed on the links
+# page once ("new"), and downloadable once as a CSV ("links"). Nothing else can show a
+# link again: only the token's hash is stored.
+NEW_LINKS = "tl_new_links_{pk}"
+
+
+def _remember_new_links(
+    request: HttpRequest, assessment: Assessment, invitations: list[Invitation]
+) -> None:
+    rows = [
+        [
+            invitation.label,
+            invitation.rater_kind,
+            request.build_absolute_uri(reverse("respond", args=[invitation.token])),
+        ]
+        for invitation in invitations
+    ]
+    key = NEW_LINKS.format(pk=assessment.pk)
+    pending = request.session.get(key) or {"links": [], "new": []}
+    request.session[key] = {
+        "links": pending.get("links", []) + rows,
+        "new": pending.get("new", []) + rows,
+    }
+
+
+def _invitations_page(
+    request: HttpRequest,
+    assessment: Assessment,
+    *,
+    form: InvitationForm,
+    reissue_form: ReissueForm,
+) -> HttpResponse:
+    key = NEW_LINKS.format(pk=assessment.pk)
+    pending = request.session.get(key) or {}
+    new_links = pending.get("new", [])
+    if new_links:
+        # Listed this once; a reload shows them no more.
+        request.session[key] = {**pending, "new": []}
+    open_kinds = [kind for kind in assessment.rater_kinds if kind != RaterKind.SELF]
+    open_url = ""
+    qr_svg = ""
+    if open_kinds:
+        open_token = services.assessment_open_link(assessment=assessment)
+        open_url = request.build_absolute_uri(reverse("respond", args=[open_token]))
+        qr_svg = segno.make(open_url, error="m").svg_inline(
+            scale=4, title="QR code for the open link"
+        )
+    errors = error_list(form) + error_list(reissue_form)
+    return render(
+        request,
+        "diagnostics/invitations.jinja",
+        {
+            "assessment": assessment,
+            "form": form,
+            "reissue_form": reissue_form,
+            "form_errors": errors,
+            "open_url": open_url,
+            "qr_svg": qr_svg,
+            "open_domains": ", ".join(services.allowed_domains(assessment)),
+            "n_invitations": assessment.invitations.count(),
+            "new_links": [
+                {"label": label, "kind": RaterKind(kind).label, "url": url}
+                for label, kind, url in new_links
+            ],
+            "download_pending": bool(pending.get("links")),
+            "back_href": reverse("assessment", args=[assessment.pk]),
+            "back_text": "Back to the assessment",
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
 def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make personal links (each shown and downloadable once) and show the open link.
+
+    Nothing here says who has answered: neither per person nor as a count.
+    """
     assessment = assessment_for(request.user, pk, manage=True)
     form = InvitationForm(request.POST or None, rater_kinds=assessment.rater_kinds)
     if request.method == "POST" and form.is_valid():
@@ -161,34 +246,55 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            _remember_new_links(request, assessment, created)
             messages.success(request, f"Created {len(created)} links.")
             return redirect("assessment_invitations", pk=assessment.pk)
-    open_token = services.assessment_open_link(assessment=assessment)
-    open_url = request.build_absolute_uri(reverse("respond", args=[open_token]))
-    invitations = assessment.invitations.all()
-    return render(
-        request,
-        "diagnostics/invitations.jinja",
-        {
-            "assessment": assessment,
-            "form": form,
-            "form_errors": error_list(form),
-            "open_url": open_url,
-            "qr_svg": segno.make(open_url, error="m").svg_inline(
-                scale=4, title="QR code for the open link"
-            ),
-            "n_invitations": invitations.count(),
-            "n_used": invitations.filter(used=True).count(),
-            "back_href": reverse("assessment", args=[assessment.pk]),
-            "back_text": "Back to the assessment",
-        },
-        status=400 if form.errors else 200,
-    )
+    reissue_form = ReissueForm(invitations=assessment.invitations.all())
+    return _invitations_page(request, assessment, form=form, reissue_form=reissue_form)
+
+
+@login_required
+@require_POST
+def invitation_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give one person a new link (shown once); their old link and its draft are void."""
+    assessment = assessment_for(request.user, pk, manage=True)
+    reissue_form = ReissueForm(request.POST, invitations=assessment.invitations.all())
+    if reissue_form.is_valid():
+        try:
+            invitation = services.invitation_reissue(
+                invitation=reissue_form.cleaned_data["target"], reissued_by=request.user
+            )
+        except ValidationError as error:
+            add_service_errors(reissue_form, error)
+        else:
+            _remember_new_links(request, assessment, [invitation])
+            name = invitation.label or "the self link"
+            messages.success(
+                request, f"Re-issued the link for {name}. The old link no longer works."
+            )
+            return redirect("assessment_invitations", pk=assessment.pk)
+    form = InvitationForm(rater_kinds=assessment.rater_kinds)
+    return _invitations_page(request, assessment, form=form, reissue_form=reissue_form)
 
 
 @login_required
 def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The links made since the last download, once: the download removes them."""
     assessment = assessment_for(request.user, pk, manage=True)
+    pending = request.session.pop(NEW_LINKS.format(pk=assessment.pk), None) or {}
+    if not pending.get("links"):
+        return render(
+            request,
+            "diagnostics/respond_problem.jinja",
+            {
+                "title": "There are no new links to download",
+                "body": "Personal links can be shown and downloaded only once, when they "
+                "are made. If someone has lost their link, re-issue it from the links page.",
+                "back_href": reverse("assessment_invitations", args=[assessment.pk]),
+                "back_text": "Back to the links",
+            },
+            status=410,
+        )
     audit_assessment(
         user=request.user,
         action=AuditEvent.Action.EXPORTED,
@@ -197,19 +303,12 @@ def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["label", "rater_kind", "link", "used"])
-    for invitation in assessment.invitations.all():
-        link = request.build_absolute_uri(reverse("respond", args=[invitation.token]))
-        writer.writerow(
-            [
-                safe_cell(invitation.label),
-                invitation.rater_kind,
-                link,
-                "yes" if invitation.used else "no",
-            ]
-        )
+    writer.writerow(["label", "rater_kind", "link"])
+    for label, kind, url in pending["links"]:
+        writer.writerow([safe_cell(label), kind, url])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assessment-{assessment.pk}-links.csv"'
+    response["Cache-Control"] = "no-store"
     return response
 
 

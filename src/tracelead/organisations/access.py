@@ -124,3 +124,38 @@ def system_for(user: Any, pk: int, *, manage: bool = False) -> System:
     if manage and not can_manage(user, system):
         raise PermissionDenied("Only a facilitator of this system can change it.")
     return system
+
+
+def assessments_for(user: Any) -> QuerySet[Any]:
+    """Rounds of the groups the user may see."""
+    from tracelead.diagnostics.models import Assessment
+
+    return Assessment.objects.filter(group__in=groups_for(user))
+
+
+def assessment_for(user: Any, pk: int, *, manage: bool = False) -> Any:
+    """One round the user may see (404 otherwise), or change with ``manage`` (403)."""
+    assessment = (
+        assessments_for(user).filter(pk=pk)
+        .select_related("group", "group__system", "group__organisation", "cycle")
+        .first()
+    )
+    if assessment is None:
+        raise Http404("No such assessment.")
+    if manage and not can_manage_group(user, assessment.group):
+        raise PermissionDenied("Only a facilitator of this system can change this assessment.")
+    return assessment
+
+
+def cycle_for(user: Any, pk: int, *, manage: bool = False) -> Any:
+    """A reporting cycle of a system the user belongs to (404 otherwise); ``manage`` needs
+    a facilitator of the whole system (403), since a cycle's thresholds apply to all of it."""
+    from tracelead.publishing.models import Cycle
+
+    cycle = Cycle.objects.filter(system__in=systems_for(user), pk=pk).select_related(
+        "system").first()
+    if cycle is None:
+        raise Http404("No such cycle.")
+    if manage and not can_manage(user, cycle.system):
+        raise PermissionDenied("Only a facilitator of the whole system can change its cycles.")
+    return cycle

@@ -82,7 +82,7 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from tracelead.diagnostics.models import Assessment
 
     assessments = Assessment.objects.filter(group__in=[g.pk for g in groups]).select_related(
-        "group"
+        "group", "cycle"
     )
     manageable = set(
         access.groups_for(request.user, manage=True)

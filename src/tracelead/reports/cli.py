@@ -70,7 +70,7 @@ def report_group(
                   .filter(pk=assessment_id).first())
     if assessment is None:
         raise _fail(f"No assessment with id {assessment_id}.")
-    _say(f"Reading the responses of {assessment.title}")
+    _say(f"Reading the published results of {assessment.title}")
     report = group_report(assessment)
     try:
         export = export_group(report, fmt.value, progress=_say, include_comments=comments)
@@ -85,14 +85,18 @@ def report_system(
     organisation: Annotated[int | None, typer.Option(
         help="Only the groups of this organisation (its id).")] = None,
     measure: Annotated[Measure, typer.Option(help="What the heatmap colours.")] = Measure.level,
+    cycle: Annotated[int | None, typer.Option(
+        help="The reporting cycle (its id); default: the newest with a publication.")] = None,
     fmt: FormatOption = Format.pdf,
     output: OutputOption = Path("groups.pdf"),
 ) -> None:
-    """Many groups at once: the latest round of every group of a system or organisation."""
+    """Many groups at once: every group of a system or organisation in one cycle, as it was
+    last published."""
     from tracelead.cli import _django
 
     _django()
     from tracelead.organisations.models import Organisation, System
+    from tracelead.publishing.models import Cycle
 
     from .exports import export_many
     from .selectors import many_groups_report
@@ -105,7 +109,12 @@ def report_system(
         org = Organisation.objects.filter(pk=organisation, system=system).first()
         if org is None:
             raise _fail(f"No organisation with id {organisation} in {system.name}.")
-    _say(f"Reading the latest round of every group in {org.name if org else system.name}")
-    report = many_groups_report(system, organisation=org, measure=measure.value)
+    chosen = None
+    if cycle is not None:
+        chosen = Cycle.objects.filter(pk=cycle, system=system).first()
+        if chosen is None:
+            raise _fail(f"No cycle with id {cycle} in {system.name}.")
+    _say(f"Reading the published results of {org.name if org else system.name}")
+    report = many_groups_report(system, cycle=chosen, organisation=org, measure=measure.value)
     export = export_many(report, fmt.value, progress=_say)
     _write(output, export.content)

@@ -27,10 +27,11 @@ from markupsafe import Markup
 
 from tracelead.analysis import agreement_band
 from tracelead.core.safety import safe_cell
-from tracelead.diagnostics.models import Response
+from tracelead.diagnostics.models import Assessment
+from tracelead.publishing.selectors import published_matrix, published_round
 
 from . import charts
-from .selectors import GroupReport, ManyGroupsReport, answers_matrix
+from .selectors import WITHHELD_SENTENCE, GroupReport, ManyGroupsReport
 
 FORMATS = ("pdf", "xlsx", "csv", "html")
 CONTENT_TYPES = {
@@ -57,7 +58,8 @@ def band_of(value: float) -> str:
 
 def template_helpers() -> dict[str, Any]:
     """Helpers the report templates use, passed in the context by views and exports."""
-    return {"json_script": json_script, "band_of": band_of}
+    return {"json_script": json_script, "band_of": band_of,
+            "withheld_sentence": WITHHELD_SENTENCE}
 
 
 # --- Context for the templates -------------------------------------------------------
@@ -122,7 +124,8 @@ def group_html(report: GroupReport) -> str:
     a = report.assessment
     return _print_html(
         title=f"Group report: {report.group.name}",
-        subtitle=f"{a.title} · {report.system.name}",
+        subtitle=(f"{a.title} · {report.cycle.name}, publication "
+                  f"{report.publication_number} · {report.system.name}"),
         body="reports/_group_body.jinja",
         context={"report": report, "charts": group_charts(report, mode="print")},
     )
@@ -131,11 +134,13 @@ def group_html(report: GroupReport) -> str:
 def many_html(report: ManyGroupsReport) -> str:
     svgs, parts = many_charts(report, mode="print")
     scope = report.organisation.name if report.organisation else report.system.name
-    applied = [f"{k}: {v}" for k, v in report.filters.items() if v and k != "measure"]
+    applied = [f"{k}: {v}" for k, v in report.filters.items()
+               if v and k not in ("measure", "cycle")]
     return _print_html(
         title=f"All groups: {scope}",
-        subtitle="Latest round of each group" + (f" · filtered by {', '.join(applied)}"
-                                                  if applied else ""),
+        subtitle=(f"{report.cycle.name if report.cycle else 'No cycle'}"
+                  + (f", publication {report.publication.number}" if report.publication else "")
+                  + (f" · filtered by {', '.join(applied)}" if applied else "")),
         body="reports/_many_body.jinja",
         context={"report": report, "charts": svgs, "chart_parts": parts},
     )
@@ -197,6 +202,7 @@ def group_xlsx(report: GroupReport) -> bytes:
     a = report.assessment
     _summary_sheet(book, f"Group report: {report.group.name}", [
         ("Round", a.title), ("System", report.system.name),
+        ("Cycle", report.cycle.name), ("Publication", report.publication_number),
         ("Opened", a.opens_on.isoformat()), ("Responses", report.n_responses),
         ("Response rate", _number(report.response_rate)),
         ("Anonymity threshold", report.threshold),
@@ -243,8 +249,12 @@ def many_xlsx(report: ManyGroupsReport) -> bytes:
     book = Workbook()
     scope = report.organisation.name if report.organisation else report.system.name
     _summary_sheet(book, f"All groups: {scope}", [
-        ("System", report.system.name), ("Anonymity threshold", report.threshold),
-        *[(f"Filter: {k}", v) for k, v in report.filters.items() if v and k != "measure"],
+        ("System", report.system.name),
+        ("Cycle", report.cycle.name if report.cycle else ""),
+        ("Publication", report.publication.number if report.publication else ""),
+        ("Anonymity threshold", report.threshold),
+        *[(f"Filter: {k}", v) for k, v in report.filters.items()
+          if v and k not in ("measure", "cycle")],
     ], report.summary)
     header = ["group", "organisation", "sector", "space", "round", "n"]
     for _, name in report.conditions:
@@ -276,45 +286,48 @@ def _answer(value: float) -> str:
     return "" if math.isnan(value) else str(int(value))
 
 
+def _published_rows(assessment: Assessment, number: int | None) -> list[list[str]]:
+    """The published responses of a shown round, items hidden by the gate left blank."""
+    view = published_round(assessment, number=number)
+    if not view.shown or view.own is None:
+        return []
+    shown = [bool(item["shown"]) for item in view.own["items"]]
+    return [[_answer(v) if shown[i] else "" for i, v in enumerate(row)]
+            for row in published_matrix(view)]
+
+
+CSV_HEADER = ["group", "organisation", "sector", "space", "round", "round_opened"]
+
+
 def group_csv(report: GroupReport) -> bytes:
-    """One row per response: no identifiers, dates of submission, rater kinds or free text."""
-    keys = report.instrument.item_keys
-    shown = [it.shown for it in report.items]
-    answers = list(Response.objects.filter(assessment=report.assessment)
-                   .values_list("answers", flat=True))
-    matrix = answers_matrix(answers, keys)
+    """One row per published response: no identifiers, dates, rater kinds or free text."""
     g = report.group
     base = [g.name, g.organisation.name if g.organisation else "",
             g.organisation.get_sector_display() if g.organisation else "",
             g.get_space_display(), report.assessment.title,
             report.assessment.opens_on.isoformat()]
     # Sorted by answers, so that the order of arrival cannot link a row to an invitation.
-    body = sorted(
-        [_answer(v) if shown[i] else "" for i, v in enumerate(row)] for row in matrix
-    )
-    return _csv_bytes(["group", "organisation", "sector", "space", "round", "round_opened",
-                       *keys], [[*base, *answers_row] for answers_row in body])
+    body = sorted(_published_rows(report.assessment, report.publication_number))
+    return _csv_bytes([*CSV_HEADER, *report.instrument.item_keys],
+                      [[*base, *answers] for answers in body])
 
 
 def many_csv(report: ManyGroupsReport) -> bytes:
-    """Responses of the latest round of every group in view whose own round is disclosed."""
-    keys = report.instrument.item_keys
-    rows_by_assessment = {row.assessment_id: row for row in report.rows
-                          if row.own_shown and row.assessment_id}
-    records = list(Response.objects.filter(assessment_id__in=list(rows_by_assessment))
-                   .values_list("assessment_id", "answers"))
-    matrix = answers_matrix([r[1] for r in records], keys)
+    """Published responses of every group in view whose own round the publication shows."""
+    number = report.publication.number if report.publication else None
+    rounds = {a.pk: a for a in Assessment.objects.filter(
+        pk__in=[row.assessment_id for row in report.rows if row.own_shown and row.assessment_id]
+    ).select_related("cycle", "group")}
     body = []
-    for (assessment_id, _), values in zip(records, matrix, strict=True):
-        row = rows_by_assessment[assessment_id]
-        hidden = row.own_items_hidden
-        answers = [("" if hidden and hidden[i] else _answer(v)) for i, v in enumerate(values)]
-        body.append([row.name, row.organisation, row.sector_label, row.space_label,
-                     row.assessment_title, row.opens_on.isoformat() if row.opens_on else "",
-                     *answers])
+    for row in report.rows:
+        assessment = rounds.get(row.assessment_id or 0)
+        if assessment is None:
+            continue
+        base = [row.name, row.organisation, row.sector_label, row.space_label,
+                row.assessment_title, row.opens_on.isoformat() if row.opens_on else ""]
+        body.extend([*base, *answers] for answers in _published_rows(assessment, number))
     body.sort()
-    return _csv_bytes(["group", "organisation", "sector", "space", "round", "round_opened",
-                       *keys], body)
+    return _csv_bytes([*CSV_HEADER, *report.instrument.item_keys], body)
 
 
 # --- Entry points used by the views and the CLI --------------------------------------

@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from tracelead.core.audit import audit_assessment, audit_record
 from tracelead.core.models import AuditEvent
-from tracelead.diagnostics.views import assessment_for
 from tracelead.organisations import access
 from tracelead.organisations.models import Organisation, Sector, Space
 
@@ -35,10 +34,8 @@ def _nothing_to_export(request: HttpRequest, message: str) -> HttpResponse:
 
 @login_required
 def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = assessment_for(request.user, pk)
-    report = group_report(
-        assessment, show_progress=access.can_manage_group(request.user, assessment.group)
-    )
+    assessment = access.assessment_for(request.user, pk)
+    report = group_report(assessment)
     audit_assessment(user=request.user, action=AuditEvent.Action.VIEWED,
                      assessment=assessment, what="group report")
     return render(request, "reports/group.jinja", {
@@ -56,7 +53,7 @@ def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
 def group_report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
-    assessment = assessment_for(request.user, pk)
+    assessment = access.assessment_for(request.user, pk)
     report = group_report(assessment)
     if not report.disclosed:
         return _nothing_to_export(request, "This round's results are not shown yet, so they "
@@ -71,6 +68,14 @@ def group_report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 def _many_from_request(request: HttpRequest, pk: int) -> Any:
     """The many-groups report for the query string; unknown filter values mean "all"."""
     system = access.system_for(request.user, pk)
+    cycle = None
+    cycle_id = request.GET.get("cycle", "")
+    if cycle_id:
+        if not cycle_id.isdigit():
+            raise Http404("No such cycle.")
+        cycle = access.cycle_for(request.user, int(cycle_id))
+        if cycle.system_id != system.pk:
+            raise Http404("No such cycle.")
     organisation = None
     org_id = request.GET.get("organisation", "")
     if org_id:
@@ -89,13 +94,14 @@ def _many_from_request(request: HttpRequest, pk: int) -> Any:
     if not access.covers_system(request.user, system):
         visible = set(access.groups_for(request.user).filter(system=system)
                       .values_list("pk", flat=True))
-    return many_groups_report(system, organisation=organisation, sector=sector, space=space,
-                              measure=measure, visible=visible)
+    return many_groups_report(system, cycle=cycle, organisation=organisation, sector=sector,
+                              space=space, measure=measure, visible=visible)
 
 
 def _audit_many(request: HttpRequest, report: Any, action: str, what: str) -> None:
     scope = report.organisation.name if report.organisation else report.system.name
-    audit_record(user=request.user, action=action, what=f"{what} of {scope}",
+    cycle = f", {report.cycle.name}" if report.cycle else ""
+    audit_record(user=request.user, action=action, what=f"{what} of {scope}{cycle}",
                  system_id=report.system.pk)
 
 
@@ -120,6 +126,8 @@ def many_groups_page(request: HttpRequest, pk: int) -> HttpResponse:
                          for v, t in report.sectors],
         "space_items": [{"value": v, "text": t, "selected": f["space"] == v}
                         for v, t in report.spaces],
+        "cycle_items": [{"value": str(c.pk), "text": c.name,
+                         "selected": f["cycle"] == str(c.pk)} for c in report.cycles],
         "column_class": "nhsuk-grid-column-full",
         "back_href": reverse("system", args=[report.system.pk]),
         "back_text": report.system.name,
