@@ -481,12 +481,11 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     for r in rounds.values():
         node_threshold[layout.own[r.group_id]] = r.threshold
     values = data.values[live]
+    # No published response yet (rounds closed empty): nothing to show, nothing to check.
     report = groups_report(
-        values if len(values) else np.empty((0, len(keys))),
-        group_index if len(group_index) else np.empty(0, dtype=np.int64),
-        instrument.item_scale_keys, parents=layout.parents, threshold=node_threshold,
-        scale_points=instrument.scale_points,
-    ) if n_nodes else None
+        values, group_index, instrument.item_scale_keys, parents=layout.parents,
+        threshold=node_threshold, scale_points=instrument.scale_points,
+    ) if n_nodes and len(values) else None
 
     conditions = [s.key for s in instrument.scales]
     cpos = [report.conditions.index(c) for c in conditions] if report is not None else []
