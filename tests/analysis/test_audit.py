@@ -217,7 +217,7 @@ def test_the_rank_test_agrees_with_matrix_rank_for_every_cell(case):
     assert determined_cells(rows, cells).tolist() == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(systems())
 def test_the_true_value_always_lies_in_its_audit_interval(case):
     rows, cells, lower, upper, truth = case
@@ -237,7 +237,7 @@ def test_the_true_value_always_lies_in_its_audit_interval(case):
     assert (result.exposed == (result.determined & cells.any(axis=1))).all()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(systems(integer_rows=True))
 def test_the_intervals_equal_plain_linear_programs_on_the_whole_system(case):
     rows, cells, lower, upper, truth = case

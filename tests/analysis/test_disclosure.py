@@ -186,3 +186,102 @@ def test_what_a_published_total_reveals_about_hidden_children_is_never_a_small_g
         residual = counts[p] - counts[children].sum()
         revealed = counts[children][hidden[children]].sum() + residual
         assert revealed == 0 or revealed >= threshold
+
+
+# --- per-node thresholds ------------------------------------------------------------------
+
+SYSTEM = [-1, 0, 0, 1, 1, 1, 2, 2, 2]
+#          system 100 > organisation A 40 (teams 8, 12, 20) and B 60 (teams 6, 7, 47)
+SYSTEM_COUNTS = [100, 40, 60, 8, 12, 20, 6, 7, 47]
+
+
+def test_a_doubled_threshold_hides_only_its_own_team_and_the_sibling_it_needs():
+    # At 5 every group is shown. Team 3's round was not verified: its threshold is 10.
+    assert not suppress_hierarchy(SYSTEM_COUNTS, SYSTEM, threshold=5).any()
+    thresholds = [5] * 9
+    thresholds[3] = 10
+    hidden = suppress_hierarchy(SYSTEM_COUNTS, SYSTEM, threshold=thresholds)
+    # 8 < 10 hides team 3; A = 40 - 12 - 20 would give it back, so the smallest shown
+    # sibling (team 4, 12) is hidden too: 8 + 12 = 20 >= 5 is what A's total reveals.
+    assert np.flatnonzero(hidden).tolist() == [3, 4]
+    # Organisation B keeps its threshold of 5: its teams of 6 and 7 stay shown, whereas a
+    # threshold of 10 everywhere would hide them.
+    assert np.flatnonzero(suppress_hierarchy(SYSTEM_COUNTS, SYSTEM, threshold=10)).tolist() \
+        == [3, 4, 6, 7]
+
+
+def test_what_a_parent_reveals_is_judged_by_the_parents_threshold():
+    # Organisation 30 = teams 4 + 5 + 21, the organisation's own threshold 10 (doubled),
+    # its teams' 5. Team 4 is hidden (4 < 5) and team 5 with it (rule 2); their total,
+    # 30 - 21 = 9, is under the organisation's 10, so team 21 goes too (rule 3).
+    assert suppress_hierarchy([30, 4, 5, 21], [-1, 0, 0, 0], threshold=[10, 5, 5, 5]
+                              ).tolist() == [False, True, True, True]
+    assert suppress_hierarchy([30, 4, 5, 21], [-1, 0, 0, 0], threshold=5
+                              ).tolist() == [False, True, True, False]
+
+
+def test_a_lone_residual_is_judged_by_the_parents_threshold():
+    # Organisation 20 = one team of 14 + 6 people attached to the organisation itself.
+    # The residual 6 is revealed (20 - 14): allowed under the organisation's threshold 5,
+    # not under 10, where the team is hidden so that the 6 are not a figure of their own.
+    assert suppress_hierarchy([20, 14], [-1, 0], threshold=[5, 5]).tolist() == [False, False]
+    assert suppress_hierarchy([20, 14], [-1, 0], threshold=[10, 5]).tolist() == [False, True]
+    assert suppress_hierarchy([20, 14], [-1, 0], threshold=[5, 10]).tolist() == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        ([5, 5], r"threshold must be an integer or have one entry per node \(4\)"),
+        ([5, 0, 5, 5], "threshold must hold integers of at least 1; got 0 at node 1"),
+        ([5, 2.5, 5, 5], "threshold must hold whole numbers of at least 1"),
+        ([True, True, True, True], "threshold must hold whole numbers of at least 1"),
+        (0, "threshold must be an integer of at least 1"),
+    ],
+)
+def test_it_rejects_per_node_thresholds_it_cannot_use(threshold, message):
+    with pytest.raises(ValueError, match=message):
+        suppress_hierarchy([30, 3, 12, 15], [-1, 0, 0, 0], threshold=threshold)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hierarchies())
+def test_a_threshold_given_per_node_gives_what_the_same_number_gives(case):
+    counts, parents, threshold = case
+    np.testing.assert_array_equal(
+        suppress_hierarchy(counts, parents, threshold=[threshold] * counts.size),
+        suppress_hierarchy(counts, parents, threshold=threshold))
+
+
+@st.composite
+def hierarchies_with_node_thresholds(draw):
+    """A random hierarchy where some nodes (unverified rounds) have a doubled threshold."""
+    counts, parents, threshold = draw(hierarchies())
+    doubled = np.array(draw(st.lists(st.booleans(), min_size=counts.size,
+                                     max_size=counts.size)))
+    return counts, parents, np.where(doubled, 2 * threshold, threshold)
+
+
+@settings(max_examples=400, deadline=None)
+@given(hierarchies_with_node_thresholds())
+def test_per_node_thresholds_keep_every_hidden_count_underivable(case):
+    counts, parents, thresholds = case
+    hidden = suppress_hierarchy(counts, parents, threshold=thresholds)
+    size = counts.size
+    assert hidden[counts < thresholds].all(), "primary suppression missed a small group"
+    # What a shown parent reveals about its hidden children is never under its threshold.
+    for p in np.nonzero(~hidden)[0]:
+        children = np.nonzero(parents == p)[0]
+        if children.size:
+            residual = counts[p] - counts[children].sum()
+            revealed = counts[children][hidden[children]].sum() + residual
+            assert revealed == 0 or revealed >= thresholds[p]
+    matrix, residual = published_equations(counts, parents)
+    columns = np.nonzero(np.concatenate([hidden & (counts > 0), residual > 0]))[0]
+    if matrix.shape[0] == 0 or columns.size == 0:
+        return
+    basis = null_space(matrix[:, columns])
+    for position, column in enumerate(columns):
+        if column < size:
+            assert basis.shape[1] > 0 and np.abs(basis[position]).max() > 1e-9, (
+                f"hidden node {column} (n={counts[column]}) is derivable")

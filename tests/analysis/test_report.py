@@ -109,6 +109,8 @@ def test_it_treats_groups_without_parents_as_a_flat_list():
         ({"values": [[4, 9], [4, 4], [2, 3]]}, "whole numbers from 1 to 5"),
         ({"parents": [1, 0]}, "cycle"),
         ({"threshold": 0}, "threshold must be an integer of at least 1"),
+        ({"threshold": [5, 5, 5]}, r"threshold must be an integer or have one entry per node"),
+        ({"threshold": [5, 0]}, "threshold must hold integers of at least 1; got 0 at node 1"),
     ],
 )
 def test_it_rejects_report_input_it_cannot_use(kwargs, message):
@@ -116,3 +118,26 @@ def test_it_rejects_report_input_it_cannot_use(kwargs, message):
             "parents": [-1, 0]} | kwargs
     with pytest.raises(ValueError, match=message):
         groups_report(args.pop("values"), args.pop("group_index"), ["task", "task"], **args)
+
+
+def test_it_applies_a_threshold_per_node_to_groups_cells_and_items():
+    values, group, parents = synthetic(3)
+    report = groups_report(values, group, KEYS, parents=parents, threshold=5)
+    assert report.threshold == 5 and report.node_threshold.tolist() == [5] * parents.size
+    # Double the threshold of one team with respondents between 5 and 9 (an unverified
+    # round): it is hidden now, and nothing outside its organisation changes.
+    team = next(g for g in np.flatnonzero(report.depth == 2)
+                if 5 <= report.n_respondents[g] < 10)
+    thresholds = np.full(parents.size, 5)
+    thresholds[team] = 10
+    doubled = groups_report(values, group, KEYS, parents=parents, threshold=thresholds)
+    assert doubled.threshold == 10
+    assert doubled.node_threshold.tolist() == thresholds.tolist()
+    np.testing.assert_array_equal(
+        doubled.suppressed, suppress_hierarchy(doubled.n_respondents, parents,
+                                               threshold=thresholds))
+    assert doubled.suppressed[team] and not report.suppressed[team]
+    assert doubled.cell_suppressed[team].all() and doubled.item_suppressed[team].all()
+    outside = np.flatnonzero((parents != parents[team]) & (np.arange(parents.size)
+                                                           != parents[team]))
+    np.testing.assert_array_equal(doubled.suppressed[outside], report.suppressed[outside])

@@ -156,71 +156,158 @@ def _check_tol(tol: object) -> float:
 
 
 @dataclass(frozen=True)
-class _RowSpace:
-    """Orthonormal basis of the published rows' row space, from one pivoted QR of A^T.
+class _Component:
+    """A connected block of rows and atoms left after peeling, with its row space.
 
-    ``A[pivots]^T = basis @ r11``: the ``rank`` rows ``pivots`` are independent and span
-    the row space.
+    ``rows[pivots]`` are independent and ``A[rows[pivots]][:, atoms]^T = basis @ r11``
+    (one pivoted QR): ``basis`` is an orthonormal basis of the block's row space.
     """
 
-    basis: FloatArray  # U x r
+    rows: IntArray
+    atoms: IntArray
+    basis: FloatArray  # |atoms| x r
     r11: FloatArray  # r x r, upper triangular
-    pivots: IntArray  # r
+    pivots: IntArray  # r, positions in ``rows``
 
 
-def _row_space(rows: FloatArray) -> _RowSpace:
-    n_rows, n_atoms = rows.shape
-    if n_rows == 0 or not rows.any():
-        return _RowSpace(np.zeros((n_atoms, 0)), np.zeros((0, 0)), np.zeros(0, np.int64))
-    q, r, piv = _linalg.qr(rows.T, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    # numpy.linalg.matrix_rank's cut-off, on the pivots of a rank-revealing QR.
-    cutoff = diag[0] * max(n_rows, n_atoms) * np.finfo(np.float64).eps
-    rank = int(np.count_nonzero(diag > cutoff))
-    return _RowSpace(np.asarray(q[:, :rank], dtype=np.float64),
-                     np.asarray(r[:rank, :rank], dtype=np.float64),
-                     np.asarray(piv[:rank], dtype=np.int64))
+@dataclass(frozen=True)
+class _Structure:
+    """What the published rows determine, before looking at their values.
 
-
-def _residual_norms(space: _RowSpace, vectors: FloatArray) -> FloatArray:
-    """||v - Q Q^T v|| for each row v, in blocks (never the U x U projector)."""
-    q = space.basis
-    out = np.empty(vectors.shape[0])
-    for start in range(0, vectors.shape[0], _BLOCK):
-        block = vectors[start:start + _BLOCK]
-        out[start:start + _BLOCK] = np.linalg.norm(block - (block @ q) @ q.T, axis=1)
-    return out
-
-
-def _atom_residual_norms(space: _RowSpace) -> FloatArray:
-    """Residual norm of every unit vector e_j, computed explicitly (1 - ||Q_j||^2 is not
-    accurate enough near 0)."""
-    q = space.basis
-    n_atoms = q.shape[0]
-    out = np.empty(n_atoms)
-    for start in range(0, n_atoms, _BLOCK):
-        stop = min(start + _BLOCK, n_atoms)
-        block = -(q[start:stop] @ q.T)
-        block[np.arange(stop - start), np.arange(start, stop)] += 1.0
-        out[start:stop] = np.linalg.norm(block, axis=1)
-    return out
-
-
-def _in_row_space(space: _RowSpace, vectors: FloatArray, tol: float) -> BoolArray:
-    norms = np.linalg.norm(vectors, axis=1)
-    return np.asarray(_residual_norms(space, vectors) <= tol * norms, dtype=np.bool_)
-
-
-def _solution_in_row_space(space: _RowSpace, values: FloatArray) -> FloatArray:
-    """The minimum-norm x with A x = b on the independent rows: x = Q y, R11^T y = b_piv.
-
-    For every vector c in the row space, c @ x is the same for all solutions of the
-    published system, so it is the value of a determined cell.
+    ``peeled`` lists rounds of (rows, atoms): a published row left with a single atom fixes
+    that atom, which then leaves every other row. The rest splits into ``components``
+    (connected blocks of rows and atoms); ``loose`` atoms are in no row any more.
     """
-    if space.pivots.size == 0:
-        return np.zeros(space.basis.shape[0])
-    y = _linalg.solve_triangular(space.r11, values[space.pivots], trans="T")
-    return np.asarray(space.basis @ y, dtype=np.float64)
+
+    peeled: list[tuple[IntArray, IntArray]]
+    components: list[_Component]
+    loose: IntArray
+
+
+def _connected_blocks(pattern: Any) -> list[tuple[IntArray, IntArray]]:
+    """Independent blocks of a system: (rows, atoms) of each connected component.
+
+    ``pattern`` is a sparse (rows x atoms) matrix; rows and atoms are the nodes of a
+    bipartite graph with an edge per non-zero coefficient. An atom in no row is a block
+    of its own without rows.
+    """
+    coo = _sparse.coo_array(pattern)
+    n_rows, n_atoms = coo.shape
+    n_nodes = n_rows + n_atoms
+    graph = _sparse.coo_array((np.ones(coo.nnz), (coo.row, coo.col + n_rows)),
+                              shape=(n_nodes, n_nodes))
+    n_blocks, labels = _csgraph.connected_components(graph, directed=False)
+    blocks = []
+    for side in (labels[:n_rows], labels[n_rows:]):
+        order = np.argsort(side, kind="stable")
+        splits = np.searchsorted(side[order], np.arange(n_blocks + 1))
+        blocks.append([order[splits[k]:splits[k + 1]].astype(np.int64)
+                       for k in range(n_blocks)])
+    return list(zip(blocks[0], blocks[1], strict=True))
+
+
+def _structure(rows: FloatArray) -> _Structure:
+    n_rows, n_atoms = rows.shape
+    pattern = _sparse.csr_array((rows != 0).astype(np.float64))
+    atom_open = np.ones(n_atoms, dtype=bool)
+    row_open = np.ones(n_rows, dtype=bool)
+    peeled: list[tuple[IntArray, IntArray]] = []
+    # Peeling is Gaussian elimination on singleton rows, done on the sparsity pattern: a
+    # published group of its own (a leaf) fixes its atom without any dense algebra.
+    while True:
+        left = pattern @ atom_open.astype(np.float64)
+        row_open &= left > 0
+        single = np.flatnonzero(row_open & (left == 1))
+        if single.size == 0:
+            break
+        hits = pattern[single].multiply(atom_open[None, :]).tocsr()
+        hits.eliminate_zeros()
+        atoms = np.asarray(hits.indices, dtype=np.int64)  # one per row, in row order
+        atoms, first = np.unique(atoms, return_index=True)
+        peeled.append((single[first].astype(np.int64), atoms))
+        atom_open[atoms] = False
+        row_open[single] = False
+
+    live_rows = np.flatnonzero(row_open)
+    open_atoms = np.flatnonzero(atom_open)
+    components = []
+    loose = []
+    for block_rows, block_atoms in _connected_blocks(pattern[live_rows][:, open_atoms]):
+        if block_rows.size == 0:
+            loose.append(open_atoms[block_atoms])
+            continue
+        chosen_rows, chosen_atoms = live_rows[block_rows], open_atoms[block_atoms]
+        matrix = rows[np.ix_(chosen_rows, chosen_atoms)]
+        q, r, piv = _linalg.qr(matrix.T, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        # numpy.linalg.matrix_rank's cut-off, on the pivots of a rank-revealing QR.
+        cutoff = diag[0] * max(matrix.shape) * np.finfo(np.float64).eps
+        rank = int(np.count_nonzero(diag > cutoff))
+        components.append(_Component(
+            chosen_rows, chosen_atoms, np.asarray(q[:, :rank], dtype=np.float64),
+            np.asarray(r[:rank, :rank], dtype=np.float64),
+            np.asarray(piv[:rank], dtype=np.int64)))
+    loose_atoms = np.concatenate(loose) if loose else np.zeros(0, dtype=np.int64)
+    return _Structure(peeled, components, loose_atoms.astype(np.int64))
+
+
+def _residual_norms(structure: _Structure, vectors: FloatArray) -> FloatArray:
+    """||v - P v|| for each row v, P the projection on the row space.
+
+    Peeled atoms are in the row space (their unit vectors are published rows, up to
+    elimination) and contribute nothing; loose atoms are orthogonal to it; each
+    component contributes its own residual, computed in blocks of vectors.
+    """
+    squares = (vectors[:, structure.loose] ** 2).sum(axis=1)
+    for comp in structure.components:
+        q = comp.basis
+        for start in range(0, vectors.shape[0], _BLOCK):
+            block = vectors[start:start + _BLOCK, comp.atoms]
+            resid = block - (block @ q) @ q.T
+            squares[start:start + _BLOCK] += (resid**2).sum(axis=1)
+    return np.asarray(np.sqrt(squares), dtype=np.float64)
+
+
+def _in_row_space(structure: _Structure, vectors: FloatArray, tol: float) -> BoolArray:
+    norms = np.linalg.norm(vectors, axis=1)
+    return np.asarray(_residual_norms(structure, vectors) <= tol * norms, dtype=np.bool_)
+
+
+def _determined_atoms(structure: _Structure, n_atoms: int, tol: float) -> BoolArray:
+    """Atoms whose unit vector lies in the row space (residual computed explicitly:
+    1 - ||Q_j||^2 is not accurate enough near 0)."""
+    out = np.zeros(n_atoms, dtype=bool)
+    for _, atoms in structure.peeled:
+        out[atoms] = True
+    for comp in structure.components:
+        q = comp.basis
+        size = comp.atoms.size
+        for start in range(0, size, _BLOCK):
+            stop = min(start + _BLOCK, size)
+            block = -(q[start:stop] @ q.T)
+            block[np.arange(stop - start), np.arange(start, stop)] += 1.0
+            out[comp.atoms[start:stop]] = np.linalg.norm(block, axis=1) <= tol
+    return out
+
+
+def _solution(structure: _Structure, rows: FloatArray, values: FloatArray) -> FloatArray:
+    """One x with ``rows @ x == values`` (if the system is consistent).
+
+    Peeled atoms in the order they were peeled, then in each component the minimum-norm
+    solution of its independent rows: x = Q y with R11^T y = b. For every vector c in the
+    row space, ``c @ x`` is the same for all solutions, so it is a determined cell's value.
+    """
+    x = np.zeros(rows.shape[1])
+    for r, atoms in structure.peeled:
+        x[atoms] = (values[r] - rows[r] @ x) / rows[r, atoms]
+    for comp in structure.components:
+        if comp.pivots.size == 0:
+            continue
+        chosen = comp.rows[comp.pivots]
+        rhs = values[chosen] - rows[chosen] @ x
+        y = _linalg.solve_triangular(comp.r11, rhs, trans="T")
+        x[comp.atoms] = comp.basis @ y
+    return x
 
 
 # --- the linear programs -----------------------------------------------------------------
@@ -259,24 +346,32 @@ class _Block:
         self.lo = lo
         self.hi = hi
         self.bounds = np.column_stack([lo, hi])
-        self.points: list[FloatArray] = [seed]
-        self._stack: FloatArray | None = None
+        # Feasible points, one per row, in an array that doubles when full.
+        self.points = np.empty((8, lo.size))
+        self.points[0] = seed
+        self.n_points = 1
+
+    def _remember(self, point: FloatArray) -> None:
+        if self.n_points == self.points.shape[0]:
+            self.points = np.concatenate([self.points, np.empty_like(self.points)])
+        self.points[self.n_points] = point
+        self.n_points += 1
 
     def minimum(self, g: FloatArray) -> float:
-        box = float(np.where(g > 0, g * self.lo, g * self.hi).sum())
+        support = np.flatnonzero(g)
+        gs = g[support]
+        lo, hi = self.lo[support], self.hi[support]
+        box = float(np.where(gs > 0, gs * lo, gs * hi).sum())
         if self.matrix is None:  # atoms in no published row: only their bounds limit them
             return box
-        if self._stack is None:
-            self._stack = np.vstack(self.points)
-        slack = 1e-9 * (1.0 + float(np.abs(g) @ np.maximum(np.abs(self.lo), np.abs(self.hi))))
-        if (self._stack @ g).min() <= box + slack:
+        slack = 1e-9 * (1.0 + float(np.abs(gs) @ np.maximum(np.abs(lo), np.abs(hi))))
+        if (self.points[:self.n_points, support] @ gs).min() <= box + slack:
             return box
         res = _optimize.linprog(g, A_eq=self.matrix, b_eq=self.b_eq, bounds=self.bounds,
                                 method="highs")
         if res.status != 0:  # pragma: no cover - the system was checked feasible, is bounded
             raise RuntimeError(f"an audit linear program failed: {res.message}")
-        self.points.append(np.asarray(res.x, dtype=np.float64))
-        self._stack = None
+        self._remember(np.asarray(res.x, dtype=np.float64))
         return float(res.fun)
 
 
@@ -285,9 +380,9 @@ def _intervals(rows: FloatArray, values: FloatArray, cells: FloatArray, lo: Floa
     """Determined flags and audit intervals of every cell (see :func:`audit_intervals`)."""
     n_cells = cells.shape[0]
     start = _feasible_point(rows, values, lo, hi)
-    space = _row_space(rows)
-    determined = _in_row_space(space, cells, tol)
-    x_ls = _solution_in_row_space(space, values)
+    structure = _structure(rows)
+    determined = _in_row_space(structure, cells, tol)
+    x_ls = _solution(structure, rows, values)
     low = np.full(n_cells, np.nan)
     high = np.full(n_cells, np.nan)
     low[determined] = high[determined] = cells[determined] @ x_ls
@@ -298,7 +393,7 @@ def _intervals(rows: FloatArray, values: FloatArray, cells: FloatArray, lo: Floa
     # Fix the atoms the published rows determine and drop them from the programs; what is
     # left falls apart into independent blocks (connected components of rows and atoms),
     # and a cell's minimum is the sum of its minima over the blocks it touches.
-    fixed = _atom_residual_norms(space) <= tol
+    fixed = _determined_atoms(structure, rows.shape[1], tol)
     free = np.flatnonzero(~fixed)
     if free.size == 0:  # every atom is determined, so every cell is (up to rounding)
         low[todo] = high[todo] = cells[todo] @ x_ls
@@ -307,27 +402,19 @@ def _intervals(rows: FloatArray, values: FloatArray, cells: FloatArray, lo: Floa
     sub = rows[:, free]
     live = np.abs(sub).sum(axis=1) > 0
     sub, reduced_values = sub[live], reduced_values[live]
-    n_live = sub.shape[0]
-    # Rows are nodes 0..n_live-1 and free atoms the nodes after them; an edge joins a
-    # row to every atom it contains.
-    edge_row, edge_atom = np.nonzero(sub)
-    n_nodes = n_live + free.size
-    graph = _sparse.coo_array((np.ones(edge_row.size), (edge_row, edge_atom + n_live)),
-                              shape=(n_nodes, n_nodes))
-    n_blocks, labels = _csgraph.connected_components(graph, directed=False)
-    row_label = np.asarray(labels[:n_live], dtype=np.int64)
-    atom_label = np.asarray(labels[n_live:], dtype=np.int64)
-    block_atoms = [np.flatnonzero(atom_label == k) for k in range(n_blocks)]
     blocks = []
-    for k, a in enumerate(block_atoms):
-        r = np.flatnonzero(row_label == k)
+    atom_block = np.empty(free.size, dtype=np.int64)
+    block_atoms = []
+    for k, (r, a) in enumerate(_connected_blocks(_sparse.coo_array(sub != 0))):
+        atom_block[a] = k
+        block_atoms.append(a)
         blocks.append(_Block(_sparse.csr_array(sub[np.ix_(r, a)]) if r.size else None,
                              reduced_values[r], lo[free[a]], hi[free[a]], start[free[a]]))
 
     for h in todo:
         c_free = cells[h, free]
         lo_sum = hi_sum = float(cells[h, fixed] @ x_ls[fixed])
-        for k in np.unique(atom_label[c_free != 0]):
+        for k in np.unique(atom_block[c_free != 0]):
             g = c_free[block_atoms[k]]
             lo_sum += blocks[k].minimum(g)
             hi_sum -= blocks[k].minimum(-g)
@@ -373,16 +460,22 @@ def determined_cells(published_rows: npt.ArrayLike, cells: npt.ArrayLike, *,
     unit vector e_j lies in the row space). Then ``c = A^T w`` for some w and
     ``c @ x = w @ b``, whatever the hidden values.
 
-    The test takes one pivoted QR decomposition of ``A^T``, ``A^T Π = Q R``; the first r
-    columns of Q (r: the pivots above ``max(P, U) * eps * |R_00|``, NumPy's
-    ``matrix_rank`` cut-off) are an orthonormal basis of the row space. A cell is
-    determined when its projection residual is small:
+    The test projects every cell onto an orthonormal basis Q of the row space and
+    compares the residual with the cell's length:
 
-    .. math:: \\lVert c - Q_r Q_r^\\top c \\rVert \\le \\mathrm{tol} \\, \\lVert c \\rVert
+    .. math:: \\lVert c - Q Q^\\top c \\rVert \\le \\mathrm{tol} \\, \\lVert c \\rVert
 
-    which is ``matrix_rank([A; c]) == matrix_rank(A)`` for all cells at once at the cost
-    of one decomposition. An all-zero cell is trivially determined (its value is 0); it
-    is no cell, and :func:`audit_disclosure` never reports it exposed.
+    which is ``matrix_rank([A; c]) == matrix_rank(A)`` for all cells at once, without a
+    decomposition per cell. The basis is built in three steps that keep the dense algebra
+    small: rows left with a single hidden quantity (a published leaf, or a total whose
+    other quantities are already known) fix that quantity, repeatedly (Gaussian
+    elimination on singleton rows, on the sparsity pattern); the remaining rows split
+    into independent blocks (connected components of rows and quantities); each block
+    gets one pivoted QR decomposition of its transpose, ``A_k^T Π = Q R``, keeping the
+    columns of Q whose pivots exceed ``max(P_k, U_k) * eps * |R_00|`` (NumPy's
+    ``matrix_rank`` cut-off). The pieces are orthogonal, so the residual is exactly that
+    of the whole row space. An all-zero cell is trivially determined (its value is 0);
+    it is no cell, and :func:`audit_disclosure` never reports it exposed.
 
     References
     ----------
@@ -406,7 +499,7 @@ def determined_cells(published_rows: npt.ArrayLike, cells: npt.ArrayLike, *,
     """
     limit = _check_tol(tol)
     rows, vectors = _check_system(published_rows, cells)
-    return _in_row_space(_row_space(rows), vectors, limit)
+    return _in_row_space(_structure(rows), vectors, limit)
 
 
 def audit_intervals(published_rows: npt.ArrayLike, published_values: npt.ArrayLike,
@@ -457,14 +550,16 @@ def audit_intervals(published_rows: npt.ArrayLike, published_values: npt.ArrayLi
     ``b`` and knows the bounds can deduce about the cell (for continuous values; integer
     data can only narrow it by rounding the endpoints).
 
-    Work is saved in three ways that do not change the result. A determined cell (see
-    :func:`determined_cells`) is a point, ``c @ x`` for the minimum-norm solution of the
-    published rows, and needs no program. Atoms the published rows determine are fixed
-    at their value and leave the programs (as in Gaussian-elimination reduction, e.g.
-    ``ComputeIntervals`` in R's GaussSuppression). What remains splits into independent
-    blocks (connected components of rows and atoms): a cell's minimum is the sum of its
-    minima over the blocks it touches, and an atom in no published row contributes the
-    end of its bounds.
+    Work is saved in four ways that do not change the result. A determined cell (see
+    :func:`determined_cells`) is a point, ``c @ x`` for any solution x of the published
+    rows, and needs no program. Quantities the published rows determine are fixed at
+    their value and leave the programs (as the Gaussian reduction of ``ComputeIntervals``
+    in R's GaussSuppression). What remains splits into independent blocks (connected
+    components of rows and quantities): a cell's minimum is the sum of its minima over
+    the blocks it touches, and a quantity in no published row contributes the end of its
+    bounds. Finally, the bounds alone give ``min c @ x >= sum_j min(c_j l_j, c_j u_j)``;
+    when a feasible point found earlier (by the feasibility check or another program)
+    already reaches that value, it is the minimum and no program is solved.
 
     References
     ----------
@@ -610,7 +705,7 @@ def audit_disclosure(
                          f"{protection!r}")
     is_cell = np.abs(vectors).sum(axis=1) > 0
     if published_values is None:
-        determined = _in_row_space(_row_space(rows), vectors, limit)
+        determined = _in_row_space(_structure(rows), vectors, limit)
         nan = np.full(n_cells, np.nan)
         return AuditResult(determined=determined, low=nan, high=nan.copy(),
                            width=nan.copy(), exposed=determined & is_cell)

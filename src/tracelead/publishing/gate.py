@@ -54,13 +54,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracelead.analysis import (
+    audit_intervals,
     compare_rounds,
     condition_profile,
+    determined_cells,
     groups_report,
     rwg,
     self_other_gaps,
 )
-from tracelead.analysis.audit import audit_intervals, determined_cells
 from tracelead.diagnostics.models import Assessment, OpenLinkSubmission, RaterKind, Response
 from tracelead.diagnostics.packing import unpack_answers
 from tracelead.instruments import Instrument, get_instrument
