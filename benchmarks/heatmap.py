@@ -4,10 +4,12 @@
     python benchmarks/heatmap.py --groups 1000 --responses 100000
 
 Builds a throwaway SQLite database (a temporary folder, deleted afterwards) holding one
-system: a board, organisation groups under it and teams under those, each team with an
-older round and a latest round; then times the selector (``many_groups_report``) and the
-whole page through Django's test client (middleware, CSP, template and the chart spec),
-as a superuser. The target is under one second for the page.
+system: a board, organisation groups under it and teams under those, each team with a
+round in an earlier reporting cycle and one in the latest; then times the publication of
+each cycle by the gate (decided once per cycle, checked against history by rank tests and
+audit intervals), the selector (``many_groups_report``, which reads the frozen
+publication) and the whole page through Django's test client (middleware, CSP, template
+and the chart spec), as a superuser. The target is under one second for the page.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def _load(groups: int, responses: int, organisations: int, seed: int) -> int:
     from tracelead.diagnostics.models import Assessment, Response, pack_answers
     from tracelead.instruments import get_instrument
     from tracelead.organisations.models import Group, Organisation, Sector, Space, System
+    from tracelead.publishing.models import Cycle
 
     rng = random.Random(seed)
     keys = get_instrument("trace").item_keys
@@ -67,14 +70,17 @@ def _load(groups: int, responses: int, organisations: int, seed: int) -> int:
             for i in range(teams)
         ])
         old = dt.date(today.year - 1, 1, 6)
+        earlier = Cycle.objects.create(system=system, name="Earlier cycle")
+        current = Cycle.objects.create(system=system, name="Latest cycle")
         Assessment.objects.bulk_create([
-            Assessment(group=g, title=f"{g.name} – round 1", instrument_key="trace",
+            Assessment(group=g, cycle=earlier, title=f"{g.name} – round 1", instrument_key="trace",
                        instrument_version="1.0", rater_kinds=["member"], opens_on=old,
                        closes_on=old + dt.timedelta(days=30))
             for g in team_groups
         ])
         latest = Assessment.objects.bulk_create([
-            Assessment(group=g, title=f"{g.name} – round 2", instrument_key="trace",
+            Assessment(group=g, cycle=current, title=f"{g.name} – round 2",
+                       instrument_key="trace",
                        instrument_version="1.0", rater_kinds=["member"],
                        opens_on=today - dt.timedelta(days=20),
                        closes_on=today - dt.timedelta(days=1))
@@ -130,10 +136,17 @@ def main() -> None:
         from django.test.utils import setup_test_environment
 
         from tracelead.organisations.models import System
+        from tracelead.publishing.gate import publish_due
+        from tracelead.publishing.models import Cycle
         from tracelead.reports.selectors import many_groups_report
 
         setup_test_environment()
         system = System.objects.get(pk=system_id)
+        publish_s = []
+        for cycle in Cycle.objects.filter(system=system).order_by("pk"):
+            start = time.perf_counter()
+            publish_due(cycle)
+            publish_s.append(round(time.perf_counter() - start, 3))
         admin = get_user_model().objects.create_superuser("bench", password=None)
         client = Client()
         client.force_login(admin)
@@ -152,6 +165,7 @@ def main() -> None:
             "responses": args.responses,
             "groups_shown": len(report.shown_rows),
             "groups_hidden": report.n_hidden,
+            "publish_seconds_per_cycle": publish_s,
             "selector_seconds_median": round(selector_s, 3),
             "page_seconds_median": round(page_s, 3),
             "page_seconds_all": [round(t, 3) for t in page_times],

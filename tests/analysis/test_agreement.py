@@ -122,3 +122,23 @@ def test_rwg_j_stays_in_bounds_and_ignores_item_and_respondent_order(rows, rnd):
     rnd.shuffle(c)
     assert rwg_j(data[r][:, c]) == pytest.approx(value, abs=1e-12)
     assert not math.isnan(value)
+
+
+@given(st.lists(st.lists(st.integers(0, 6), min_size=5, max_size=5), min_size=1, max_size=8))
+def test_rwg_from_counts_equals_rwg_of_the_ratings_it_counts(rows: list[list[int]]) -> None:
+    from tracelead.analysis import rwg_from_counts
+
+    got = rwg_from_counts(rows)
+    for counts, value in zip(rows, got, strict=True):
+        ratings = np.repeat(np.arange(1, 6), counts)
+        if ratings.size < 2:
+            assert np.isnan(value)
+        else:
+            assert value == pytest.approx(rwg(ratings, 5), abs=1e-12)
+
+
+def test_rwg_from_counts_refuses_counts_of_the_wrong_width() -> None:
+    from tracelead.analysis import rwg_from_counts
+
+    with pytest.raises(ValueError, match="5 entries"):
+        rwg_from_counts([[1, 2, 3]])

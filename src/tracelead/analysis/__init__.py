@@ -4,7 +4,14 @@ Pure Python, NumPy and SciPy; no Django. Every function documents its formula, i
 references and what it was validated against; ``docs/statistics.md`` explains them.
 """
 
-from .agreement import AGREEMENT_BANDS, agreement_band, rwg, rwg_j, uniform_null_variance
+from .agreement import (
+    AGREEMENT_BANDS,
+    agreement_band,
+    rwg,
+    rwg_from_counts,
+    rwg_j,
+    uniform_null_variance,
+)
 from .audit import AuditResult, audit_disclosure, audit_intervals, determined_cells
 from .change import ChangeResult, SelfOtherGap, compare_rounds, self_other_gap, self_other_gaps
 from .disclosure import (
@@ -60,6 +67,7 @@ __all__ = [
     "icc2",
     "mcdonald_omega",
     "rwg",
+    "rwg_from_counts",
     "rwg_j",
     "self_other_gap",
     "self_other_gaps",

@@ -59,7 +59,7 @@ from tracelead.analysis import (
     condition_profile,
     determined_cells,
     groups_report,
-    rwg,
+    rwg_from_counts,
     self_other_gaps,
 )
 from tracelead.diagnostics.models import Assessment, OpenLinkSubmission, RaterKind, Response
@@ -83,7 +83,8 @@ def protection_level() -> float:
 
 def round_threshold(assessment_id: int, cycle: Cycle, *, verified: bool) -> int:
     """The figures threshold of one round: the cycle's, doubled when its open link let
-    in responses without a verified email address."""
+    in responses without a verified email address (``_eligible_rounds`` applies the same
+    rule to a whole cycle in one query)."""
     unverified = (
         not verified
         and OpenLinkSubmission.objects.filter(assessment_id=assessment_id).exists()
@@ -146,12 +147,26 @@ class _Responses:
 
 
 def _responses(round_ids: list[int], instrument: Instrument) -> _Responses:
-    rows = list(
-        Response.objects.filter(assessment_id__in=round_ids).order_by()
-        .values_list("assessment_id", "publication__number", "rater_kind", "packed", "answers")
-    )
-    values = unpack_answers([r[3] for r in rows], len(instrument.item_keys),
-                            answers=[r[4] for r in rows], keys=instrument.item_keys)
+    """The rounds' responses, decoded from their packed answers in one NumPy call.
+
+    Only rounds with a response whose packed form does not fit the instrument (another
+    version) have their JSON answers read, in a second query.
+    """
+    width = len(instrument.item_keys)
+    fields = ("assessment_id", "publication__number", "rater_kind", "packed")
+    rows = list(Response.objects.filter(assessment_id__in=round_ids).order_by()
+                .values_list(*fields))
+    odd = sorted({r[0] for r in rows if len(r[3]) != width})
+    answers: list[dict[str, Any]] | None = None
+    if odd:
+        rows = [r for r in rows if r[0] not in odd]
+        extra = list(Response.objects.filter(assessment_id__in=odd).order_by()
+                     .values_list(*fields, "answers"))
+        answers = [{} for _ in rows] + [r[4] for r in extra]
+        rows += [r[:4] for r in extra]
+    # Rows that fit decode from their digits; the others from their answers.
+    values = unpack_answers([r[3] for r in rows], width, answers=answers,
+                            keys=instrument.item_keys)
     return _Responses(
         round_ids=np.array([r[0] for r in rows], dtype=np.int64),
         batch=np.array([r[1] or 0 for r in rows], dtype=np.int64),
@@ -399,26 +414,23 @@ def _num(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def _item_agreement(counts: np.ndarray, scale_points: int) -> float:
-    answers = np.repeat(np.arange(1, len(counts) + 1, dtype=float), counts.astype(np.int64))
-    return rwg(answers, scale_points) if answers.size >= 2 else math.nan
-
-
 def _eligible_rounds(cycle: Cycle, latest: dict[str, Any] | None, point_round: int | None,
                      day: dt.date) -> dict[int, _Round]:
     previous = (latest or {}).get("rounds", {})
     rounds: dict[int, _Round] = {}
     rows = Assessment.objects.filter(cycle=cycle).values(
         "id", "group_id", "title", "opens_on", "closes_on", "rater_kinds", "open_link_verify")
+    # Rounds whose open link let anyone answer (the same rule as round_threshold, in one query).
+    via_open_link = set(OpenLinkSubmission.objects.filter(assessment__cycle=cycle)
+                        .values_list("assessment_id", flat=True).distinct())
     for row in rows:
+        unverified = row["id"] in via_open_link and not row["open_link_verify"]
         r = _Round(
             id=row["id"], group_id=row["group_id"], title=row["title"],
             opens_on=row["opens_on"], closes_on=row["closes_on"],
             rater_kinds=list(row["rater_kinds"]),
-            threshold=round_threshold(row["id"], cycle, verified=row["open_link_verify"]),
-            unverified=False,
+            threshold=int(cycle.threshold) * (2 if unverified else 1), unverified=unverified,
         )
-        r.unverified = r.threshold > cycle.threshold
         closed = row["closes_on"] < day
         r.final = closed
         r.eligible = closed or row["id"] == point_round or str(row["id"]) in previous
@@ -617,8 +629,12 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
         "instrument": instrument.key, "version": instrument.version,
         "threshold": int(cycle.threshold), "comment_threshold": int(cycle.comment_threshold),
         "protection": protection_level(), "number": k,
+        "final": sorted(rid for rid, r in rounds.items() if r.eligible and r.final),
         "rounds": {}, "subtree": {}, "own": {},
     }
+    agreement = (rwg_from_counts(report.item_counts, instrument.scale_points)
+                 if report is not None else None)
+    previous = _previous_rounds(cycle, instrument)
     for rid, r in rounds.items():
         if not r.eligible:
             continue
@@ -664,7 +680,7 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
             mean = float((c * np.arange(1, len(c) + 1)).sum() / c.sum()) if c.sum() else math.nan
             items.append({"shown": True, "counts": c.tolist(),
                           "dont_know": int(mine.sum() - answered[i]), "mean": _num(mean),
-                          "agreement": _num(_item_agreement(c, instrument.scale_points))})
+                          "agreement": _num(float(agreement[node, i]))})
         table["own"][str(gid)] = {
             "status": "shown", "round": r.id, "n": int(report.n_respondents[node]),
             "cells": [_cell(bool(candidate["own_cells"][row, j]), report.n[node, c],
@@ -674,7 +690,7 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
             "items": items,
             "self_other": _self_other(data, mine, instrument, candidate["own_cells"][row])
             if candidate["self"][row] else None,
-            "change": _change(cycle, r, data.values[mine], instrument,
+            "change": _change(previous.get(gid), data.values[mine], instrument,
                               candidate["own_cells"][row]),
         }
     return table
@@ -710,57 +726,90 @@ def _self_other(data: _Responses, mine: np.ndarray, instrument: Instrument,
     return rows
 
 
-def _change(cycle: Cycle, r: _Round, current: np.ndarray, instrument: Instrument,
-            cells: np.ndarray) -> dict[str, Any] | None:
-    """Change since the group's round in the latest earlier cycle with published figures."""
+@dataclass(frozen=True)
+class _Previous:
+    """A group's round in the latest earlier cycle whose newest publication shows it."""
+
+    round_id: int
+    title: str
+    opens_on: dt.date
+    cycle: str
+    cells: list[dict[str, Any]]
+    values: np.ndarray
+    item_scale_keys: tuple[str, ...]
+
+
+def _previous_rounds(cycle: Cycle, instrument: Instrument) -> dict[int, _Previous]:
+    """For every group, its round in the latest earlier cycle that shows it, with the
+    responses that publication included: read once per publication, in two queries."""
+    found: dict[int, tuple[Publication, dict[str, Any]]] = {}
+    seen: set[int] = set()
     earlier = (Publication.objects.filter(cycle__system_id=cycle.system_id,
                                           cycle__created_at__lt=cycle.created_at)
-               .order_by("-cycle__created_at", "-number").select_related("cycle"))
-    seen: set[int] = set()
+               .order_by("-cycle__created_at", "-cycle_id", "-number").select_related("cycle"))
     for pub in earlier:
         if pub.cycle_id in seen:
             continue
-        seen.add(pub.cycle_id)  # only each cycle's latest publication counts
-        own = pub.table.get("own", {}).get(str(r.group_id))
-        if not own or own.get("status") != "shown" or pub.table.get("instrument") != \
-                instrument.key:
+        seen.add(pub.cycle_id)  # only each cycle's newest publication counts
+        if pub.table.get("instrument") != instrument.key:
             continue
-        before_round = Assessment.objects.filter(pk=own["round"]).values(
-            "id", "title", "opens_on", "instrument_version").first()
-        if before_round is None:
+        for gid, own in pub.table.get("own", {}).items():
+            if own.get("status") == "shown" and int(gid) not in found:
+                found[int(gid)] = (pub, own)
+    if not found:
+        return {}
+    rounds = {row["id"]: row for row in Assessment.objects.filter(
+        pk__in=[own["round"] for _, own in found.values()]).values(
+        "id", "title", "opens_on", "instrument_version")}
+    rows = Response.objects.filter(assessment_id__in=list(rounds)).values_list(
+        "assessment_id", "publication__cycle_id", "publication__number", "packed", "answers")
+    by_round: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    limit = {own["round"]: (pub.cycle_id, pub.number) for pub, own in found.values()}
+    for rid, cycle_id, number, packed, answers in rows:
+        if number is not None and cycle_id == limit[rid][0] and number <= limit[rid][1]:
+            by_round.setdefault(rid, []).append((packed, answers))
+    previous = {}
+    for gid, (pub, own) in found.items():
+        row = rounds.get(own["round"])
+        if row is None:
             continue
-        before_instrument = get_instrument(instrument.key, before_round["instrument_version"])
-        rows_b = list(Response.objects.filter(assessment_id=own["round"],
-                                              publication__number__lte=pub.number,
-                                              publication__cycle=pub.cycle)
-                      .values_list("packed", "answers"))
-        before = unpack_answers([x[0] for x in rows_b], len(before_instrument.item_keys),
-                                answers=[x[1] for x in rows_b], keys=before_instrument.item_keys)
-        conditions = [s.key for s in instrument.scales]
-        sb = _condition_scores(before, list(before_instrument.item_scale_keys), conditions)
-        sa = _condition_scores(current, list(instrument.item_scale_keys), conditions)
-        rows = []
-        for c, key in enumerate(conditions):
-            shown_before = own["cells"][c]["shown"]
-            b, a = sb[:, c][~np.isnan(sb[:, c])], sa[:, c][~np.isnan(sa[:, c])]
-            if not (cells[c] and shown_before and b.size and a.size):
-                rows.append({"key": key, "shown": False})
-                continue
-            try:
-                result = compare_rounds(b, a)
-            except ValueError:  # both rounds constant: the means, no interval
-                rows.append({"key": key, "shown": True, "before": float(b.mean()),
-                             "after": float(a.mean()), "difference": float(a.mean() - b.mean()),
-                             "testable": False})
-                continue
+        before = get_instrument(instrument.key, row["instrument_version"])
+        mine = by_round.get(row["id"], [])
+        values = unpack_answers([m[0] for m in mine], len(before.item_keys),
+                                answers=[m[1] for m in mine], keys=before.item_keys)
+        previous[gid] = _Previous(row["id"], row["title"], row["opens_on"], pub.cycle.name,
+                                  own["cells"], values, tuple(before.item_scale_keys))
+    return previous
+
+
+def _change(before: _Previous | None, current: np.ndarray, instrument: Instrument,
+            cells: np.ndarray) -> dict[str, Any] | None:
+    """Change since the group's round in the latest earlier cycle with published figures."""
+    if before is None:
+        return None
+    conditions = [s.key for s in instrument.scales]
+    sb = _condition_scores(before.values, list(before.item_scale_keys), conditions)
+    sa = _condition_scores(current, list(instrument.item_scale_keys), conditions)
+    rows = []
+    for c, key in enumerate(conditions):
+        b, a = sb[:, c][~np.isnan(sb[:, c])], sa[:, c][~np.isnan(sa[:, c])]
+        if not (cells[c] and before.cells[c]["shown"] and b.size and a.size):
+            rows.append({"key": key, "shown": False})
+            continue
+        try:
+            result = compare_rounds(b, a)
+        except ValueError:  # both rounds constant: the means, no interval
             rows.append({"key": key, "shown": True, "before": float(b.mean()),
-                         "after": float(a.mean()), "difference": result.difference,
-                         "ci_low": result.ci_low, "ci_high": result.ci_high,
-                         "beyond_noise": result.beyond_noise, "testable": True})
-        return {"previous_id": before_round["id"], "previous_title": before_round["title"],
-                "previous_opens_on": before_round["opens_on"].isoformat(),
-                "previous_cycle": pub.cycle.name, "rows": rows}
-    return None
+                         "after": float(a.mean()), "difference": float(a.mean() - b.mean()),
+                         "testable": False})
+            continue
+        rows.append({"key": key, "shown": True, "before": float(b.mean()),
+                     "after": float(a.mean()), "difference": result.difference,
+                     "ci_low": result.ci_low, "ci_high": result.ci_high,
+                     "beyond_noise": result.beyond_noise, "testable": True})
+    return {"previous_id": before.round_id, "previous_title": before.title,
+            "previous_opens_on": before.opens_on.isoformat(), "previous_cycle": before.cycle,
+            "rows": rows}
 
 
 # --- Publishing --------------------------------------------------------------------------
@@ -769,11 +818,11 @@ def _change(cycle: Cycle, r: _Round, current: np.ndarray, instrument: Instrument
 def due(cycle: Cycle, *, day: dt.date | None = None) -> bool:
     """Has a round of the cycle closed since its latest publication?"""
     day = day or timezone.localdate()
-    latest = cycle.publications.order_by("-number").first()
-    final = {rid for rid, r in (latest.table.get("rounds", {}) if latest else {}).items()
-             if r.get("final")}
+    # Only the list of final rounds is read from the stored table, not the whole table.
+    final = set(cycle.publications.order_by("-number").values_list("table__final", flat=True)
+                .first() or [])
     closed = Assessment.objects.filter(cycle=cycle, closes_on__lt=day).values_list("id", flat=True)
-    return any(str(rid) not in final for rid in closed)
+    return any(rid not in final for rid in closed)
 
 
 def publish(cycle: Cycle, *, kind: str = PublicationKind.CLOSE, point_round: int | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,18 +21,45 @@ from .gate import publish_due, round_threshold
 from .models import Cycle, Publication
 
 
+def publish_due_cycles(system_id: int, *, upto: Cycle | None = None,
+                       cycles: list[Cycle] | None = None, day: dt.date | None = None) -> None:
+    """Make the publications that are due in a system's cycles (or ``cycles``, already
+    read), oldest cycle first, only up to ``upto`` if given. A publication freezes the
+    change since the group's round in an earlier cycle, so an earlier cycle that is due
+    must be published before a later one.
+    """
+    if cycles is None:
+        cycles = cycles_of(system_id)
+    for cycle in sorted(cycles, key=lambda c: (c.created_at, c.pk)):
+        if upto is None or cycle.created_at <= upto.created_at:
+            publish_due(cycle, day=day)
+
+
+@lru_cache(maxsize=16)
+def _table(pk: int, created_at: dt.datetime) -> dict[str, Any]:
+    # A publication never changes once made, so its decoded table can be kept; the
+    # creation time is part of the key in case a deleted publication's id is reused.
+    table: dict[str, Any] = Publication.objects.values_list("table", flat=True).get(pk=pk)
+    return table
+
+
+def table_of(publication: Publication) -> dict[str, Any]:
+    """A publication's frozen table, decoded once per process."""
+    return _table(publication.pk, publication.created_at)
+
+
 def latest_publication(cycle: Cycle, *, day: dt.date | None = None) -> Publication | None:
-    """The cycle's newest publication, after making the one that is due, if any."""
-    publish_due(cycle, day=day)
-    return cycle.publications.order_by("-number").first()
+    """The cycle's newest publication, after making the ones that are due, if any."""
+    publish_due_cycles(cycle.system_id, upto=cycle, day=day)
+    return cycle.publications.defer("table").order_by("-number").first()
 
 
 def publication_of(cycle: Cycle, number: int | None) -> Publication | None:
     """One publication of a cycle by number (None: the newest)."""
     if number is None:
         return latest_publication(cycle)
-    publish_due(cycle)
-    return cycle.publications.filter(number=number).first()
+    publish_due_cycles(cycle.system_id, upto=cycle)
+    return cycle.publications.defer("table").filter(number=number).first()
 
 
 @dataclass(frozen=True)
@@ -88,10 +116,11 @@ def published_round(assessment: Assessment, *, number: int | None = None) -> Pub
     publication = publication_of(assessment.cycle, number)
     if publication is None:
         return PublishedRound(assessment, None, None, None)
-    entry = publication.table.get("rounds", {}).get(str(assessment.pk))
+    table = table_of(publication)
+    entry = table.get("rounds", {}).get(str(assessment.pk))
     if entry is None:
         return PublishedRound(assessment, publication, None, None)
-    own = publication.table.get("own", {}).get(str(assessment.group_id))
+    own = table.get("own", {}).get(str(assessment.group_id))
     return PublishedRound(assessment, publication, entry, own)
 
 
@@ -135,13 +164,18 @@ def cycles_of(system_id: int) -> list[Cycle]:
     return list(Cycle.objects.filter(system_id=system_id).order_by("-created_at", "-id"))
 
 
-def default_cycle(system_id: int) -> Cycle | None:
-    """The newest cycle with a publication, else the newest cycle."""
-    cycles = cycles_of(system_id)
-    for cycle in cycles:
-        if latest_publication(cycle) is not None:
+def default_cycle(system_id: int, *, cycles: list[Cycle] | None = None) -> Cycle | None:
+    """The newest cycle with a publication, else the newest cycle (``cycles``: the
+    system's cycles, if already read)."""
+    cycles = cycles_of(system_id) if cycles is None else cycles
+    publish_due_cycles(system_id, cycles=cycles)
+    published = set(Publication.objects.filter(cycle__system_id=system_id)
+                    .values_list("cycle_id", flat=True).distinct())
+    newest_first = sorted(cycles, key=lambda c: (c.created_at, c.pk), reverse=True)
+    for cycle in newest_first:
+        if cycle.pk in published:
             return cycle
-    return cycles[0] if cycles else None
+    return newest_first[0] if newest_first else None
 
 
 def open_rounds(cycle: Cycle) -> list[Assessment]:

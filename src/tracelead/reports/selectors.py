@@ -40,6 +40,7 @@ from tracelead.publishing.selectors import (
     publication_of,
     published_comments,
     published_round,
+    table_of,
 )
 
 MEASURES = ("level", "sharedness")
@@ -165,8 +166,9 @@ class ChangeFigure:
 class Change:
     """Change since the previous round.
 
-    ``status``: shown, no_previous, previous_below (every earlier round is below its
-    threshold), current_below (this round is).
+    ``status``: shown, no_previous, previous_below (the group's earlier rounds were all
+    withheld: too few responses, or hidden to protect a smaller group; one wording for
+    both). ``skipped_rounds`` counts the withheld rounds passed over.
     """
 
     status: str
@@ -376,8 +378,9 @@ def _float(value: float | None) -> float:
 def _item_figures(instrument: Instrument, items: list[dict[str, Any]]) -> list[ItemFigure]:
     figures = []
     numbers: Counter[str] = Counter()
-    for item, entry in zip(instrument.items, items, strict=True):
-        scale = instrument.scale(item.condition)
+    for item, key, entry in zip(instrument.items, instrument.item_scale_keys, items,
+                                strict=True):
+        scale = instrument.scale(key)
         numbers[scale.key] += 1
         if not entry["shown"]:
             figures.append(ItemFigure(item.key, numbers[scale.key], item.text, scale.key,
@@ -398,7 +401,7 @@ def _focus(report: GroupReport) -> FocusFigure | None:
     results = tuple(
         ConditionResult(key=c.key, n=c.n, mean=c.mean, sd=c.sd, ci_low=c.ci_low,
                         ci_high=c.ci_high, rwg_j=c.rwg_j,
-                        n_items=sum(1 for it in report.instrument.items if it.condition == c.key))
+                        n_items=len(report.instrument.scale(c.key).items))
         for c in shown
     )
     instrument = report.instrument
@@ -427,9 +430,38 @@ def _self_other_of(assessment: Assessment, instrument: Instrument,
                   _float(r["gap"]), int(r["n_other"]), bool(r["outside"])) for r in rows))
 
 
-def _change_of(instrument: Instrument, change: dict[str, Any] | None) -> Change:
+def _withheld_earlier(assessment: Assessment, instrument: Instrument,
+                      previous_id: int | None) -> int:
+    """The group's rounds in earlier cycles (newer than the round compared with, if any)
+    that their cycle's newest publication withheld: the rounds a change skips over."""
+    cycle = assessment.cycle
+    earlier = Publication.objects.filter(cycle__system_id=cycle.system_id,
+                                         cycle__created_at__lt=cycle.created_at)
+    if previous_id is not None:
+        since = (Assessment.objects.filter(pk=previous_id)
+                 .values_list("cycle__created_at", flat=True).first())
+        if since is not None:
+            earlier = earlier.filter(cycle__created_at__gt=since)
+    newest: dict[int, int] = {}
+    for cycle_id, pk in earlier.order_by("cycle_id", "number").values_list("cycle_id", "pk"):
+        newest[cycle_id] = pk
+    key = str(assessment.group_id)
+    skipped = 0
+    for table in Publication.objects.filter(pk__in=newest.values()).values_list("table",
+                                                                                 flat=True):
+        own = table.get("own", {}).get(key)
+        if own and own.get("status") != "shown" and table.get("instrument") == instrument.key:
+            skipped += 1
+    return skipped
+
+
+def _change_of(instrument: Instrument, change: dict[str, Any] | None, *,
+               skipped: int = 0) -> Change:
     if change is None:
-        return Change("no_previous")
+        # The gate compares with the latest earlier round that was shown; when there is
+        # none but earlier rounds were withheld, say so rather than "the first round".
+        return Change("previous_below", skipped_rounds=skipped) if skipped else Change(
+            "no_previous")
     names = {s.key: s.name for s in instrument.scales}
     rows = tuple(
         ChangeFigure(r["key"], names.get(r["key"], r["key"]), True, before=r["before"],
@@ -442,7 +474,7 @@ def _change_of(instrument: Instrument, change: dict[str, Any] | None) -> Change:
     return Change("shown", previous_id=change["previous_id"],
                   previous_title=change["previous_title"],
                   previous_opens_on=dt.date.fromisoformat(change["previous_opens_on"]),
-                  rows=rows)
+                  skipped_rounds=skipped, rows=rows)
 
 
 def group_report(assessment: Assessment, *, publication: int | None = None) -> GroupReport:
@@ -478,7 +510,9 @@ def group_report(assessment: Assessment, *, publication: int | None = None) -> G
     report.disagreements = ranked[:3]
     report.focus = _focus(report)
     report.self_other = _self_other_of(assessment, instrument, own.get("self_other"))
-    report.change = _change_of(instrument, own.get("change"))
+    change = own.get("change")
+    report.change = _change_of(instrument, change, skipped=_withheld_earlier(
+        assessment, instrument, change["previous_id"] if change else None))
     comments = published_comments(view)
     if comments is not None:
         report.comments_disclosed = True
@@ -590,9 +624,9 @@ def many_groups_report(
     if cycle is not None and cycle.system_id != system.pk:
         raise ValueError("the cycle must belong to the system")
     cycles = cycles_of(system.pk)
-    cycle = cycle or default_cycle(system.pk)
+    cycle = cycle or default_cycle(system.pk, cycles=cycles)
     pub = publication_of(cycle, publication) if cycle is not None else None
-    table = pub.table if pub is not None else {}
+    table = table_of(pub) if pub is not None else {}
     instrument = get_instrument(table.get("instrument", "trace"), table.get("version"))
     groups = _system_groups(system)
     rounds = ({a["group_id"]: a for a in Assessment.objects.filter(cycle=cycle).values(
