@@ -33,7 +33,8 @@ def test_every_cli_command_is_in_the_readme() -> None:
 
 def test_every_setting_is_in_the_operations_guide() -> None:
     source = (ROOT / "src" / "tracelead" / "settings.py").read_text()
-    names = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"(\w+)"', source))
+    # Every typed helper (env_str, env_bool, env_int, env_float, env_list, ...).
+    names = set(re.findall(r'env_[a-z]+\(\s*"(\w+)"', source))
     names |= set(re.findall(r'os\.environ\.get\(\s*"(\w+)"', source))
     names.discard("DJANGO_SETTINGS_MODULE")
     assert "DATABASE_URL" in names and len(names) >= 10

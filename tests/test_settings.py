@@ -97,3 +97,19 @@ def test_the_test_database_connection_uses_the_configured_engine():
     expected = "memory" if connection.is_in_memory_db() else "wal"
     assert mode == expected
     assert foreign_keys == 1
+
+
+@pytest.mark.no_database
+def test_the_protection_level_is_a_number_and_refuses_a_typo(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tracelead.settings import env_float
+
+    monkeypatch.delenv("TRACELEAD_PROTECTION", raising=False)
+    assert env_float("TRACELEAD_PROTECTION", 1.0) == 1.0
+    monkeypatch.setenv("TRACELEAD_PROTECTION", "0.5")
+    assert env_float("TRACELEAD_PROTECTION", 1.0) == 0.5
+    for typo in ("one", "-1", "nan", "inf"):
+        monkeypatch.setenv("TRACELEAD_PROTECTION", typo)
+        with pytest.raises(ImproperlyConfigured, match="TRACELEAD_PROTECTION"):
+            env_float("TRACELEAD_PROTECTION", 1.0)

@@ -385,7 +385,8 @@ def demo_load(
                         )
                     )
                 Response.objects.bulk_create(responses)
-        _open_round(system, plan[1][0], today, rng, items)
+        hub = next(group for group, spec in plan if spec["name"] == "Discharge Hub")
+        _open_round(system, hub, today, rng, items)
         _users(system)
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):

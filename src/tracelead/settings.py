@@ -8,6 +8,7 @@ working demo; ``DATABASE_URL`` selects PostgreSQL for production.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The repository root when running from a clone; node_modules and the local database live here.
@@ -35,6 +37,20 @@ def env_bool(name: str, default: bool) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return default if value in (None, "") else int(value)
+
+
+def env_float(name: str, default: float) -> float:
+    """A finite number, zero or more; anything else names the variable and stops."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ImproperlyConfigured(f"{name} must be a number, zero or more; got {value!r}")
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -282,3 +298,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Identifiable data (invitation labels, audit events, sign-in records) is deleted this
 # many days after a round closes by `tracelead retention` (run it daily, e.g. from cron).
 TRACELEAD_RETENTION_DAYS = env_int("TRACELEAD_RETENTION_DAYS", 365)
+
+# The disclosure gate's protection level: before publishing, the range of values a hidden
+# group's condition mean could still take, given everything published in its cycle, must
+# span at least this many scale points (tracelead.publishing.gate; docs/operations.md).
+TRACELEAD_PROTECTION = env_float("TRACELEAD_PROTECTION", 1.0)

@@ -79,6 +79,7 @@ def test_it_lists_only_the_users_assessments(api, assessment, other_assessment):
     row = body[0]
     assert row["title"] == assessment.title
     assert row["system"] == "Northbrook ICS"
+    assert (row["cycle_id"], row["cycle"]) == (assessment.cycle_id, assessment.cycle.name)
     assert (row["threshold"], row["comment_threshold"]) == (5, 10)
     assert row["rater_kinds"] == ["member"]
     assert row["status"] == "open"
@@ -100,12 +101,15 @@ def test_it_creates_invitations_and_returns_their_urls(api, assessment):
 
     assert response.status_code == 201
     body = response.json()
-    stored = Invitation.objects.filter(assessment=assessment).order_by("id")
-    assert body == [
-        {"label": i.label, "rater_kind": "member", "url": f"http://testserver/r/{i.token}/"}
-        for i in stored
+    assert [(row["label"], row["rater_kind"]) for row in body] == [
+        ("ann@example.org", "member"), ("bo@example.org", "member")
     ]
-    assert [row["label"] for row in body] == ["ann@example.org", "bo@example.org"]
+    # Each URL is the full link of one stored invitation; only the token's hash is kept.
+    for row in body:
+        token = row["url"].removeprefix("http://testserver/r/").removesuffix("/")
+        stored = Invitation.objects.get(token_hash=Invitation.hash_token(token))
+        assert (stored.assessment, stored.label) == (assessment, row["label"])
+        assert token not in stored.token_hash
 
 
 def test_it_creates_a_count_of_unlabelled_invitations(api, assessment):
@@ -181,32 +185,62 @@ def test_a_viewer_gets_403_for_creating_invitations(client, viewer, assessment):
     assert not Invitation.objects.exists()
 
 
-def test_below_the_threshold_results_disclose_nothing(api, assessment, add_responses):
+NOTHING = {"disclosed": False, "conditions": [], "items": [], "n_responses": None,
+           "response_rate": None, "focus": None}
+
+
+def test_while_open_results_are_not_published_and_give_no_count_below_the_threshold(
+    api, assessment, add_responses
+):
     add_responses(assessment, [4, 4, 2, 5])
 
     response = api.get(f"/assessments/{assessment.pk}/results")
 
     assert response.status_code == 200
     body = response.json()
-    assert body["disclosed"] is False
-    assert body["conditions"] == []
-    assert body["items"] == []
-    assert body["n_responses"] is None
-    assert body["response_rate"] is None
-    assert body["focus"] is None
-    assert (body["threshold"], body["more_needed"]) == (5, 1)
+    assert body["state"] == "not_published"
+    assert {key: body[key] for key in NOTHING} == NOTHING
+    assert (body["publication"], body["threshold"], body["responses_so_far"]) == (None, 5, None)
+    assert "more_needed" not in body
+    assert body == api.get(f"/assessments/{assessment.pk}/results").json()
+    add_responses(assessment, [3])  # five now: the count may show, the figures may not
+    body = api.get(f"/assessments/{assessment.pk}/results").json()
+    assert (body["state"], body["responses_so_far"]) == ("not_published", 5)
+    assert {key: body[key] for key in NOTHING} == NOTHING
 
 
-def test_at_the_threshold_results_match_the_analysis_core(api, assessment, add_responses, trace):
+def test_published_below_the_threshold_results_are_withheld_and_disclose_nothing(
+    api, assessment, add_responses, close_and_publish
+):
+    add_responses(assessment, [4, 4, 2, 5])
+    close_and_publish(assessment)
+
+    body = api.get(f"/assessments/{assessment.pk}/results").json()
+
+    assert (body["state"], body["publication"], body["threshold"]) == ("withheld", 1, 5)
+    assert {key: body[key] for key in NOTHING} == NOTHING
+    assert body["responses_so_far"] is None
+    groups = api.get(f"/cycles/{assessment.cycle_id}/groups").json()["groups"]
+    (row,) = [g for g in groups if g["group_id"] == assessment.group_id]
+    assert (row["status"], row["n"], row["cells"]) == ("hidden", None, [])
+
+
+def test_published_results_match_the_analysis_core(
+    api, assessment, add_responses, trace, close_and_publish
+):
     rows = [3, 4, 5, 4, 4, 2]
     add_responses(assessment, rows)
     matrix = np.array([[float(v)] * len(trace.item_keys) for v in rows])
     expected = condition_profile(matrix, trace.item_scale_keys, scale_points=5)
+    before = api.get(f"/assessments/{assessment.pk}/results").json()
+    close_and_publish(assessment)
 
     body = api.get(f"/assessments/{assessment.pk}/results").json()
 
-    assert body["disclosed"] is True
+    assert (before["state"], before["conditions"]) == ("not_published", [])
+    assert (body["state"], body["disclosed"], body["publication"]) == ("shown", True, 1)
     assert body["n_responses"] == 6
+    assert body["unverified"] is False
     assert [c["key"] for c in body["conditions"]] == [
         "task",
         "route",
@@ -227,9 +261,26 @@ def test_at_the_threshold_results_match_the_analysis_core(api, assessment, add_r
     assert first["dont_know"] == 0
 
 
-def test_results_leave_out_a_condition_too_few_people_rated(api, assessment, add_responses, trace):
+def test_the_response_rate_is_the_published_count_over_the_invitations(
+    api, assessment, add_responses, close_and_publish
+):
+    from tracelead.diagnostics import services
+
+    services.invitations_create(assessment=assessment, rater_kind="member", count=8)
+    add_responses(assessment, [4] * 6)
+    close_and_publish(assessment)
+
+    body = api.get(f"/assessments/{assessment.pk}/results").json()
+
+    assert (body["n_responses"], body["response_rate"]) == (6, pytest.approx(0.75))
+
+
+def test_results_leave_out_a_condition_too_few_people_rated(
+    api, assessment, add_responses, trace, close_and_publish
+):
     energy = {item.key for item in trace.scale("energy").items}
     add_responses(assessment, [{k: (None if k in energy else 4) for k in trace.item_keys}] * 5)
+    close_and_publish(assessment)
 
     response = api.get(f"/assessments/{assessment.pk}/results")
 
@@ -237,6 +288,60 @@ def test_results_leave_out_a_condition_too_few_people_rated(api, assessment, add
     keys = [c["key"] for c in response.json()["conditions"]]
     assert keys == ["task", "route", "alignment", "capability"]
     assert all(item["condition"] != "energy" for item in response.json()["items"])
+
+
+# --- Cycles ---------------------------------------------------------------------------
+
+
+def test_it_lists_the_cycles_of_the_users_systems_only(
+    api, assessment, other_assessment, add_responses, close_and_publish
+):
+    add_responses(assessment, [4] * 5)
+    close_and_publish(assessment)
+
+    body = api.get("/cycles").json()
+
+    cycle = assessment.cycle
+    assert body == [
+        {"id": cycle.pk, "system_id": assessment.group.system_id, "name": cycle.name,
+         "threshold": 5, "comment_threshold": 10, "publications": 1}
+    ]
+
+
+def test_a_cycles_groups_are_pending_while_open_and_match_the_core_once_published(
+    api, assessment, add_responses, trace, close_and_publish
+):
+    rows = [3, 4, 5, 4, 4, 2]
+    add_responses(assessment, rows)
+    url = f"/cycles/{assessment.cycle_id}/groups"
+
+    before = api.get(url).json()
+    close_and_publish(assessment)
+    after = api.get(url).json()
+
+    (row,) = [g for g in before["groups"] if g["group_id"] == assessment.group_id]
+    assert (before["publication"], row["status"], row["n"], row["cells"]) == (
+        None, "pending", None, []
+    )
+    (row,) = [g for g in after["groups"] if g["group_id"] == assessment.group_id]
+    assert (after["publication"], after["threshold"], row["status"], row["n"]) == (
+        1, 5, "shown", 6
+    )
+    matrix = np.array([[float(v)] * len(trace.item_keys) for v in rows])
+    expected = condition_profile(matrix, trace.item_scale_keys, scale_points=5)
+    for cell in row["cells"]:
+        result = expected.condition(cell["condition"])
+        assert cell["shown"] is True
+        assert cell["mean"] == pytest.approx(result.mean, abs=1e-12)
+        assert cell["ci_low"] == pytest.approx(result.ci_low, abs=1e-12)
+        assert cell["rwg_j"] == pytest.approx(result.rwg_j, abs=1e-12)
+
+
+def test_another_systems_cycle_answers_404(api, other_assessment):
+    response = api.get(f"/cycles/{other_assessment.cycle_id}/groups")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
 
 
 def test_the_openapi_description_lists_the_endpoints(client):
@@ -248,5 +353,7 @@ def test_the_openapi_description_lists_the_endpoints(client):
         "/api/v1/assessments",
         "/api/v1/assessments/{assessment_id}/invitations",
         "/api/v1/assessments/{assessment_id}/results",
+        "/api/v1/cycles",
+        "/api/v1/cycles/{cycle_id}/groups",
     }
     assert "post" in paths["/api/v1/assessments/{assessment_id}/invitations"]

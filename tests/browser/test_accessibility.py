@@ -88,9 +88,13 @@ def test_the_facilitator_pages_have_no_serious_accessibility_problems(
     pages = {
         "the systems list": "/systems/",
         "the system's page": f"/systems/{system.pk}/",
+        "the reporting cycles": f"/systems/{system.pk}/cycles/",
+        "the new cycle form": f"/systems/{system.pk}/cycles/new/",
+        "the cycle's change form (thresholds fixed)": f"/cycles/{disclosed.cycle_id}/edit/",
         "the new assessment form": "/assessments/new/",
         "the links page": f"/assessments/{disclosed.pk}/links/",
-        "the results page": f"/assessments/{disclosed.pk}/",
+        "an open round's page": f"/assessments/{disclosed.pk}/",
+        "the heatmap before any publication": f"/reports/systems/{system.pk}/",
         "the assessments list": "/assessments/",
     }
     for what, path in pages.items():
@@ -100,10 +104,87 @@ def test_the_facilitator_pages_have_no_serious_accessibility_problems(
         assert_no_sideways_scroll(page, what)
         assert_accessible(page, what)
 
+    # A publishing point, and the pages that then show the published figures.
+    page.goto(f"{live_server.url}/assessments/{disclosed.pk}/")
+    expect(page.locator("#not-published")).to_be_visible()
+    page.locator("#publish-now").click()
+    expect(page.locator("#publication-note")).to_be_visible()
+    expect(page.locator("#profile")).to_be_visible()
+    assert_no_sideways_scroll(page, "a published round's page")
+    assert_accessible(page, "a published round's page")
+    page.goto(f"{live_server.url}/reports/systems/{system.pk}/?cycle={disclosed.cycle_id}")
+    expect(page.locator("#chart-heatmap.tl-chart__canvas--drawn svg")).to_be_visible()
+    assert_no_sideways_scroll(page, "the heatmap of a published cycle")
+    assert_accessible(page, "the heatmap of a published cycle")
+
     # A form sent back with errors is also accessible.
     page.goto(f"{live_server.url}/assessments/new/")
     page.get_by_label("Title").fill("")
     page.get_by_role("button", name="Save and create links").click()
     expect(page.locator(".nhsuk-error-summary")).to_be_focused()
     assert_accessible(page, "the new assessment form with errors")
+    page.goto(f"{live_server.url}/systems/{system.pk}/cycles/new/")
+    page.get_by_label("Fewest responses before any figure is shown").fill("2")
+    page.get_by_role("button", name="Add cycle").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+    assert_no_sideways_scroll(page, "the new cycle form with errors")
+    assert_accessible(page, "the new cycle form with errors")
+    console.assert_clean()
+
+
+def test_the_pages_that_keep_drafts_private_and_verify_open_links_are_accessible(
+    live_server: Any, browser: Any, console: Any, team: Any, make_assessment: Any
+) -> None:
+    from browser_helpers import PHONE
+    from django.core import mail
+
+    from tracelead.diagnostics import services
+
+    assessment = make_assessment(
+        team,
+        rater_kinds=("member", "stakeholder"),
+        open_link_verify=True,
+        open_link_domains="nhs.net",
+    )
+    (invitation,) = services.invitations_create(assessment=assessment, rater_kind="member", count=1)
+    link = f"{live_server.url}/r/{invitation.token}/"
+    own = browser.new_context(viewport=PHONE)
+    mine = console.watch(own.new_page())
+    mine.goto(link)
+    mine.get_by_role("button", name="Start now").click()
+    expect(mine.locator("#resume-code")).to_be_visible()
+    assert_accessible(mine, "a question page with the resume code")
+    own.close()
+
+    other = browser.new_context(viewport=PHONE)
+    page = console.watch(other.new_page())
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This link is in use on another device"
+    )
+    assert_no_sideways_scroll(page, "the resume page")
+    assert_accessible(page, "the resume page")
+    page.get_by_label("Resume code").fill("WXYZ-2345")
+    page.get_by_role("button", name="Continue here").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+    assert_accessible(page, "the resume page with an error")
+
+    open_link = f"{live_server.url}/r/{services.assessment_open_link(assessment=assessment)}/"
+    page.goto(open_link)
+    assert_accessible(page, "the open link asking for an email address")
+    page.get_by_label("Member of the group").check()
+    page.get_by_label("Your work email address").fill("sam@example.org")
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("@nhs.net")
+    assert_accessible(page, "the open link with a refused address")
+    page.get_by_label("Your work email address").fill("sam.smith@nhs.net")
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code we sent you")
+    assert_no_sideways_scroll(page, "the code page")
+    assert_accessible(page, "the code page")
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    page.get_by_label("6-digit code").fill(code)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/1/$"))
+    other.close()
     console.assert_clean()

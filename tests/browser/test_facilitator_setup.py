@@ -59,12 +59,41 @@ def test_a_facilitator_sets_up_an_assessment_and_its_links(
     expect(groups.nth(1)).to_contain_text("within Riverside board")
     expect(groups.nth(1)).to_contain_text("Team")
 
+    # Rounds belong to a reporting cycle, which holds the anonymity thresholds.
+    page.get_by_role("link", name="Reporting cycles").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reporting cycles")
+    expect(page.locator("main")).to_contain_text("No cycles yet.")
+    page.get_by_role("link", name="Add a reporting cycle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a reporting cycle")
+    expect(page.get_by_label("Fewest responses before any figure is shown")).to_have_value("5")
+    expect(page.get_by_label("Fewest responses before any comment is shown")).to_have_value("10")
+    page.get_by_label("Name", exact=True).fill("Spring 2026")
+    page.get_by_label("Fewest responses before any figure is shown").fill("6")
+    page.get_by_label("Fewest responses before any comment is shown").fill("4")
+    page.get_by_role("button", name="Add cycle").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "The threshold for comments cannot be lower than the one for figures"
+    )
+    page.get_by_label("Fewest responses before any comment is shown").fill("12")
+    page.get_by_role("button", name="Add cycle").click()
+    expect(page.get_by_role("status")).to_contain_text("Created the cycle Spring 2026.")
+    cycles = page.get_by_role("table", name="Cycles of Riverside ICS").locator("tbody tr")
+    expect(cycles).to_have_count(1)
+    expect(cycles.first.locator("th, td")).to_have_text(
+        ["Spring 2026", "6", "12", "0", "0", re.compile("Heatmap")]
+    )
+    page.get_by_role("link", name="Riverside ICS").click()
+    groups = page.get_by_role("table", name="Groups in Riverside ICS").locator("tbody tr")
+
     groups.nth(1).get_by_role("link", name="Open an assessment").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Open an assessment")
     expect(page.get_by_label("Group to assess")).to_have_value(re.compile(r"^\d+$"))
     assert "Crisis team" in page.locator("#id_group option:checked").inner_text()
-    expect(page.get_by_label("Fewest responses before any figure is shown")).to_have_value("5")
-    expect(page.get_by_label("Fewest responses before any comment is shown")).to_have_value("10")
+    expect(page.get_by_label("Fewest responses before any figure is shown")).to_have_count(0)
+    expect(page.get_by_label("Reporting cycle")).to_have_value("")
+    page.get_by_label("Reporting cycle").select_option(
+        label="Spring 2026 (Riverside ICS; figures from 6, comments from 12)"
+    )
     today = timezone.localdate()
     expect(page.get_by_label("Opens on")).to_have_value(today.isoformat())
     expect(page.get_by_label("Closes on")).to_have_value(
@@ -83,7 +112,10 @@ def test_a_facilitator_sets_up_an_assessment_and_its_links(
     page.get_by_label("How many links?").fill("3")
     page.get_by_role("button", name="Create links").click()
     expect(page.get_by_role("status")).to_contain_text("Created 3 links.")
-    expect(page.locator("main")).to_contain_text("3 created so far, 0 used")
+    expect(page.locator("main")).to_contain_text("3 created so far.")
+    expect(page.locator("main")).to_contain_text("They cannot be shown again")
+    listed = page.get_by_role("region", name="New personal links").locator("tbody tr")
+    expect(listed).to_have_count(3)
 
     open_link = page.locator("#open-link")
     expect(open_link).to_have_text(re.compile(rf"^{re.escape(live_server.url)}/r/[\w-]{{20,}}/$"))
@@ -92,18 +124,26 @@ def test_a_facilitator_sets_up_an_assessment_and_its_links(
     assert qr.locator("svg path").count() >= 1
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download all personal links (CSV)").click()
+        page.get_by_role("link", name="Download these links (CSV, once)").click()
     download = download_info.value
     assert re.fullmatch(r"assessment-\d+-links\.csv", download.suggested_filename)
     with open(download.path(), encoding="utf-8") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == 3
     assert {row["rater_kind"] for row in rows} == {"member"}
-    assert {row["used"] for row in rows} == {"no"}
+    assert list(rows[0]) == ["label", "rater_kind", "link"]  # nothing says who answered
     assert len({row["link"] for row in rows}) == 3
     assert all(row["link"].startswith(f"{live_server.url}/r/") for row in rows)
 
+    # The round's page names its cycle and thresholds, and shows no count yet.
+    open_link_url = open_link.inner_text()
+    page.goto(f"{live_server.url}/assessments/")
+    page.get_by_role("link", name="Crisis team – spring").click()
+    expect(page.locator("main")).to_contain_text("Spring 2026")
+    expect(page.locator("main")).to_contain_text("Figures from 6 responses, comments from 12")
+    expect(page.locator("#not-published")).to_contain_text("Fewer than 6 responses so far")
+
     # The open link works for a respondent, who is asked how they know the group.
-    page.goto(open_link.inner_text())
+    page.goto(open_link_url)
     expect(page.get_by_role("group", name="How do you know Crisis team?")).to_be_visible()
     console.assert_clean()

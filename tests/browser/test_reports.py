@@ -20,12 +20,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def reported(system: Any, organisation: Any, team: Any, make_assessment: Any,
-             add_responses: Any) -> dict[str, Any]:
-    """Two disclosed teams in two sectors, a previous round, and a team below threshold."""
+             add_responses: Any, close_and_publish: Any) -> dict[str, Any]:
+    """A published cycle with two disclosed teams in two sectors and a team below
+    threshold, after an earlier published cycle with Ward 7's previous round."""
     import datetime as dt
 
     from tracelead.organisations import services
     from tracelead.organisations.models import Sector, Space
+    from tracelead.publishing.gate import publish_due
+    from tracelead.publishing.services import cycle_create
 
     council = services.organisation_create(system=system, name="Vale Council",
                                            sector=Sector.LOCAL_AUTHORITY)
@@ -33,14 +36,21 @@ def reported(system: Any, organisation: Any, team: Any, make_assessment: Any,
                                  space=Space.TEAM)
     small = services.group_create(system=system, organisation=council, name="Tiny team",
                                   space=Space.TEAM)
-    before = make_assessment(team, opens_on=dt.date(2025, 1, 6), closes_on=dt.date(2025, 2, 6))
+    earlier = cycle_create(system=system, name="Winter 2025", threshold=5, comment_threshold=5)
+    current = cycle_create(system=system, name="Spring 2026", threshold=5, comment_threshold=5)
+    before = make_assessment(team, cycle=earlier, opens_on=dt.date(2025, 1, 6),
+                             closes_on=dt.date(2025, 2, 6))
     add_responses(before, [2, 3, 2, 3, 2, 3])
-    now = make_assessment(team, threshold=5, comment_threshold=5)
+    assert publish_due(earlier) is not None  # closed long ago: published
+    now = make_assessment(team, cycle=current)
     add_responses(now, [5, 4, 4, 5, {"task_1": 1, "task_2": None, "route_1": 3}, 2, 4],
                   free_text=[{"task_statement": f"Our task {n}"} for n in range(7)])
-    add_responses(make_assessment(care), [3, 4, 3, 2, 4, 3])
-    add_responses(make_assessment(small), [1, 5])
-    return {"assessment": now, "care": care, "small": small}
+    care_round = make_assessment(care, cycle=current)
+    add_responses(care_round, [3, 4, 3, 2, 4, 3])
+    small_round = make_assessment(small, cycle=current)
+    add_responses(small_round, [1, 5])
+    close_and_publish(now, care_round, small_round)
+    return {"assessment": now, "care": care, "small": small, "cycle": current}
 
 
 def _chart_marks(page: Any, container: str) -> int:
@@ -84,6 +94,10 @@ def test_the_heatmap_switches_measure_and_filters_rows(
     rows = page.locator("#heatmap tbody tr")
     expect(rows).to_have_count(3)  # Ward 7, Adult care, Tiny team (hidden)
     expect(page.locator("#heatmap")).to_contain_text("Hidden to protect anonymity")
+    # The newest published cycle is the one shown, and the page says when it was published.
+    expect(page.locator("select#cycle")).to_have_value(str(reported["cycle"].pk))
+    expect(page.locator("#publication-note")).to_contain_text(
+        "Spring 2026, as published on")
     assert_accessible(page, "the heatmap")
 
     page.get_by_role("radio", name="Sharedness").check()
@@ -95,6 +109,7 @@ def test_the_heatmap_switches_measure_and_filters_rows(
     page.get_by_label("Sector", exact=True).select_option(label="Local authority")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"sector=local_authority"))
+    expect(page).to_have_url(re.compile(rf"cycle={reported['cycle'].pk}"))
     expect(rows).to_have_count(2)
     expect(page.locator("#heatmap")).not_to_contain_text("Ward 7")
 

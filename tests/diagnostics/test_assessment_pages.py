@@ -7,28 +7,36 @@ import csv
 import datetime as dt
 import html
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tracelead.core.models import AuditEvent
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import Assessment, Invitation
+from tracelead.publishing.models import Cycle
 
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
 
 
-def form_data(group, **overrides):
+@pytest.fixture
+def cycle(system):
+    return Cycle.objects.create(system=system, name="Autumn 2026", threshold=6,
+                                comment_threshold=12)
+
+
+def form_data(group, cycle=None, /, **overrides):
     today = timezone.localdate()
     data = {
         "title": "Ward 7 – autumn",
         "group": str(group.pk),
         "instrument": "trace",
         "rater_kinds": ["member", "stakeholder"],
-        "threshold": "5",
-        "comment_threshold": "10",
+        "cycle": str(cycle.pk) if cycle else "",
         "opens_on": today.isoformat(),
         "closes_on": (today + dt.timedelta(days=21)).isoformat(),
     }
@@ -39,45 +47,64 @@ def form_data(group, **overrides):
 # --- Creating an assessment ---------------------------------------------------------------
 
 
-def test_the_new_assessment_form_offers_the_default_thresholds(facilitator_client, team):
+def test_the_new_assessment_form_offers_the_systems_cycles_and_no_thresholds(
+    facilitator_client, team, cycle, other_system
+):
+    Cycle.objects.create(system=team.system, name="Spring 2027")
+    Cycle.objects.create(system=other_system, name="Southmoor autumn")
+
     response = facilitator_client.get(reverse("assessment_create") + f"?group={team.pk}")
 
     content = text(response)
     assert response.status_code == 200
-    assert 'name="threshold"' in content
-    assert 'value="5"' in content
-    assert 'value="10"' in content
+    offered = dict(re.findall(r'<option value="(\d*)"\s*>([^<]*)</option>',
+                              content.split('name="cycle"', 1)[1].split("</select>", 1)[0]))
+    assert sorted(offered.values()) == [
+        "Autumn 2026 (Northbrook ICS; figures from 6, comments from 12)",
+        "Choose a cycle",
+        "Spring 2027 (Northbrook ICS; figures from 5, comments from 10)",
+    ]
+    assert offered[str(cycle.pk)].startswith("Autumn 2026")
+    assert "Southmoor" not in content
+    assert 'name="threshold"' not in content
+    assert 'name="comment_threshold"' not in content
 
 
 def test_it_creates_an_assessment_from_the_form_and_goes_to_its_links(
-    facilitator_client, facilitator, team
+    facilitator_client, facilitator, team, cycle
 ):
-    response = facilitator_client.post(reverse("assessment_create"), form_data(team))
+    response = facilitator_client.post(reverse("assessment_create"), form_data(team, cycle))
 
     assessment = Assessment.objects.get(title="Ward 7 – autumn")
     assert response.status_code == 302
     assert response["Location"] == reverse("assessment_invitations", args=[assessment.pk])
     assert assessment.group == team
+    assert assessment.cycle == cycle
     assert assessment.rater_kinds == ["member", "stakeholder"]
-    assert (assessment.threshold, assessment.comment_threshold) == (5, 10)
+    assert (assessment.threshold, assessment.comment_threshold) == (6, 12)
     assert assessment.created_by == facilitator
+
+
+YESTERDAY = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"threshold": "2"}, "The threshold for figures must be at least 3"),
-        ({"comment_threshold": "1"}, "The threshold for comments must be at least 3"),
-        ({"threshold": "five"}, "Enter the threshold as a whole number, like 5"),
+        ({"cycle": ""}, "Choose the reporting cycle"),
+        ({"cycle": "999999"}, "Choose one of the cycles listed"),
+        ({"opens_on": YESTERDAY}, "The open date cannot be in the past."),
         ({"rater_kinds": []}, "Choose at least one kind of rater"),
         ({"title": ""}, "Enter a title for the assessment"),
         ({"opens_on": "2026-02-31"}, "Enter the opening date as a real date"),
     ],
 )
 def test_it_refuses_an_invalid_assessment_with_an_error_summary_and_changes_nothing(
-    facilitator_client, team, overrides, message
+    facilitator_client, team, cycle, overrides, message
 ):
-    response = facilitator_client.post(reverse("assessment_create"), form_data(team, **overrides))
+    response = facilitator_client.post(
+        reverse("assessment_create"), form_data(team, cycle, **overrides)
+    )
 
     content = text(response)
     assert response.status_code == 400
@@ -86,13 +113,14 @@ def test_it_refuses_an_invalid_assessment_with_an_error_summary_and_changes_noth
     assert not Assessment.objects.exists()
 
 
-def test_it_refuses_a_closing_date_before_the_opening_date(facilitator_client, team):
+def test_it_refuses_a_closing_date_before_the_opening_date(facilitator_client, team, cycle):
     today = timezone.localdate()
 
     response = facilitator_client.post(
         reverse("assessment_create"),
         form_data(
             team,
+            cycle,
             opens_on=today.isoformat(),
             closes_on=(today - dt.timedelta(days=1)).isoformat(),
         ),
@@ -103,8 +131,8 @@ def test_it_refuses_a_closing_date_before_the_opening_date(facilitator_client, t
     assert not Assessment.objects.exists()
 
 
-def test_it_refuses_a_group_of_another_system(facilitator_client, other_team):
-    response = facilitator_client.post(reverse("assessment_create"), form_data(other_team))
+def test_it_refuses_a_group_of_another_system(facilitator_client, other_team, cycle):
+    response = facilitator_client.post(reverse("assessment_create"), form_data(other_team, cycle))
 
     assert response.status_code == 400
     assert "nhsuk-error-summary" in text(response)
@@ -112,13 +140,77 @@ def test_it_refuses_a_group_of_another_system(facilitator_client, other_team):
     assert not Assessment.objects.exists()
 
 
-def test_a_viewer_cannot_open_an_assessment_for_their_system(viewer_client, team):
-    response = viewer_client.post(reverse("assessment_create"), form_data(team))
+def test_a_viewer_cannot_open_an_assessment_for_their_system(viewer_client, team, cycle):
+    response = viewer_client.post(reverse("assessment_create"), form_data(team, cycle))
 
     assert response.status_code == 400
     assert "nhsuk-error-summary" in text(response)
     assert "Select a valid choice" in text(response)
     assert not Assessment.objects.exists()
+
+
+def test_it_refuses_a_cycle_of_a_system_the_facilitator_does_not_manage(
+    facilitator_client, team, other_system
+):
+    elsewhere = Cycle.objects.create(system=other_system, name="Southmoor autumn")
+
+    response = facilitator_client.post(reverse("assessment_create"), form_data(team, elsewhere))
+
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in text(response)
+    assert "Choose one of the cycles listed" in text(response)
+    assert not Assessment.objects.exists()
+
+
+def test_it_refuses_a_cycle_of_another_system_the_facilitator_also_manages(
+    facilitator_client, facilitator, team, other_team, other_system
+):
+    from tracelead.organisations.models import SystemMembership, SystemRole
+
+    SystemMembership.objects.create(user=facilitator, system=other_system,
+                                    role=SystemRole.FACILITATOR)
+    elsewhere = Cycle.objects.create(system=other_system, name="Southmoor autumn")
+
+    response = facilitator_client.post(reverse("assessment_create"), form_data(team, elsewhere))
+
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in text(response)
+    assert "Choose a cycle of the group's own system" in text(response)
+    assert not Assessment.objects.exists()
+
+
+def test_it_refuses_a_second_round_of_a_group_in_one_cycle(
+    facilitator_client, team, cycle, make_assessment
+):
+    today = timezone.localdate()
+    first = make_assessment(team, cycle=cycle, closes_on=today + dt.timedelta(days=3))
+    later = {"opens_on": (today + dt.timedelta(days=30)).isoformat(),
+             "closes_on": (today + dt.timedelta(days=40)).isoformat()}
+
+    response = facilitator_client.post(
+        reverse("assessment_create"), form_data(team, cycle, **later)
+    )
+
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in text(response)
+    assert "Ward 7 team already has a round in Autumn 2026: one a cycle." in text(response)
+    assert list(Assessment.objects.all()) == [first]
+
+
+def test_it_refuses_a_round_overlapping_another_round_of_the_group(
+    facilitator_client, team, cycle, make_assessment
+):
+    first = make_assessment(team)  # open today, in a cycle of its own
+
+    response = facilitator_client.post(reverse("assessment_create"), form_data(team, cycle))
+
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in text(response)
+    assert (
+        f"Ward 7 team already has a round from {first.opens_on:%-d %B %Y} to "
+        f"{first.closes_on:%-d %B %Y}; choose dates that do not overlap it."
+    ) in text(response)
+    assert list(Assessment.objects.all()) == [first]
 
 
 # --- Links, the CSV and the QR code ---------------------------------------------------------
@@ -300,31 +392,88 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_from_the_lists(client):
         assert response["Location"].startswith(reverse("login"))
 
 
-def test_thresholds_can_change_until_answers_arrive_and_then_are_fixed(
-    facilitator_client, team, make_assessment
-) -> None:
-    import datetime as dt
+# --- Changing a round's title and dates ------------------------------------------------
 
-    from tracelead.diagnostics.models import Assessment
-    from tracelead.diagnostics.services import draft_start, invitations_create
 
-    today = dt.date.today()
-    assessment = make_assessment(team, title="Editable")
-    url = f"/assessments/{assessment.pk}/edit/"
-    form = {
-        "title": "Edited",
-        "threshold": "7",
-        "comment_threshold": "12",
-        "opens_on": today.isoformat(),
-        "closes_on": today.isoformat(),
+def edit_data(assessment, **overrides):
+    data = {
+        "title": assessment.title,
+        "opens_on": assessment.opens_on.isoformat(),
+        "closes_on": assessment.closes_on.isoformat(),
     }
-    assert facilitator_client.post(url, form).status_code == 302
-    assert Assessment.objects.get(pk=assessment.pk).threshold == 7
-    (invitation,) = invitations_create(assessment=assessment, rater_kind="member", count=1)
-    draft_start(assessment=assessment, invitation=invitation, rater_kind="member")
-    page = facilitator_client.get(url).content.decode()
-    assert "thresholds are fixed" in page and "disabled" in page
-    weaker = {**form, "threshold": "3", "comment_threshold": "3", "title": "Weaker"}
-    assert facilitator_client.post(url, weaker).status_code == 302
+    data.update(overrides)
+    return data
+
+
+def test_the_edit_page_has_no_thresholds_and_names_the_cycle_that_sets_them(
+    facilitator_client, assessment
+):
+    response = facilitator_client.get(reverse("assessment_edit", args=[assessment.pk]))
+
+    content = text(response)
+    assert response.status_code == 200
+    assert f"The anonymity thresholds are those of the cycle {assessment.cycle.name}." in content
+    assert 'name="threshold"' not in content
+    assert 'name="comment_threshold"' not in content
+    assert 'name="closes_on"' in content
+
+
+def test_a_date_change_through_the_page_is_saved_and_in_the_audit_log(
+    facilitator_client, assessment
+):
+    later = assessment.closes_on + dt.timedelta(days=7)
+
+    response = facilitator_client.post(
+        reverse("assessment_edit", args=[assessment.pk]),
+        edit_data(assessment, title="Extended", closes_on=later.isoformat()),
+    )
+
+    assert response.status_code == 302
     saved = Assessment.objects.get(pk=assessment.pk)
-    assert (saved.title, saved.threshold, saved.comment_threshold) == ("Weaker", 7, 12)
+    assert (saved.title, saved.closes_on) == ("Extended", later)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.CHANGED)
+    assert (event.username, event.assessment_id, event.via) == (
+        "fran.facilitator", assessment.pk, "web"
+    )
+    assert event.what == (
+        f"dates {assessment.opens_on}–{assessment.closes_on} to "
+        f"{assessment.opens_on}–{later} of Extended"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "days", "message"),
+    [
+        ("closes_on", -1, "The close date cannot be in the past."),
+        ("opens_on", 1, "This round has opened; its open date is fixed."),
+    ],
+)
+def test_a_refused_date_change_shows_an_error_summary_and_changes_nothing(
+    facilitator_client, assessment, field, days, message
+):
+    day = timezone.localdate() + dt.timedelta(days=days)
+
+    response = facilitator_client.post(
+        reverse("assessment_edit", args=[assessment.pk]),
+        edit_data(assessment, title="Changed", **{field: day.isoformat()}),
+    )
+
+    assert response.status_code == 400
+    assert "nhsuk-error-summary" in text(response)
+    assert message in text(response)
+    saved = Assessment.objects.get(pk=assessment.pk)
+    assert (saved.title, saved.opens_on, saved.closes_on) == (
+        assessment.title, assessment.opens_on, assessment.closes_on
+    )
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.CHANGED).exists()
+
+
+def test_a_viewer_cannot_change_a_round(viewer_client, assessment):
+    url = reverse("assessment_edit", args=[assessment.pk])
+    later = assessment.closes_on + dt.timedelta(days=7)
+
+    shown = viewer_client.get(url)
+    posted = viewer_client.post(url, edit_data(assessment, closes_on=later.isoformat()))
+
+    assert (shown.status_code, posted.status_code) == (403, 403)
+    assert Assessment.objects.get(pk=assessment.pk).closes_on == assessment.closes_on

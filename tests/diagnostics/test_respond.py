@@ -22,8 +22,8 @@ from tracelead.diagnostics.models import (
     Response,
     ResponseDraft,
 )
-from tracelead.diagnostics.respond import DEVICE_COOKIE, DEVICE_SALT
 from tracelead.diagnostics.packing import answers_matrix
+from tracelead.diagnostics.respond import DEVICE_COOKIE, DEVICE_SALT
 
 CONDITION_NAMES = ["Task", "Route", "Alignment", "Capability", "Energy"]
 

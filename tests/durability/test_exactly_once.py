@@ -102,6 +102,31 @@ def test_fifty_simultaneous_submissions_of_one_open_link_device_make_one_respons
     assert OpenLinkSubmission.objects.filter(assessment=assessment).count() == 1
 
 
+def test_fifty_simultaneous_submissions_of_one_verified_address_make_one_response(
+    make_assessment, team, trace
+):
+    import re
+
+    from django.core import mail
+
+    verifying = make_assessment(team, open_link_verify=True, open_link_domains="nhs.net")
+    services.open_link_code_send(
+        assessment=verifying, email="ann@nhs.net", rater_kind="member", pending_key="pending"
+    )
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    draft = services.open_link_code_confirm(
+        assessment=verifying, pending_key="pending", code=code, device_key="phone-3"
+    )
+    services.draft_save(draft=draft, page=6, answers=complete_answers(trace))
+
+    outcomes = run_together(THREADS, submit(draft.pk))
+
+    assert outcomes == {"submitted": 1, "already submitted": THREADS - 1}
+    assert Response.objects.filter(assessment=verifying).count() == 1
+    # The address's one claim was made at confirmation; submitting added none.
+    assert OpenLinkSubmission.objects.filter(assessment=verifying).count() == 1
+
+
 def test_fifty_simultaneous_starts_of_one_device_make_one_draft(assessment):
     # The draft's unique constraint only covers rows whose device_hash is not NULL;
     # racing starts for one device must still share a single draft.

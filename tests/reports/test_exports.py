@@ -1,7 +1,8 @@
 """Exports: PDF (checked as PNG pages and text), Excel against the analysis core, CSV, CLI.
 
-For every format, a group under the threshold never appears: not its name, its figures
-or its comments.
+Exports read what a publication shows: figures and response rows match the analysis core
+on the published responses, never on one that arrived since. For every format, a group
+under the threshold never appears: not its name, its figures or its comments.
 """
 
 from __future__ import annotations
@@ -23,17 +24,27 @@ from typer.testing import CliRunner
 from tracelead.analysis import condition_profile
 from tracelead.cli import app
 from tracelead.diagnostics.models import Response
-from tracelead.reports.selectors import answers_matrix
+from tracelead.diagnostics.packing import answers_matrix
 
 pytestmark = pytest.mark.django_db
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
                                    reason="poppler-utils (pdftoppm, pdftotext) not installed")
 
 
+def _published_answers(assessment: Any) -> list[dict[str, Any]]:
+    return list(Response.objects.filter(assessment=assessment, publication__isnull=False)
+                .values_list("answers", flat=True))
+
+
 def _profile(assessment: Any, trace: Any) -> Any:
-    answers = list(Response.objects.filter(assessment=assessment)
-                   .values_list("answers", flat=True))
+    answers = _published_answers(assessment)
     return condition_profile(answers_matrix(answers, trace.item_keys), trace.item_scale_keys)
+
+
+def _arrives_late(assessment: Any, add_responses: Any) -> None:
+    """One more response after the publication (held back: not in any export)."""
+    add_responses(assessment, [1])
+    assert Response.objects.filter(assessment=assessment, publication__isnull=True).count() == 1
 
 
 def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -95,11 +106,13 @@ def test_the_many_groups_pdf_draws_the_heatmap(
     assert sum(_near(page, "#e8edee", 6) + _near(page, "#005eb8", 60) for page in pages) > 300
 
 
-def test_the_workbook_matches_the_analysis_core(
-    facilitator_client: Any, reports_data: Any, system: Any, trace: Any
+def test_the_workbook_matches_the_analysis_core_on_the_published_responses(
+    facilitator_client: Any, reports_data: Any, system: Any, trace: Any, add_responses: Any
 ) -> None:
     now = reports_data["now"]
     expected = _profile(now, trace)
+    assert expected.n_respondents == 8
+    _arrives_late(now, add_responses)
     response = facilitator_client.get(reverse("report_group_export", args=[now.pk, "xlsx"]))
     book = load_workbook(io.BytesIO(response.content))
     assert {"Summary", "Profile", "Items", "Change"} <= set(book.sheetnames)
@@ -124,22 +137,41 @@ def test_the_workbook_matches_the_analysis_core(
     assert ward[9] == pytest.approx(expected.conditions[0].rwg_j, abs=5e-4)
 
 
-def test_the_csv_is_anonymised_and_safe_in_a_spreadsheet(
-    facilitator_client: Any, reports_data: Any, system: Any, trace: Any
+def _csv_answers(rows: list[list[str]]) -> list[tuple[str, ...]]:
+    return sorted(tuple(row[6:]) for row in rows)
+
+
+def _as_csv(answers: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+    return sorted(tuple("" if a.get(k) is None else str(a[k]) for k in keys) for a in answers)
+
+
+def test_the_csv_is_anonymised_safe_and_holds_exactly_the_published_responses(
+    facilitator_client: Any, reports_data: Any, system: Any, trace: Any, add_responses: Any
 ) -> None:
+    now = reports_data["now"]
+    published = _published_answers(now)
+    _arrives_late(now, add_responses)
+    _arrives_late(reports_data["payload_round"], add_responses)
     body = facilitator_client.get(
         reverse("report_system_export", args=[system.pk, "csv"])).content.decode()
     rows = list(csv.reader(io.StringIO(body)))
     header, data = rows[0], rows[1:]
     assert header[:6] == ["group", "organisation", "sector", "space", "round", "round_opened"]
     assert header[6:] == list(trace.item_keys)
-    assert len(data) == 8 + 6  # Ward 7 (latest round) and the payload team, not the secret
+    # Ward 7's Spring round and the payload team as published; not the secret team, not
+    # Ward 7's Winter round (another cycle), not the responses that arrived since.
+    assert len(data) == 8 + 6
     groups = {row[0] for row in data}
-    assert "'" + PAYLOAD_NAME in groups and PAYLOAD_NAME not in groups
+    assert groups == {"Ward 7 team", "'" + PAYLOAD_NAME}
     assert "We keep patients safe" not in body  # never free text
+    ward = [row for row in data if row[0] == "Ward 7 team"]
+    assert {row[4] for row in ward} == {now.title}
+    assert _csv_answers(ward) == _as_csv(published, trace.item_keys)
     group_csv = facilitator_client.get(
-        reverse("report_group_export", args=[reports_data["now"].pk, "csv"])).content.decode()
-    assert len(list(csv.reader(io.StringIO(group_csv)))) == 1 + 8
+        reverse("report_group_export", args=[now.pk, "csv"])).content.decode()
+    group_rows = list(csv.reader(io.StringIO(group_csv)))
+    assert len(group_rows) == 1 + 8
+    assert _csv_answers(group_rows[1:]) == _as_csv(published, trace.item_keys)
 
 
 @pytest.mark.parametrize("fmt", ["html", "pdf", "xlsx", "csv"])
@@ -189,6 +221,26 @@ def test_the_cli_writes_every_format(reports_data: Any, system: Any, tmp_path: P
     assert result.exit_code == 0, result.output
     groups = {row[0] for row in csv.reader(io.StringIO(out.read_text()))}
     assert groups == {"group", "'" + PAYLOAD_NAME}
+
+
+def test_the_cli_reports_the_cycle_it_is_given(reports_data: Any, system: Any,
+                                              tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "winter.csv"
+    winter = reports_data["winter"]
+    result = runner.invoke(app, ["report", "system", str(system.pk), "--cycle", str(winter.pk),
+                                 "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_text())))[1:]
+    assert len(rows) == 7
+    assert {(row[0], row[4]) for row in rows} == {("Ward 7 team", reports_data["before"].title)}
+    default = tmp_path / "default.csv"
+    assert runner.invoke(app, ["report", "system", str(system.pk), "--format", "csv",
+                               "-o", str(default)]).exit_code == 0
+    assert len(list(csv.reader(io.StringIO(default.read_text())))) == 1 + 8 + 6  # Spring
+    missing = runner.invoke(app, ["report", "system", str(system.pk), "--cycle", "999999",
+                                  "-o", str(tmp_path / "x.csv")])
+    assert missing.exit_code == 1 and "No cycle" in missing.output
 
 
 def test_the_cli_refuses_a_round_under_the_threshold(reports_data: Any, tmp_path: Path

@@ -1,7 +1,12 @@
-"""The group report page: level and sharedness, disagreement, focus, change, comments."""
+"""The group report page: level and sharedness, disagreement, focus, change, comments.
+
+A round's report shows its cycle's newest publication: figures of the responses that
+publication includes, and for a withheld round one sentence that does not say why.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
 import re
@@ -10,18 +15,25 @@ from typing import Any
 import numpy as np
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tracelead.analysis import compare_rounds, condition_profile, condition_scores
 from tracelead.diagnostics.models import Response
-from tracelead.reports.selectors import answers_matrix, group_report
+from tracelead.diagnostics.packing import answers_matrix
+from tracelead.reports.selectors import WITHHELD_SENTENCE, group_report
 
 pytestmark = pytest.mark.django_db
 
 
 def _matrix(assessment: Any, trace: Any) -> np.ndarray:
-    answers = list(Response.objects.filter(assessment=assessment)
+    """The answers of a round's published responses."""
+    answers = list(Response.objects.filter(assessment=assessment, publication__isnull=False)
                    .values_list("answers", flat=True))
     return answers_matrix(answers, trace.item_keys)
+
+
+def _days(n: int) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=n)
 
 
 def test_it_shows_level_sharedness_focus_and_change(
@@ -45,54 +57,109 @@ def test_it_shows_level_sharedness_focus_and_change(
     assert f"{task.difference:+.2f}" in text
     assert f"{task.ci_low:.2f} to {task.ci_high:.2f}" in text
     assert "We keep patients safe (3)" in text
+    assert "Spring 2026, as published on" in text and "(publication 1)" in text
+    report = group_report(now)
+    assert (report.state, report.cycle, report.publication_number) == (
+        "shown", reports_data["spring"], 1)
+    assert report.change.previous_id == before.pk and report.change.skipped_rounds == 0
 
 
-def test_a_round_below_its_threshold_shows_only_what_is_needed(
+def test_a_round_under_the_threshold_is_withheld_in_one_sentence_that_gives_no_count(
     facilitator_client: Any, reports_data: Any
 ) -> None:
     secret = reports_data["secret_round"]
+    report = group_report(secret)
+    assert (report.state, report.n_responses, report.conditions, report.comments) == (
+        "withheld", 0, [], [])
+    assert report.summary == [WITHHELD_SENTENCE]
     page = facilitator_client.get(reverse("report_group", args=[secret.pk]))
-    text = page.content.decode()
+    text = html.unescape(page.content.decode())
     assert page.status_code == 200
-    assert "Not enough responses yet" in text
+    assert "These results are not shown" in text and WITHHELD_SENTENCE in text
     assert "SECRET" not in text.upper().replace("SECRET SQUIRREL", "")
     assert "PURPLE-ELEPHANT" not in text
     assert "chart-profile" not in text
+    # Not how many answered, nor "fewer than": either would say it missed the threshold.
+    assert not re.search(r"\b(Two|2|One|1) (people|person|responses?)\b", text)
+    assert "Fewer than" not in text and "more is needed" not in text
     download = facilitator_client.get(reverse("report_group_export", args=[secret.pk, "pdf"]))
     assert download.status_code == 409
 
 
-def test_change_is_withheld_when_the_previous_round_is_below_threshold(
+def test_an_open_round_shows_a_count_only_once_it_reaches_the_threshold(
     facilitator_client: Any, team: Any, make_assessment: Any, add_responses: Any
 ) -> None:
-    import datetime as dt
+    round_ = make_assessment(team)
+    add_responses(round_, [4, 4, 4, 4])
+    url = reverse("report_group", args=[round_.pk])
+    report = group_report(round_)
+    assert (report.state, report.progress.n, report.conditions) == ("not_published", None, [])
+    text = html.unescape(facilitator_client.get(url).content.decode())
+    assert "Fewer than 5 responses so far" in text and "4" not in text.split(
+        'id="progress"')[1].split("</p>")[0]
+    add_responses(round_, [2])
+    report = group_report(round_)
+    assert (report.state, report.progress.n, report.conditions) == ("not_published", 5, [])
+    text = html.unescape(facilitator_client.get(url).content.decode())
+    assert "5</strong> responses so far" in text
+    assert "chart-profile" not in text and "Where to focus next" not in text
+    assert not Response.objects.filter(assessment=round_, publication__isnull=False).exists()
 
+
+def test_change_says_the_earlier_round_was_withheld_not_that_there_was_none(
+    facilitator_client: Any, team: Any, make_assessment: Any, add_responses: Any
+) -> None:
     old = make_assessment(team, opens_on=dt.date(2025, 1, 6), closes_on=dt.date(2025, 2, 6))
     add_responses(old, [2, 3])
-    now = make_assessment(team)
+    now = make_assessment(team, opens_on=_days(-20), closes_on=_days(-1))  # a new cycle
     add_responses(now, [2, 3, 4, 5, 4, 3])
-    report = group_report(now)
+    assert now.cycle != old.cycle
+    report = group_report(now)  # the first read publishes both cycles
+    assert report.state == "shown" and group_report(old).state == "withheld"
     assert report.change.status == "previous_below"
+    assert report.change.skipped_rounds == 1
     assert report.change.rows == ()
     text = facilitator_client.get(reverse("report_group", args=[now.pk])).content.decode()
-    assert "too few responses to compare with" in text
+    assert "was not shown (too few responses, or withheld to protect a smaller group)" in text
+    assert "first round" not in text
 
 
-def test_self_ratings_show_once_the_others_reach_the_threshold(
-    team: Any, make_assessment: Any, add_responses: Any
+def test_the_first_read_publishes_an_earlier_cycle_first_so_the_change_is_kept(
+    team: Any, make_assessment: Any, add_responses: Any, trace: Any
 ) -> None:
-    round_ = make_assessment(team, rater_kinds=("self", "member"))
-    add_responses(round_, [5], rater_kind="self")
-    add_responses(round_, [3, 4, 3, 2])
-    report = group_report(round_)
-    assert report.disclosed  # five responses in all
-    assert report.self_other.status == "others_below"
-    add_responses(round_, [4])
-    report = group_report(round_)
+    old = make_assessment(team, opens_on=dt.date(2025, 1, 6), closes_on=dt.date(2025, 2, 6))
+    add_responses(old, [2, 3, 2, 3, 2])
+    now = make_assessment(team, opens_on=_days(-20), closes_on=_days(-1))
+    add_responses(now, [4, 5, 4, 5, 4])
+    # Neither cycle has been published: reading the later one publishes the earlier first,
+    # and its frozen change compares with it.
+    report = group_report(now)
+    assert report.change.status == "shown" and report.change.previous_id == old.pk
+    task = next(r for r in report.change.rows if r.key == "task")
+    assert task.before == pytest.approx(2.4) and task.after == pytest.approx(4.4)
+
+
+def test_self_against_others_shows_only_with_one_self_rating_and_the_others_at_threshold(
+    team: Any, make_assessment: Any, add_responses: Any, close_and_publish: Any
+) -> None:
+    first = make_assessment(team, rater_kinds=("self", "member"))
+    add_responses(first, [5], rater_kind="self")
+    add_responses(first, [3, 4, 3, 2])
+    close_and_publish(first)
+    report = group_report(first)
+    assert report.disclosed and report.n_responses == 5  # five responses in all
+    assert report.self_other.status == "not_shown" and report.self_other.rows == ()
+
+    second = make_assessment(team, rater_kinds=("self", "member"))  # the next cycle
+    add_responses(second, [5], rater_kind="self")
+    add_responses(second, [3, 4, 3, 2, 4])
+    close_and_publish(second)
+    report = group_report(second)
     assert report.self_other.status == "shown"
     task = next(g for g in report.self_other.rows if g.key == "task")
     assert task.self_mean == pytest.approx(5.0)
     assert task.other_mean == pytest.approx(np.mean([3, 4, 3, 2, 4]))
+    assert task.n_other == 5
 
 
 def test_another_systems_reports_and_downloads_answer_404(
@@ -115,14 +182,14 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: Any, reports_data: Any)
 
 
 def test_change_leaves_out_a_condition_withheld_to_protect_a_nested_group(
-    system: Any, organisation: Any, make_assessment: Any, add_responses: Any, trace: Any
+    system: Any, organisation: Any, make_assessment: Any, add_responses: Any, trace: Any,
+    close_and_publish: Any,
 ) -> None:
     """A parent's own Task is withheld (its child's Task has 2 answers, and the parent's
     heatmap row adds both): the change since last round must not publish it either."""
-    import datetime as dt
-
     from tracelead.organisations import services
     from tracelead.organisations.models import Space
+    from tracelead.publishing.gate import publish_due
     from tracelead.reports.selectors import many_groups_report
 
     keys = trace.item_keys
@@ -133,12 +200,14 @@ def test_change_leaves_out_a_condition_withheld_to_protect_a_nested_group(
                                   space=Space.TEAM, parent=parent)
     before = make_assessment(parent, opens_on=dt.date(2025, 1, 6), closes_on=dt.date(2025, 2, 6))
     add_responses(before, [2, 3, 2, 3, 2, 3])
+    publish_due(before.cycle)  # closed in 2025, published then
     now = make_assessment(parent)
     add_responses(now, [4, 5, 4, 5, 4, 5])
-    add_responses(make_assessment(child),
-                  [{k: (None if k in task else 3) for k in keys}] * 4 + [1, 1])
+    child_round = make_assessment(child, cycle=now.cycle)
+    add_responses(child_round, [{k: (None if k in task else 3) for k in keys}] * 4 + [1, 1])
+    close_and_publish(now, child_round)
 
-    heatmap = {row.name: row for row in many_groups_report(system).rows}
+    heatmap = {row.name: row for row in many_groups_report(system, cycle=now.cycle).rows}
     assert heatmap["Parent"].cells[0].shown  # own + child: 8 Task answers
     assert not heatmap["Child"].cells[0].shown
     report = group_report(now)

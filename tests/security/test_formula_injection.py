@@ -39,7 +39,8 @@ def test_ordinary_values_pass_unchanged() -> None:
 
 
 def test_the_links_csv_and_the_report_exports_neutralise_every_payload(
-    facilitator_client: Any, team: Any, make_assessment: Any, add_responses: Any
+    facilitator_client: Any, team: Any, make_assessment: Any, add_responses: Any,
+    close_and_publish: Any,
 ) -> None:
     from tracelead.diagnostics.services import invitations_create
 
@@ -48,17 +49,33 @@ def test_the_links_csv_and_the_report_exports_neutralise_every_payload(
     assessment = make_assessment(team, threshold=3, comment_threshold=3)
     invitations_create(assessment=assessment, rater_kind="member", labels=PAYLOADS)
     add_responses(assessment, [3, 4, 5])
+    # The links CSV holds the links just made on the page (once): the payloads a form can
+    # carry (a NUL is refused by the form; the service above strips it).
+    typed = [p for p in PAYLOADS if "\x00" not in p]
+    made = facilitator_client.post(
+        f"/assessments/{assessment.pk}/links/", {"rater_kind": "member", "labels": "\n".join(typed)}
+    )
+    assert made.status_code == 302
 
     links = facilitator_client.get(f"/assessments/{assessment.pk}/links.csv").content.decode()
     labels = [row["label"] for row in csv.DictReader(io.StringIO(links))]
-    expected = ["'" + p.replace("\x00", "").strip() for p in PAYLOADS]
+    expected = ["'" + p.replace("\x00", "").strip() for p in typed]
     # Labels are stored trimmed and without NUL, then every one still starts with "'".
     assert all(label.startswith("'") for label in labels), labels
     assert len(labels) == len(expected)
 
-    book = facilitator_client.get(f"/reports/assessments/{assessment.pk}/report.xlsx")
-    workbook = load_workbook(io.BytesIO(book.content))
-    cells = [c.value for sheet in workbook for row in sheet.iter_rows() for c in row]
-    texts = [c for c in cells if isinstance(c, str)]
-    assert any(PAYLOADS[1] in t for t in texts)
-    assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r")) for t in texts), texts
+    # Reports show what is published: the round closes and its publication is made.
+    close_and_publish(assessment)
+    system = f"/reports/systems/{team.system_id}"
+    for url in (f"/reports/assessments/{assessment.pk}/report.xlsx", f"{system}/report.xlsx"):
+        book = facilitator_client.get(url)
+        assert book.status_code == 200, url
+        workbook = load_workbook(io.BytesIO(book.content))
+        cells = [c.value for sheet in workbook for row in sheet.iter_rows() for c in row]
+        texts = [c for c in cells if isinstance(c, str)]
+        assert any(PAYLOADS[1] in t for t in texts), url
+        assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r")) for t in texts), texts
+    for url in (f"/reports/assessments/{assessment.pk}/report.csv", f"{system}/report.csv"):
+        rows = list(csv.reader(io.StringIO(facilitator_client.get(url).content.decode())))
+        assert len(rows) == 1 + 3, url
+        assert {row[0] for row in rows[1:]} == {"'" + PAYLOADS[1]}, url

@@ -14,11 +14,11 @@ from tracelead.cli import app
 from tracelead.core.models import AuditEvent
 from tracelead.core.privacy import apply_retention, erase_subject, subject_access
 from tracelead.diagnostics.models import Invitation, Response, ResponseDraft
-from tracelead.diagnostics.selectors import assessment_results
 from tracelead.diagnostics.services import draft_start, invitations_create
 from tracelead.instruments import get_instrument
 from tracelead.organisations.models import Person, Space, SystemMembership, SystemRole
 from tracelead.organisations.services import group_create, system_create
+from tracelead.reports.selectors import group_report
 
 EMAIL = "sam.jones@example.nhs.uk"
 
@@ -52,6 +52,9 @@ def test_viewing_results_and_exporting_links_is_audited(world: dict[str, Any]) -
     client.force_login(world["user"])
     assessment = world["assessment"]
     assert client.get(f"/assessments/{assessment.pk}/").status_code == 200
+    # Links can be downloaded once, when made: make one, then download it.
+    made = client.post(f"/assessments/{assessment.pk}/links/", {"rater_kind": "member", "count": 1})
+    assert made.status_code == 302
     assert client.get(f"/assessments/{assessment.pk}/links.csv").status_code == 200
     events = list(AuditEvent.objects.order_by("at").values_list("username", "action", "group_id"))
     assert events == [
@@ -68,8 +71,10 @@ def test_subject_access_lists_what_is_held_about_a_person(world: dict[str, Any])
     assert data["accounts"][0]["memberships"] == [{"system": "Privacy ICS", "role": "facilitator"}]
 
 
-def test_erasure_leaves_no_trace_and_no_result_moves(world: dict[str, Any]) -> None:
-    before = assessment_results(world["assessment"])
+def test_erasure_leaves_no_trace_and_no_result_moves(world: dict[str, Any],
+                                                     close_and_publish: Any) -> None:
+    close_and_publish(world["assessment"])
+    before = group_report(world["assessment"])
     report = erase_subject(EMAIL)
     assert (report.people, report.invitation_labels, report.drafts, report.accounts) == (1, 1, 1, 1)
     assert not Person.objects.filter(email__iexact=EMAIL).exists()
@@ -84,10 +89,12 @@ def test_erasure_leaves_no_trace_and_no_result_moves(world: dict[str, Any]) -> N
     assert not world["user"].has_usable_password()
     remaining = subject_access(EMAIL)
     assert (remaining["people"], remaining["invitations"], remaining["accounts"]) == ([], [], [])
-    after = assessment_results(world["assessment"])
+    after = group_report(world["assessment"])
+    assert after.state == before.state == "shown"
     assert after.n_responses == before.n_responses == 3
     assert [c.mean for c in after.conditions] == [c.mean for c in before.conditions]
     assert all(c.shown for c in after.conditions)
+    assert after.publication_number == before.publication_number == 1
 
 
 def test_retention_removes_identifiable_data_past_the_period(world: dict[str, Any]) -> None:
@@ -120,11 +127,17 @@ def test_the_command_line_exports_and_erases_a_person(world: dict[str, Any], tmp
     assert result.exit_code == 0 and "Would delete" in result.output
 
 
-def test_reports_and_their_exports_are_audited_too(world: dict[str, Any]) -> None:
+def test_reports_and_their_exports_are_audited_too(world: dict[str, Any],
+                                                   close_and_publish: Any) -> None:
     client = Client()
     client.force_login(world["user"])
     assessment = world["assessment"]
     system_id = assessment.group.system_id
+    close_and_publish(assessment)
+    cycle = assessment.cycle.name
+    published = list(AuditEvent.objects.values_list("action", "what", "via"))
+    assert published == [("published", f"publication 1 of {cycle}", "system")]
+    AuditEvent.objects.all().delete()
     assert client.get(f"/reports/assessments/{assessment.pk}/").status_code == 200
     assert client.get(f"/reports/assessments/{assessment.pk}/report.csv").status_code == 200
     assert client.get(f"/reports/systems/{system_id}/").status_code == 200
@@ -133,8 +146,8 @@ def test_reports_and_their_exports_are_audited_too(world: dict[str, Any]) -> Non
     assert events == [
         ("viewed", "group report of Round"),
         ("exported", "group report (csv) of Round"),
-        ("viewed", "heatmap of Privacy ICS"),
-        ("exported", "heatmap (xlsx) of Privacy ICS"),
+        ("viewed", f"heatmap of Privacy ICS, {cycle}"),
+        ("exported", f"heatmap (xlsx) of Privacy ICS, {cycle}"),
     ]
 
 

@@ -18,11 +18,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tracelead.core.models import ApiToken
-from tracelead.diagnostics.models import Response
+from tracelead.diagnostics.models import Assessment, Response
 from tracelead.diagnostics.services import assessment_create
 from tracelead.instruments import get_instrument
 from tracelead.organisations.models import Sector, Space, SystemMembership, SystemRole
 from tracelead.organisations.services import group_create, organisation_create, system_create
+from tracelead.publishing.gate import publish_due
+from tracelead.publishing.services import cycle_create
 
 # Public by design: respondents reach these by link, without an account.
 PUBLIC = re.compile(r"^(r/|accounts/|$)")
@@ -54,6 +56,8 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
         kind = "system"
     elif route.startswith(("assessments/<int:pk>", "reports/assessments/<int:pk>")):
         kind = "assessment"
+    elif route.startswith("cycles/<int:pk>"):
+        kind = "cycle"
     if "<" in route and kind is None:
         raise AssertionError(f"map the object ids of {route!r} in test_tenancy")
     if kind is None:
@@ -68,17 +72,16 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
 @dataclass
 class World:
     users: dict[str, Any]
-    # For each role: ids of a system and an assessment it must not reach.
+    # For each role: ids of a system, an assessment and a cycle it must not reach.
     foreign: dict[str, dict[str, int]]
     own: dict[str, dict[str, int]]
 
 
-def _assessment(group: Any) -> Any:
+def _assessment(group: Any, cycle: Any) -> Any:
     today = dt.date.today()
     assessment = assessment_create(
-        group=group, title=f"{group.name} round", instrument_key="trace",
-        rater_kinds=["member"], threshold=3, comment_threshold=3,
-        opens_on=today, closes_on=today,
+        group=group, cycle=cycle, title=f"{group.name} round", instrument_key="trace",
+        rater_kinds=["member"], opens_on=today, closes_on=today,
     )
     keys = get_instrument("trace").item_keys
     for value in (2, 3, 4, 5):
@@ -89,6 +92,14 @@ def _assessment(group: Any) -> Any:
     return assessment
 
 
+def _close_and_publish(cycle: Any) -> None:
+    """Set-up, as if time passed: the cycle's rounds closed yesterday and were published."""
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    Assessment.objects.filter(cycle=cycle).update(
+        opens_on=yesterday - dt.timedelta(days=1), closes_on=yesterday)
+    assert publish_due(cycle) is not None
+
+
 @pytest.fixture
 def world(db: Any, django_user_model: Any) -> World:
     a = system_create(name="System A")
@@ -97,8 +108,18 @@ def world(db: Any, django_user_model: Any) -> World:
     a2 = organisation_create(system=a, name="A Council", sector=Sector.LOCAL_AUTHORITY)
     team_a1 = group_create(system=a, organisation=a1, name="A1 team", space=Space.TEAM)
     team_a2 = group_create(system=a, organisation=a2, name="A2 team", space=Space.TEAM)
+    # A council group nested in the trust's team: outside the trust facilitator's scope,
+    # inside that of a viewer of the A1 team (and of everything nested in it).
+    outreach = group_create(system=a, organisation=a2, name="A2 outreach", space=Space.TEAM,
+                            parent=team_a1)
     team_b = group_create(system=b, name="B board", space=Space.SYSTEM)
-    in_a1, in_a2, in_b = _assessment(team_a1), _assessment(team_a2), _assessment(team_b)
+    cycle_a = cycle_create(system=a, name="A autumn", threshold=3, comment_threshold=3)
+    cycle_b = cycle_create(system=b, name="B autumn", threshold=3, comment_threshold=3)
+    in_a1, in_a2 = _assessment(team_a1, cycle_a), _assessment(team_a2, cycle_a)
+    _assessment(outreach, cycle_a)
+    in_b = _assessment(team_b, cycle_b)
+    _close_and_publish(cycle_a)
+    _close_and_publish(cycle_b)
 
     def user(name: str, **scope: Any) -> Any:
         account = django_user_model.objects.create_user(name)
@@ -113,15 +134,18 @@ def world(db: Any, django_user_model: Any) -> World:
         ),
         "group viewer": user("group.view", role=SystemRole.VIEWER, group=team_a1),
     }
-    other_system = {"system": b.pk, "assessment": in_b.pk}
+    other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk}
     foreign = {
         "system facilitator": other_system,
         "system viewer": other_system,
-        # Within their own system, the other organisation's assessment is out of reach.
-        "organisation facilitator": {"system": b.pk, "assessment": in_a2.pk},
-        "group viewer": {"system": b.pk, "assessment": in_a2.pk},
+        # Within their own system, the other organisation's assessment is out of reach
+        # (a cycle belongs to the whole system: the scoped may read it, never change it).
+        "organisation facilitator": {"system": b.pk, "assessment": in_a2.pk,
+                                     "cycle": cycle_b.pk},
+        "group viewer": {"system": b.pk, "assessment": in_a2.pk, "cycle": cycle_b.pk},
     }
-    own = {role: {"system": a.pk, "assessment": in_a1.pk} for role in users}
+    own = {role: {"system": a.pk, "assessment": in_a1.pk, "cycle": cycle_a.pk}
+           for role in users}
     return World(users=users, foreign=foreign, own=own)
 
 
@@ -144,6 +168,13 @@ def test_no_page_or_export_reaches_another_organisation_or_system(
                 assert response.status_code in {403, 404}, (role, method, url, response.status_code)
                 checked.append(url)
     assert len(set(checked)) >= 8, checked
+    foreign = world.foreign[role]
+    assert {
+        f"/systems/{foreign['system']}/cycles/",
+        f"/systems/{foreign['system']}/cycles/new/",
+        f"/cycles/{foreign['cycle']}/edit/",
+        f"/assessments/{foreign['assessment']}/publish/",
+    } <= set(checked)
 
 
 def test_a_viewer_cannot_change_or_export_links_of_their_own_system(world: World) -> None:
@@ -156,11 +187,33 @@ def test_a_viewer_cannot_change_or_export_links_of_their_own_system(world: World
         f"/assessments/{own['assessment']}/links/",
         f"/assessments/{own['assessment']}/links.csv",
         f"/assessments/{own['assessment']}/qr.svg",
+        f"/assessments/{own['assessment']}/publish/",
+        f"/systems/{own['system']}/cycles/new/",
+        f"/cycles/{own['cycle']}/edit/",
     ]:
         assert client.get(url).status_code == 403, url
         assert client.post(url).status_code == 403, url
-    # ...but reads their system's results.
+    # ...but reads their system's results and cycles.
     assert client.get(f"/assessments/{own['assessment']}/").status_code == 200
+    assert client.get(f"/systems/{own['system']}/cycles/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["organisation facilitator", "group viewer"])
+def test_only_a_facilitator_of_the_whole_system_changes_its_cycles(world: World,
+                                                                  role: str) -> None:
+    """A cycle's thresholds apply to every group of the system, not just the user's part."""
+    client = Client()
+    client.force_login(world.users[role])
+    own = world.own[role]
+    for url in (f"/systems/{own['system']}/cycles/new/", f"/cycles/{own['cycle']}/edit/"):
+        assert client.get(url).status_code == 403, (role, url)
+        assert client.post(url, {"name": "Mine", "threshold": 3,
+                                 "comment_threshold": 3}).status_code == 403, (role, url)
+    listing = client.get(f"/systems/{own['system']}/cycles/")
+    assert listing.status_code == 200 and "A autumn" in listing.content.decode()
+    facilitator = Client()
+    facilitator.force_login(world.users["system facilitator"])
+    assert facilitator.get(f"/cycles/{own['cycle']}/edit/").status_code == 200
 
 
 def test_scoped_users_see_only_their_part_of_their_own_system(world: World) -> None:
@@ -175,7 +228,49 @@ def test_scoped_users_see_only_their_part_of_their_own_system(world: World) -> N
             report = client.get(f"/reports/systems/{world.own[role]['system']}/report.{fmt}")
             assert report.status_code == 200, (role, fmt)
             body = b"".join(report) if report.streaming else report.content
-            assert b"A1 team" in body and b"A2 team" not in body, (role, fmt)
+            assert b"A2 team" not in body, (role, fmt)
+            # The A1 team's own responses are theirs (CSV); its heatmap row (HTML) adds a
+            # nested council group, which only the A1 team's viewer may see.
+            if fmt == "csv" or role == "group viewer":
+                assert b"A1 team" in body, (role, fmt)
+        if role == "organisation facilitator":
+            assert b"A2 outreach" not in body
+
+
+def _rows(client: Client, cycle: int) -> dict[str, dict[str, Any]]:
+    response = client.get(f"/api/v1/cycles/{cycle}/groups")
+    assert response.status_code == 200
+    return {row["name"]: row for row in response.json()["groups"]}
+
+
+def test_a_scoped_user_sees_a_rollup_only_when_every_group_in_it_is_in_their_scope(
+    world: World,
+) -> None:
+    """A1 team's heatmap row adds the council's outreach group nested in it: the trust's
+    facilitator (who may not see that group) must not get it, or subtracting the A1 team's
+    own round would give the outreach group's figures."""
+    cycle = world.own["system facilitator"]["cycle"]
+    clients = {}
+    for role in ("system facilitator", "organisation facilitator", "group viewer"):
+        clients[role] = Client()
+        clients[role].force_login(world.users[role])
+    everything = _rows(clients["system facilitator"], cycle)
+    assert everything["A1 team"]["status"] == "shown" and everything["A1 team"]["n"] == 8
+    trust = _rows(clients["organisation facilitator"], cycle)
+    assert set(trust) == {"A1 team"}
+    assert trust["A1 team"]["status"] == "hidden"
+    assert trust["A1 team"]["n"] is None and trust["A1 team"]["cells"] == []
+    # The group viewer covers the A1 team and everything nested in it: the rollup is theirs.
+    team = _rows(clients["group viewer"], cycle)
+    assert set(team) == {"A1 team", "A2 outreach"}
+    assert team["A1 team"] == everything["A1 team"]
+    page = clients["organisation facilitator"].get(
+        f"/reports/systems/{world.own['organisation facilitator']['system']}/").content
+    assert b"A2 outreach" not in page and b">8<" not in page
+    # The trust's own round is still theirs to read in full, on its group report.
+    results = clients["organisation facilitator"].get(
+        f"/api/v1/assessments/{world.own['organisation facilitator']['assessment']}/results")
+    assert results.json()["state"] == "shown" and results.json()["n_responses"] == 4
 
 
 def test_admin_pages_need_a_staff_account(world: World) -> None:
@@ -202,11 +297,19 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
         content_type="application/json",
     )
     assert response.status_code in {403, 404}
+    cycles = {row["id"] for row in client.get("/api/v1/cycles").json()}
+    assert world.foreign[role]["cycle"] not in cycles
+    assert world.own[role]["cycle"] in cycles
+    assert client.get(f"/api/v1/cycles/{world.foreign[role]['cycle']}/groups"
+                      ).status_code in {403, 404}
+    assert client.get(f"/api/v1/cycles/{world.own[role]['cycle']}/groups").status_code == 200
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths) == {
         "/api/v1/assessments",
         "/api/v1/assessments/{assessment_id}/invitations",
         "/api/v1/assessments/{assessment_id}/results",
+        "/api/v1/cycles",
+        "/api/v1/cycles/{cycle_id}/groups",
     }, "a new API endpoint needs a tenancy check here"
 
 
@@ -225,5 +328,7 @@ def test_an_anonymous_respondent_reaches_no_page_or_export_beyond_their_link(
                 # Signed out, every staff page sends to sign-in and shows nothing.
                 assert response.status_code == 302, (method, url, response.status_code)
                 assert response["Location"].startswith("/accounts/login/"), url
-    api = client.get(f"/api/v1/assessments/{world.own['system viewer']['assessment']}/results")
-    assert api.status_code == 401
+    own = world.own["system viewer"]
+    for url in (f"/api/v1/assessments/{own['assessment']}/results", "/api/v1/cycles",
+                f"/api/v1/cycles/{own['cycle']}/groups"):
+        assert client.get(url).status_code == 401, url

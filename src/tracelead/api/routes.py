@@ -349,7 +349,9 @@ def cycle_groups(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
                         "n": cell.n if cell.shown else None,
                         "mean": _number(cell.mean), "ci_low": _number(cell.ci_low),
                         "ci_high": _number(cell.ci_high), "rwg_j": _number(cell.rwg_j)}
-                       for key, cell in zip(keys, row.cells, strict=True)]}
+                       for key, cell in zip(keys, row.cells, strict=True)]
+             # Only a shown row has cells (pending, hidden and empty rows have none).
+             if row.shown else []}
             for row in report.rows
         ],
     }

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracelead.diagnostics.models import Invitation, ResponseDraft
+from tracelead.diagnostics.models import Invitation, OpenLinkCode, ResponseDraft
 from tracelead.organisations.models import Person, SystemMembership
 
 from .models import ApiToken, AuditEvent
@@ -148,7 +148,9 @@ def apply_retention(
 
     * labels on invitations of rounds that closed before the cut-off;
     * drafts (answers never submitted) of any round that has closed;
-    * audit events and sign-in records older than the cut-off.
+    * audit events and sign-in records older than the cut-off;
+    * one-time email codes that have expired (they last minutes, and hold an address's
+      keyed hash).
     """
     days = settings.TRACELEAD_RETENTION_DAYS if days is None else days
     if days < 1:
@@ -174,6 +176,7 @@ def apply_retention(
     if not dry_run:
         labels.update(label="")
         drafts.delete()
+        OpenLinkCode.objects.filter(expires_at__lt=timezone.now()).delete()
         events.delete()
         for query in sign_ins:
             query.delete()

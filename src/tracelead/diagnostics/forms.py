@@ -43,7 +43,10 @@ class AssessmentForm(forms.Form):
     cycle = forms.ChoiceField(
         label="Reporting cycle",
         help_text="Results are published per cycle, with the cycle's anonymity thresholds.",
-        error_messages={"required": "Choose the reporting cycle"},
+        error_messages={
+            "required": "Choose the reporting cycle",
+            "invalid_choice": "Choose one of the cycles listed",
+        },
     )
     opens_on = forms.DateField(
         label="Opens on",

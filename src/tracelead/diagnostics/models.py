@@ -244,11 +244,12 @@ class Response(models.Model):
 
 
 class OpenLinkSubmission(models.Model):
-    """Marks that a device, or a verified email address, has submitted through the open link.
+    """Marks that a device has submitted through the open link or, on a round whose open
+    link verifies addresses, that an address has claimed its one response.
 
-    ``device_hash`` is the SHA-256 of the device's random key or, on a round whose open link
-    verifies addresses, the keyed hash (HMAC-SHA256 with the secret key) of the normalised
-    address. It is never stored beside a response.
+    ``device_hash`` is the SHA-256 of the device's random key, or the keyed hash
+    (HMAC-SHA256 with the secret key) of the normalised address. An address's claim is
+    written when its code is confirmed, before any answer exists, never when it submits.
     """
 
     assessment = models.ForeignKey(

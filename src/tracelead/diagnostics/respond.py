@@ -382,10 +382,11 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
                         return _used(request)
                 return _with_device(redirect("respond_page", token=token, page=draft.page), link)
 
+    chosen = request.POST.get("rater_kind", "") if request.method == "POST" else ""
     response = render(
         request,
         "diagnostics/respond_intro.jinja",
-        _intro_context(link, token, instrument, kinds, errors),
+        _intro_context(link, token, instrument, kinds, errors, chosen=chosen),
         status=400 if errors else 200,
     )
     # A personal link's cookie is set only when its draft is bound (on starting).
@@ -393,7 +394,13 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _intro_context(
-    link: Link, token: str, instrument: Any, kinds: list[str], errors: list[dict[str, str]]
+    link: Link,
+    token: str,
+    instrument: Any,
+    kinds: list[str],
+    errors: list[dict[str, str]],
+    *,
+    chosen: str = "",
 ) -> dict[str, Any]:
     assessment = link.assessment
     return {
@@ -402,7 +409,11 @@ def _intro_context(
         "instrument": instrument,
         "token": token,
         "group": assessment.group,
-        "kinds": [(kind, RaterKind(kind).label) for kind in kinds],
+        # The radios keep the choice made when the page comes back with an error.
+        "kind_items": [
+            {"value": kind, "text": RaterKind(kind).label, "checked": kind == chosen}
+            for kind in kinds
+        ],
         "choose_kind": len(kinds) > 1,
         "pages": page_count(instrument),
         "form_errors": errors,
@@ -473,7 +484,8 @@ def _verify_start(
                 return response
         if errors and status == 200:
             status = 400
-    context = _intro_context(link, token, instrument, kinds, errors)
+    chosen = request.POST.get("rater_kind", "") if request.method == "POST" else ""
+    context = _intro_context(link, token, instrument, kinds, errors, chosen=chosen)
     context.update(
         {
             "verify": True,

@@ -12,9 +12,11 @@ elsewhere or already submitted, asking for the resume code; the right code moves
 to that device (``draft_move_to_device``), and attempts are throttled per link.
 
 A verifying open link keeps no address: a keyed hash of the normalised address
-(``open_link_email_hash``) sits on the draft while it is open and then on an
-``OpenLinkSubmission`` row, never on the response. Codes are six digits, kept hashed, last
-15 minutes, are single-use and allow five tries.
+(``open_link_email_hash``) is written when the code is confirmed, before any answer exists:
+on an ``OpenLinkSubmission`` row (the address's one claim on the round) and on its draft.
+Submitting writes nothing about the address, so neither the response nor the moment it
+was written can be matched to an address. Codes are six digits, kept hashed, last 15
+minutes, are single-use and allow five tries.
 """
 
 from __future__ import annotations
@@ -518,6 +520,9 @@ def open_link_code_confirm(
     Raises :class:`CodeProblem` (wrong, expired, used up), or :class:`AlreadySubmitted`
     when this address has answered already: only the address's owner, who read the code,
     can learn that. The draft is bound to ``device_key``, a new random key.
+
+    The address's claim on the round is made here, once: an address with a claim and no
+    draft has submitted. Submitting then needs no write about the address.
     """
     _check_accepting(assessment)
     outcome = _open_link_code_check(assessment=assessment, pending_key=pending_key, code=code)
@@ -525,33 +530,34 @@ def open_link_code_confirm(
         raise CodeProblem(outcome)
     email_hash, rater_kind = outcome
     with transaction.atomic():
-        if OpenLinkSubmission.objects.filter(
-            assessment=assessment, device_hash=email_hash
-        ).exists():
-            raise AlreadySubmitted
         draft = (
             ResponseDraft.objects.select_for_update()
             .filter(assessment=assessment, verified_hash=email_hash)
             .first()
         )
-        if draft is not None:
-            draft.device_hash = device_hash(device_key)
-            draft.save(update_fields=["device_hash", "updated_at"])
-            return draft
-        try:
-            with transaction.atomic():
+        if draft is None:
+            try:
+                with transaction.atomic():
+                    OpenLinkSubmission.objects.create(assessment=assessment, device_hash=email_hash)
+            except IntegrityError:
+                # Claimed before: by a confirmation at this very moment (its draft is now
+                # there), or by a response already submitted.
+                draft = ResponseDraft.objects.filter(
+                    assessment=assessment, verified_hash=email_hash
+                ).first()
+                if draft is None:
+                    raise AlreadySubmitted from None
+            else:
                 return ResponseDraft.objects.create(
                     assessment=assessment,
                     device_hash=device_hash(device_key),
                     verified_hash=email_hash,
                     rater_kind=rater_kind,
                 )
-        except IntegrityError:
-            # The same address confirmed twice at once: one draft, moved to this device.
-            draft = ResponseDraft.objects.get(assessment=assessment, verified_hash=email_hash)
-            draft.device_hash = device_hash(device_key)
-            draft.save(update_fields=["device_hash", "updated_at"])
-            return draft
+        # The address's draft moves to this device (its owner confirmed the code here).
+        draft.device_hash = device_hash(device_key)
+        draft.save(update_fields=["device_hash", "updated_at"])
+        return draft
 
 
 @transaction.atomic
@@ -623,8 +629,9 @@ def response_submit(*, draft_id: int) -> Response:
 
     The invitation (or the device's open-link mark) is claimed with a conditional update
     or a unique insert in the same transaction as the response is written, so duplicate
-    or retried requests, however simultaneous, leave exactly one response. The draft,
-    the only row that tied the answers to a link, is deleted.
+    or retried requests, however simultaneous, leave exactly one response. A verified
+    address's draft rests on its claim made at confirmation and on the draft's row lock.
+    The draft, the only row that tied the answers to a link or an address, is deleted.
     """
     try:
         draft = (
@@ -643,14 +650,16 @@ def response_submit(*, draft_id: int) -> Response:
         claimed = Invitation.objects.filter(pk=draft.invitation_id, used=False).update(used=True)
         if claimed != 1:
             raise AlreadySubmitted
-    else:
-        # A verified address answers once; otherwise a device does.
-        claim = draft.verified_hash or draft.device_hash
+    elif not draft.verified_hash:
         try:
             with transaction.atomic():
-                OpenLinkSubmission.objects.create(assessment=assessment, device_hash=claim)
+                OpenLinkSubmission.objects.create(
+                    assessment=assessment, device_hash=draft.device_hash
+                )
         except IntegrityError as duplicate:
             raise AlreadySubmitted from duplicate
+    # A verified address claimed the round when its code was confirmed (one draft per
+    # claim, deleted below under the row lock taken above): nothing more to write.
     response = Response.objects.create(
         assessment=assessment,
         rater_kind=draft.rater_kind,

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from tracelead.core.audit import audit_assessment
 from tracelead.core.forms import add_service_errors, error_list, render_form
@@ -254,10 +253,12 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def invitation_reissue(request: HttpRequest, pk: int) -> HttpResponse:
     """Give one person a new link (shown once); their old link and its draft are void."""
+    # Access first: another system's round is 404 and a viewer gets 403, whatever the method.
     assessment = assessment_for(request.user, pk, manage=True)
+    if request.method != "POST":
+        return redirect("assessment_invitations", pk=assessment.pk)
     reissue_form = ReissueForm(request.POST, invitations=assessment.invitations.all())
     if reissue_form.is_valid():
         try:

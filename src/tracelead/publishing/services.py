@@ -67,10 +67,14 @@ def cycle_update(*, cycle: Cycle, name: str, threshold: int, comment_threshold: 
     before = (locked.name, locked.threshold, locked.comment_threshold)
     locked.name, locked.threshold, locked.comment_threshold = name, threshold, comment_threshold
     locked.save()
-    if before != (name, threshold, comment_threshold):
+    changes = []
+    if name != before[0]:
+        changes.append(f"name {name}")
+    if changed:
+        changes.append(f"thresholds {before[1]}/{before[2]} to {threshold}/{comment_threshold}")
+    if changes:
         audit_record(user=changed_by, action=AuditEvent.Action.CHANGED,
-                     what=f"cycle {before[0]}: name {name}, thresholds {before[1]}/{before[2]} "
-                     f"to {threshold}/{comment_threshold}", system_id=locked.system_id)
+                     what=f"cycle {before[0]}: {', '.join(changes)}", system_id=locked.system_id)
     return locked
 
 

@@ -233,7 +233,9 @@ def group_xlsx(report: GroupReport) -> bytes:
     else:
         _sheet(book, "Change", ["note"], [[{
             "no_previous": "This is the group's first round.",
-            "previous_below": "The earlier rounds had too few responses to compare with.",
+            "previous_below": "The group's earlier rounds were not shown (too few "
+                              "responses, or withheld to protect a smaller group), so there "
+                              "is nothing to compare with.",
         }.get(ch.status, "No comparison.")]])
     if report.self_other.status == "shown":
         _sheet(book, "Self and others",
