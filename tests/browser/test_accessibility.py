@@ -112,8 +112,13 @@ def test_the_facilitator_pages_have_no_serious_accessibility_problems(
     expect(page.locator("#profile")).to_be_visible()
     assert_no_sideways_scroll(page, "a published round's page")
     assert_accessible(page, "a published round's page")
+    page.goto(f"{live_server.url}/reports/assessments/{disclosed.pk}/")
+    expect(page.locator("#chart-profile.tl-chart__canvas--drawn svg")).to_be_visible()
+    assert_no_sideways_scroll(page, "the group report after a publishing point")
+    assert_accessible(page, "the group report after a publishing point")
+    # Ward 7 team has a nested group: its row waits for the close, but the note is there.
     page.goto(f"{live_server.url}/reports/systems/{system.pk}/?cycle={disclosed.cycle_id}")
-    expect(page.locator("#chart-heatmap.tl-chart__canvas--drawn svg")).to_be_visible()
+    expect(page.locator("#publication-note")).to_contain_text("(publication 1)")
     assert_no_sideways_scroll(page, "the heatmap of a published cycle")
     assert_accessible(page, "the heatmap of a published cycle")
 

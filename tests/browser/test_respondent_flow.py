@@ -120,14 +120,20 @@ def test_a_respondent_stops_comes_back_on_another_page_and_submits_at_360px(
     )
     context.close()
 
-    # The facilitator signs in and sees the round's results: the threshold is now met.
+    # The facilitator signs in. The round is open, so its page shows a count (the threshold
+    # is now met) and no figures, until they publish its results.
     make_facilitator(assessment.group.system)
     context = browser.new_context(viewport=PHONE)
     page = console.watch(context.new_page())
     results = f"/assessments/{assessment.pk}/"
     sign_in(page, live_server.url, "fiona.facilitator", next_path=results)
     expect(page).to_have_url(live_server.url + results)
-    expect(page.locator("#response-count")).to_contain_text("3 responses")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 responses so far\b"))
+    expect(page.locator("#profile")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(TASK_STATEMENT)
+    page.get_by_role("button", name="Publish results now").click()
+    expect(page.get_by_role("status")).to_contain_text("Published as publication 1")
+    expect(page.locator("#response-count")).to_contain_text("3 people answered")
     rows = page.locator("#profile tbody tr")
     expect(rows).to_have_count(5)
     expect(rows.locator("th")).to_have_text(["Task", "Route", "Alignment", "Capability", "Energy"])

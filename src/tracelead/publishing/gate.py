@@ -835,6 +835,13 @@ def publish(cycle: Cycle, *, kind: str = PublicationKind.CLOSE, point_round: int
     from tracelead.core.audit import audit_record
     from tracelead.core.models import AuditEvent
 
+    # A publication freezes the change since each group's round in an earlier cycle, so
+    # the earlier cycles that are due are published first.
+    for earlier in Cycle.objects.filter(system_id=cycle.system_id,
+                                        created_at__lt=cycle.created_at).order_by("-created_at"):
+        if due(earlier, day=day):
+            publish(earlier, day=day)
+            break  # that call has published the cycles before it
     with transaction.atomic():
         locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
         if kind == PublicationKind.CLOSE and not due(locked, day=day):

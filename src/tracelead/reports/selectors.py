@@ -141,11 +141,12 @@ class GapFigure:
 
 @dataclass(frozen=True)
 class SelfOther:
-    """Self against others. ``status``: shown, no_self_rater, no_self_response, others_below."""
+    """Self against others. ``status``: shown; no_self_rater (the round did not ask for a
+    self rating); not_shown (not one self rating, or too few others: which of the two is
+    not said, since either would tell a count below the threshold)."""
 
     status: str
     rows: tuple[GapFigure, ...] = ()
-    more_needed: int = 0
 
 
 @dataclass(frozen=True)
