@@ -33,8 +33,14 @@ def _checked(page: Any, what: str, shot: str = "") -> None:
 
 
 def test_a_facilitator_publishes_an_open_round_once_enough_have_answered(
-    live_server: Any, phone: Any, console: Any, system: Any, team: Any,
-    make_facilitator: Any, make_assessment: Any, add_responses: Any,
+    live_server: Any,
+    phone: Any,
+    console: Any,
+    system: Any,
+    team: Any,
+    make_facilitator: Any,
+    make_assessment: Any,
+    add_responses: Any,
 ) -> None:
     from tracelead.publishing.models import Cycle
 
@@ -90,11 +96,11 @@ def test_a_facilitator_publishes_an_open_round_once_enough_have_answered(
     _checked(page, "an open round at its threshold", "publishing-open-round-360.png")
 
     page.locator("#publish-now").click()
-    expect(page.get_by_role("status")).to_contain_text(
-        "Published as publication 1 of Autumn 2026.")
+    expect(page.get_by_role("status")).to_contain_text("Published as publication 1 of Autumn 2026.")
     expect(page.locator("#response-count")).to_contain_text("5 people answered")
     expect(page.locator("#publication-note")).to_contain_text(
-        re.compile(r"^Autumn 2026, as published on .+ \(publication 1\)"))
+        re.compile(r"^Autumn 2026, as published on .+ \(publication 1\)")
+    )
     means = page.locator("#profile tbody tr td:nth-child(2)")
     expect(means).to_have_text(["4.40"] * 5)  # every item 4, 5, 4, 5, 4
     expect(page.locator("#publish-form")).to_be_visible()  # the round is still open
@@ -115,7 +121,8 @@ def test_a_facilitator_publishes_an_open_round_once_enough_have_answered(
     page.goto(round_page)
     page.locator("#publish-now").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        "At least 5 new responses must arrive after the last publication")
+        "At least 5 new responses must arrive after the last publication"
+    )
     expect(page.locator("#response-count")).to_contain_text("5 people answered")
     expect(page.locator("#profile tbody tr td:nth-child(2)")).to_have_text(["4.40"] * 5)
     _checked(page, "a refused second publishing point")
@@ -123,8 +130,14 @@ def test_a_facilitator_publishes_an_open_round_once_enough_have_answered(
 
 
 @pytest.fixture
-def two_cycles(system: Any, organisation: Any, team: Any, make_assessment: Any,
-               add_responses: Any, close_and_publish: Any) -> dict[str, Any]:
+def two_cycles(
+    system: Any,
+    organisation: Any,
+    team: Any,
+    make_assessment: Any,
+    add_responses: Any,
+    close_and_publish: Any,
+) -> dict[str, Any]:
     """Spring 2026 (Ward 7 only, closed long ago) and Autumn 2026 (Ward 7 and the
     discharge team, just closed), each published, with different figures."""
     from django.utils import timezone
@@ -134,13 +147,18 @@ def two_cycles(system: Any, organisation: Any, team: Any, make_assessment: Any,
     from tracelead.publishing.gate import publish_due
     from tracelead.publishing.services import cycle_create
 
-    discharge = services.group_create(system=system, organisation=organisation,
-                                      name="Discharge team", space=Space.TEAM)
+    discharge = services.group_create(
+        system=system, organisation=organisation, name="Discharge team", space=Space.TEAM
+    )
     spring = cycle_create(system=system, name="Spring 2026", threshold=5, comment_threshold=10)
     autumn = cycle_create(system=system, name="Autumn 2026", threshold=5, comment_threshold=10)
     today = timezone.localdate()
-    before = make_assessment(team, cycle=spring, opens_on=today - dt.timedelta(days=120),
-                             closes_on=today - dt.timedelta(days=90))
+    before = make_assessment(
+        team,
+        cycle=spring,
+        opens_on=today - dt.timedelta(days=120),
+        closes_on=today - dt.timedelta(days=90),
+    )
     add_responses(before, [2, 2, 3, 2, 3])  # every condition 2.4
     assert publish_due(spring) is not None
     ward = make_assessment(team, cycle=autumn)
@@ -156,7 +174,12 @@ def _levels(page: Any, group: Any) -> Any:
 
 
 def test_a_viewer_switches_the_heatmap_between_two_cycles_on_a_phone(
-    live_server: Any, phone: Any, console: Any, system: Any, viewer: Any, two_cycles: Any,
+    live_server: Any,
+    phone: Any,
+    console: Any,
+    system: Any,
+    viewer: Any,
+    two_cycles: Any,
 ) -> None:
     viewer.set_password(PASSWORD)
     viewer.save()
@@ -172,7 +195,8 @@ def test_a_viewer_switches_the_heatmap_between_two_cycles_on_a_phone(
     expect(cycle_select).to_have_value(str(autumn.pk))
     expect(page.get_by_label("Reporting cycle")).to_have_value(str(autumn.pk))
     expect(page.locator("#publication-note")).to_contain_text(
-        re.compile(r"^Autumn 2026, as published on .+ \(publication 1\)"))
+        re.compile(r"^Autumn 2026, as published on .+ \(publication 1\)")
+    )
     expect(_levels(page, ward)).to_have_text(["5"] + [re.compile(r"^4\.4 · ")] * 5)
     expect(_levels(page, discharge)).to_have_text(["5"] + [re.compile(r"^3\.2 · ")] * 5)
     _checked(page, "the heatmap of Autumn 2026", "publishing-heatmap-autumn-360.png")
@@ -183,7 +207,8 @@ def test_a_viewer_switches_the_heatmap_between_two_cycles_on_a_phone(
     expect(page).to_have_url(re.compile(rf"[?&]cycle={spring.pk}(&|$)"))
     expect(cycle_select).to_have_value(str(spring.pk))
     expect(page.locator("#publication-note")).to_contain_text(
-        re.compile(r"^Spring 2026, as published on .+ \(publication 1\)"))
+        re.compile(r"^Spring 2026, as published on .+ \(publication 1\)")
+    )
     expect(page.locator("#chart-heatmap.tl-chart__canvas--drawn svg")).to_be_visible()
     expect(_levels(page, ward)).to_have_text(["5"] + [re.compile(r"^2\.4 · ")] * 5)
     expect(_levels(page, discharge)).to_have_text(["No results yet"])

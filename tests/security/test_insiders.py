@@ -288,3 +288,38 @@ def test_no_page_or_export_shows_which_invitee_answered(
         page = facilitator_client.get(url).content.decode().lower()
         assert "links used" not in page and "used:" not in page
     assert Assessment.objects.filter(pk=rnd.pk).exists()
+
+
+def test_a_rollup_waiting_for_open_rounds_reads_as_not_published_not_hidden(
+    world: dict[str, Any], client: Any, make_assessment: Any, add_responses: Any,
+) -> None:
+    autumn = Cycle.objects.create(system=world["system"], name="Autumn 2026")
+    live = make_assessment(world["wards"]["A"], cycle=autumn, title="Ward A autumn")
+    add_responses(live, [4] * 6)
+    client.force_login(world["facilitator"])
+    assert client.post(f"/assessments/{live.pk}/publish/").status_code == 302
+    rows = _heatmap(client, world["system"], autumn)
+    assert rows["Ward A"][0] == "shown"  # its own publishing point
+    # The directorate's row waits for its open round: that is not a hidden group.
+    assert rows["Medicine directorate"][0] == "pending"
+
+
+def test_no_response_rate_over_personal_links_when_the_open_link_was_used(
+    world: dict[str, Any], client: Any, make_assessment: Any, add_responses: Any,
+    close_and_publish: Any,
+) -> None:
+    from tracelead.diagnostics import services
+
+    autumn = Cycle.objects.create(system=world["system"], name="Autumn 2026")
+    mixed = make_assessment(world["wards"]["A"], cycle=autumn, title="Ward A autumn",
+                            open_link_verify=True)
+    services.invitations_create(assessment=mixed, rater_kind="member", count=2)
+    add_responses(mixed, [4] * 6)
+    OpenLinkSubmission.objects.create(assessment=mixed, device_hash="b" * 64)
+    close_and_publish(mixed)
+    client.force_login(world["viewer"])
+    body = client.get(f"/api/v1/assessments/{mixed.pk}/results").json()
+    assert body["state"] == "shown" and body["n_responses"] == 6
+    assert body["response_rate"] is None  # 6 answers over 2 links would read as 100%
+    assert "of the 2 people sent a personal link" not in client.get(
+        f"/reports/assessments/{mixed.pk}/").content.decode()

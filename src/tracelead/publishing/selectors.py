@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 from django.utils import timezone
 
-from tracelead.diagnostics.models import Assessment, AssessmentStatus, Invitation, Response
+from tracelead.diagnostics.models import (
+    Assessment,
+    AssessmentStatus,
+    Invitation,
+    OpenLinkSubmission,
+    Response,
+)
 from tracelead.diagnostics.packing import unpack_answers
 from tracelead.instruments import get_instrument
 
@@ -71,10 +77,12 @@ class Progress:
     n: int | None
     invited: int
     unverified: bool
+    # Answers came through the open link too: a rate over personal links would mislead.
+    open_link: bool = False
 
     @property
     def rate(self) -> float | None:
-        if self.n is None or not self.invited:
+        if self.n is None or not self.invited or self.open_link:
             return None
         return min(1.0, self.n / self.invited)
 
@@ -91,7 +99,8 @@ def progress(assessment: Assessment) -> Progress:
     invited = Invitation.objects.filter(assessment=assessment).count()
     return Progress(status=assessment.status.value, threshold=threshold,
                     n=n if n >= threshold else None, invited=invited,
-                    unverified=threshold > assessment.cycle.threshold)
+                    unverified=threshold > assessment.cycle.threshold,
+                    open_link=OpenLinkSubmission.objects.filter(assessment=assessment).exists())
 
 
 @dataclass(frozen=True)

@@ -233,7 +233,7 @@ class GroupReport:
 
     @property
     def response_rate(self) -> float | None:
-        if not self.n_invitations or not self.disclosed:
+        if not self.n_invitations or not self.disclosed or self.progress.open_link:
             return None
         return min(1.0, self.n_responses / self.n_invitations)
 
@@ -678,9 +678,10 @@ def many_groups_report(
             rows.append(HeatmapRow(status="no_results", **common))
             continue
         if not entry or not in_scope or entry.get("status") != "shown":
-            published = all(str(rounds[x]["id"]) in table.get("rounds", {})
-                            for x in members if x in rounds)
-            status = "hidden" if published and in_scope else "pending" if in_scope else "hidden"
+            # Waiting for a round under it to close (public: the dates say so), or hidden.
+            final = set(table.get("final", []))
+            complete = all(rounds[x]["id"] in final for x in members if x in rounds)
+            status = "pending" if in_scope and not complete else "hidden"
             rows.append(HeatmapRow(status=status, **common))
             continue
         cells = tuple(
@@ -737,6 +738,14 @@ def _many_summary(report: ManyGroupsReport) -> list[str]:
             weakest[min(levels)[1]] += 1
         if shares:
             least_shared[min(shares)[1]] += 1
+    if len(shown) == 1:
+        if weakest:
+            sentences.append(f"{names[weakest.most_common(1)[0][0]]} is its lowest-rated "
+                             "condition.")
+        if least_shared:
+            sentences.append(f"{names[least_shared.most_common(1)[0][0]]} is its least shared "
+                             "condition.")
+        return sentences[:4]
     if weakest:
         key, count = weakest.most_common(1)[0]
         sentences.append(f"{names[key]} is the lowest-rated condition in {count} of the "
