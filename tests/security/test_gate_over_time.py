@@ -59,6 +59,7 @@ actions = st.lists(
         st.tuples(st.just("point"), st.integers(0, 6)),
         st.tuples(st.just("cycle"),),
         st.tuples(st.just("redate"), st.integers(0, 6)),
+        st.tuples(st.just("move"), st.integers(1, 6), st.integers(0, 6)),
     ),
     min_size=4, max_size=16,
 )
@@ -70,6 +71,8 @@ class Ledger:
 
     columns: dict[Any, int] = field(default_factory=dict)
     count_rows: list[dict[int, float]] = field(default_factory=list)
+    # The hierarchy when each publication was made (first seen): its rows cover that tree.
+    trees: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     sum_rows: list[tuple[int, dict[int, float]]] = field(default_factory=list)
     hidden: list[tuple[str, frozenset[int]]] = field(default_factory=list)
 
@@ -153,9 +156,18 @@ def _scores(trace: Any) -> dict[Any, np.ndarray]:
 
 
 def _act(action: tuple[Any, ...], system: System, groups: list[Group], state: dict[str, Any],
-         trace: Any) -> None:
+         trace: Any, parents: list[int]) -> None:
     today = timezone.localdate()
     kind = action[0]
+    if kind == "move":
+        # A group moves under another parent (never under itself or its own descendants).
+        child, parent = action[1] % len(groups), action[2] % len(groups)
+        if child == 0 or parent in {i for i, g in enumerate(groups)
+                                    if g.pk in _subtree(groups, parents, child)}:
+            return
+        Group.objects.filter(pk=groups[child].pk).update(parent=groups[parent])
+        parents[child] = parent
+        return
     if kind == "cycle":
         state["cycle"] = Cycle.objects.create(system=system, name=f"C{Cycle.objects.count()}",
                                               threshold=THRESHOLD, comment_threshold=THRESHOLD)
@@ -211,10 +223,11 @@ def _take_gate_views(system: System, groups: list[Group], parents: list[int],
             report = many_groups_report(system, cycle=cycle, visible=visible)
             pub = report.publication
             for row in report.rows:
-                members = _subtree(groups, parents, next(
-                    i for i, g in enumerate(groups) if g.pk == row.group_id))
                 if not row.shown:
                     continue
+                tree = ledger.trees.setdefault((cycle.pk, pub.number), list(parents))
+                members = _subtree(groups, tree, next(
+                    i for i, g in enumerate(groups) if g.pk == row.group_id))
                 covered = list(Response.objects.filter(
                     assessment__in=[a for gid, a in rounds.items() if gid in members],
                     publication__cycle=cycle, publication__number__lte=pub.number,
@@ -244,8 +257,9 @@ def _run(parents: list[int], program: list[tuple[Any, ...]], take: Any,
         system, groups = _build(parents)
         state = {"cycle": Cycle.objects.create(system=system, name="C0", threshold=THRESHOLD,
                                                comment_threshold=THRESHOLD)}
+        parents = list(parents)
         for action in program:
-            _act(action, system, groups, state, trace)
+            _act(action, system, groups, state, trace, parents)
             take(system, groups, parents, ledger, trace)
         found = ledger.breaches()
         transaction.set_rollback(True)

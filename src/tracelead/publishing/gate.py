@@ -242,9 +242,24 @@ def _atoms(data: _Responses, scores: np.ndarray, rounds: dict[int, _Round]) -> _
     )
 
 
-def _coverage(tree: _Tree, layout: _Layout, atoms: _Atoms, rounds: dict[int, _Round],
+def _tree_then(table: dict[str, Any], now: _Tree) -> _Tree:
+    """The hierarchy as it was when a publication was made (groups may have moved since):
+    an earlier row covers what its group held then."""
+    stored = table.get("tree")
+    if stored is None:
+        return now
+    parent = {int(g): (None if p is None else int(p)) for g, p in stored.items()}
+    children: dict[int, list[int]] = {}
+    for gid, pid in parent.items():
+        if pid is not None:
+            children.setdefault(pid, []).append(gid)
+    return _Tree(list(parent), parent, children)
+
+
+def _coverage(tree: _Tree, then: _Tree, atoms: _Atoms, rounds: dict[int, _Round],
               upto: int, included: set[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Which atoms each node covers at a publication: (subtree rows, own rows), by group."""
+    """Which atoms each group's rows covered at a publication: (subtree rows, own rows), in
+    the order of today's groups, with the subtrees of the hierarchy ``then``."""
     u = len(atoms.keys)
     group_of_round = {rid: r.group_id for rid, r in rounds.items()}
     live = np.array([k[0] in included and k[1] <= upto for k in atoms.keys], dtype=bool)
@@ -252,7 +267,7 @@ def _coverage(tree: _Tree, layout: _Layout, atoms: _Atoms, rounds: dict[int, _Ro
     sub = np.zeros((len(tree.ids), u))
     own = np.zeros((len(tree.ids), u))
     for row, gid in enumerate(tree.ids):
-        members = np.isin(atom_group, tree.subtree(gid))
+        members = np.isin(atom_group, then.subtree(gid) if gid in then.parent else [gid])
         sub[row] = members & live
         own[row] = (atom_group == gid) & live
     return sub, own
@@ -298,16 +313,17 @@ def _check_history(
     n_cond = atoms.n_cond.shape[1]
     n_items = atoms.n_item.shape[1]
     self_atoms = np.array([k_[2] for k_ in atoms.keys], dtype=bool)
-    moments = [(j, _shown_flags(t, tree, n_cond, n_items), inc) for j, t, inc in earlier]
-    moments.append((k, candidate, included))
+    moments = [(j, _shown_flags(t, tree, n_cond, n_items), inc, _tree_then(t, tree))
+               for j, t, inc in earlier]
+    moments.append((k, candidate, included, tree))
     families: dict[tuple[str, int], _Family] = {}
 
     def family(kind: str, col: int) -> _Family:
         return families.setdefault((kind, col), _Family([], [], [], []))
 
     small_atoms = (atoms.n > 0) & (atoms.n < atoms.threshold) & ~self_atoms
-    for j, flags, inc in moments:
-        sub, own = _coverage(tree, layout, atoms, rounds, j, inc)
+    for j, flags, inc, then in moments:
+        sub, own = _coverage(tree, then, atoms, rounds, j, inc)
         mine = j == k
         for row in range(len(tree.ids)):
             for cover, shown, cells, kind in (
@@ -630,6 +646,8 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
         "threshold": int(cycle.threshold), "comment_threshold": int(cycle.comment_threshold),
         "protection": protection_level(), "number": k,
         "final": sorted(rid for rid, r in rounds.items() if r.eligible and r.final),
+        # The hierarchy this publication was decided on, for checking later ones.
+        "tree": {str(gid): tree.parent[gid] for gid in tree.ids},
         "rounds": {}, "subtree": {}, "own": {},
     }
     agreement = (rwg_from_counts(report.item_counts, instrument.scale_points)
