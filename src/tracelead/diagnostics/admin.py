@@ -15,7 +15,10 @@ class AssessmentAdmin(admin.ModelAdmin):
         fields = ["opens_on", "closes_on"] if obj is not None else []
         if obj is not None and obj.responses.exists():
             # Answers have arrived: they must not move to another group, cycle or question set.
-            fields += ["group", "cycle", "rater_kinds", "instrument_key", "instrument_version"]
+            # ...nor be verified after the fact (unverified answers would lose their
+            # doubled threshold).
+            fields += ["group", "cycle", "rater_kinds", "instrument_key", "instrument_version",
+                       "open_link_verify", "open_link_domains"]
         return fields
 
 

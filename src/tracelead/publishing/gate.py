@@ -143,27 +143,39 @@ class _Responses:
     batch: np.ndarray  # (N,) publication number, 0 if never published
     is_self: np.ndarray  # (N,) bool
     values: np.ndarray  # (N, I)
-    free_text: list[dict[str, Any]] = field(default_factory=list)
+    # The ids of the responses not yet published when they were read, with their round.
+    unpublished: dict[Any, int] = field(default_factory=dict)
+
+
+def _rows(queryset: Any, fields: tuple[str, ...], width: int
+          ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]] | None]:
+    """Rows of ``fields`` (the packed answers fourth); rounds with a packed form that does
+    not fit the instrument (another version) are read again with their JSON answers."""
+    rows = list(queryset.values_list(*fields))
+    odd = sorted({r[0] for r in rows if len(r[3]) != width})
+    if not odd:
+        return rows, None
+    rows = [r for r in rows if r[0] not in odd]
+    extra = list(queryset.filter(assessment_id__in=odd).values_list(*fields, "answers"))
+    answers = [{} for _ in rows] + [r[-1] for r in extra]
+    return rows + [r[:-1] for r in extra], answers
 
 
 def _responses(round_ids: list[int], instrument: Instrument) -> _Responses:
     """The rounds' responses, decoded from their packed answers in one NumPy call.
 
-    Only rounds with a response whose packed form does not fit the instrument (another
-    version) have their JSON answers read, in a second query.
+    Responses not yet published are read with their ids, so that exactly the ones this
+    decision saw (not one that arrives while it runs) are marked as published.
     """
     width = len(instrument.item_keys)
     fields = ("assessment_id", "publication__number", "rater_kind", "packed")
-    rows = list(Response.objects.filter(assessment_id__in=round_ids).order_by()
-                .values_list(*fields))
-    odd = sorted({r[0] for r in rows if len(r[3]) != width})
-    answers: list[dict[str, Any]] | None = None
-    if odd:
-        rows = [r for r in rows if r[0] not in odd]
-        extra = list(Response.objects.filter(assessment_id__in=odd).order_by()
-                     .values_list(*fields, "answers"))
-        answers = [{} for _ in rows] + [r[4] for r in extra]
-        rows += [r[:4] for r in extra]
+    base = Response.objects.filter(assessment_id__in=round_ids).order_by()
+    old, old_answers = _rows(base.filter(publication__isnull=False), fields, width)
+    new, new_answers = _rows(base.filter(publication__isnull=True), (*fields, "pk"), width)
+    rows = old + [r[:4] for r in new]
+    answers = None
+    if old_answers is not None or new_answers is not None:
+        answers = (old_answers or [{} for _ in old]) + (new_answers or [{} for _ in new])
     # Rows that fit decode from their digits; the others from their answers.
     values = unpack_answers([r[3] for r in rows], width, answers=answers,
                             keys=instrument.item_keys)
@@ -172,6 +184,7 @@ def _responses(round_ids: list[int], instrument: Instrument) -> _Responses:
         batch=np.array([r[1] or 0 for r in rows], dtype=np.int64),
         is_self=np.array([r[2] == SELF for r in rows], dtype=bool),
         values=values,
+        unpublished={r[4]: r[0] for r in new},
     )
 
 
@@ -262,7 +275,9 @@ def _coverage(tree: _Tree, then: _Tree, atoms: _Atoms, rounds: dict[int, _Round]
     the order of today's groups, with the subtrees of the hierarchy ``then``."""
     u = len(atoms.keys)
     group_of_round = {rid: r.group_id for rid, r in rounds.items()}
-    live = np.array([k[0] in included and k[1] <= upto for k in atoms.keys], dtype=bool)
+    # Self ratings are never pooled into a row (they are shown apart, beside the others).
+    live = np.array([k[0] in included and k[1] <= upto and not k[2] for k in atoms.keys],
+                    dtype=bool)
     atom_group = np.array([group_of_round[k[0]] for k in atoms.keys], dtype=np.int64)
     sub = np.zeros((len(tree.ids), u))
     own = np.zeros((len(tree.ids), u))
@@ -308,8 +323,9 @@ def _check_history(
     *, tree: _Tree, layout: _Layout, atoms: _Atoms, rounds: dict[int, _Round],
     earlier: list[tuple[int, dict[str, Any], set[int]]], candidate: dict[str, np.ndarray],
     k: int, included: set[int], node_n: dict[int, np.ndarray], instrument: Instrument,
-) -> tuple[str, int, int] | None:
-    """The first candidate row to hide, or None when nothing sensitive is exposed."""
+) -> tuple[tuple[str, int, int] | None, np.ndarray]:
+    """The first candidate row to hide (None when nothing sensitive is exposed), and the
+    atoms of every sensitive cell."""
     n_cond = atoms.n_cond.shape[1]
     n_items = atoms.n_item.shape[1]
     self_atoms = np.array([k_[2] for k_ in atoms.keys], dtype=bool)
@@ -378,6 +394,11 @@ def _check_history(
             family("i", i).sensitive.append(units[a])
             family("i", i).divisor.append(1.0)
 
+    # Every atom of any sensitive cell: rows that cover one show no spread.
+    hidden_atoms = np.zeros(len(atoms.keys), bool)
+    for fam in families.values():
+        for cell in fam.sensitive:
+            hidden_atoms |= cell > 0
     protection = protection_level()
     scale = float(instrument.scale_points)
     for (kind, col), fam in families.items():
@@ -397,33 +418,47 @@ def _check_history(
             exposed[open_cells] = width < protection - 1e-9
         if not exposed.any():
             continue
-        target = cells[int(np.flatnonzero(exposed)[0])]
-        best: tuple[float, tuple[str, int, int]] | None = None
-        for cover, owner in zip(fam.rows, fam.owners, strict=True):
-            if owner is None or not (cover * target).any():
-                continue
-            size = float(cover @ atoms.n)
-            if best is None or size < best[0]:
-                best = (size, owner)
-        if best is None:
-            raise PublishRefused(
-                "Earlier publications of this cycle already expose a hidden group; nothing "
-                "more can be published until an administrator has reviewed the cycle."
-            )
-        return best[1]
-    return None
+        first = int(np.flatnonzero(exposed)[0])
+        return _row_to_hide(fam, published, cells[first], atoms,
+                            determined=bool(determined_cells(published, cells[first:first + 1])[0])
+                            ), hidden_atoms
+    return None, hidden_atoms
+
+
+def _row_to_hide(fam: _Family, published: np.ndarray, target: np.ndarray, atoms: _Atoms, *,
+                 determined: bool) -> tuple[str, int, int]:
+    """The candidate row to hide for an exposed cell: the smallest new row that takes part
+    in solving for it (a non-zero weight in the least-squares expression of the cell by the
+    shown rows), or for a narrow interval the smallest new row that overlaps it; when no
+    new row qualifies, everything new ("all")."""
+    mine = [i for i, owner in enumerate(fam.owners) if owner is not None]
+    if determined:
+        weights = np.linalg.lstsq(published.T, target, rcond=None)[0]
+        involved = [i for i in mine if abs(weights[i]) > 1e-9]
+    else:
+        involved = [i for i in mine if (fam.rows[i] * target).any()]
+    if not involved:
+        return ("all", -1, -1)
+    smallest = min(involved, key=lambda i: (float(fam.rows[i] @ atoms.n), i))
+    owner = fam.owners[smallest]
+    return owner if owner is not None else ("all", -1, -1)
 
 
 # --- Building the table ----------------------------------------------------------------
 
 
 def _cell(shown: bool, n: float = 0, mean: float = math.nan, sd: float = math.nan,
-          lo: float = math.nan, hi: float = math.nan, rwg_j: float = math.nan
-          ) -> dict[str, Any]:
+          lo: float = math.nan, hi: float = math.nan, rwg_j: float = math.nan, *,
+          spread: bool = True) -> dict[str, Any]:
+    """One condition of one row; without ``spread`` the SD, interval and sharedness are
+    left out (they would tell the sum of squares of a hidden group inside the row)."""
     if not shown:
         return {"shown": False}
+    if not spread:
+        sd = lo = hi = rwg_j = math.nan
     return {"shown": True, "n": int(n), "mean": _num(mean), "sd": _num(sd),
-            "ci_low": _num(lo), "ci_high": _num(hi), "rwg_j": _num(rwg_j)}
+            "ci_low": _num(lo), "ci_high": _num(hi), "rwg_j": _num(rwg_j),
+            "spread": spread}
 
 
 def _num(value: float) -> float | None:
@@ -440,7 +475,10 @@ def _eligible_rounds(cycle: Cycle, latest: dict[str, Any] | None, point_round: i
     via_open_link = set(OpenLinkSubmission.objects.filter(assessment__cycle=cycle)
                         .values_list("assessment_id", flat=True).distinct())
     for row in rows:
-        unverified = row["id"] in via_open_link and not row["open_link_verify"]
+        # Once published as unverified, always unverified: switching verification on later
+        # does not verify the answers that came before.
+        unverified = (row["id"] in via_open_link and not row["open_link_verify"]) or bool(
+            previous.get(str(row["id"]), {}).get("unverified"))
         r = _Round(
             id=row["id"], group_id=row["group_id"], title=row["title"],
             opens_on=row["opens_on"], closes_on=row["closes_on"],
@@ -455,11 +493,12 @@ def _eligible_rounds(cycle: Cycle, latest: dict[str, Any] | None, point_round: i
 
 
 def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
-           day: dt.date | None = None) -> tuple[dict[str, Any], dict[int, bool]]:
+           day: dt.date | None = None) -> tuple[dict[str, Any], list[Any]]:
     """The table publication ``k`` of ``cycle`` would show, checked against history.
 
-    Returns the table and, per round, whether its unpublished responses join this
-    publication. Raises :class:`PublishRefused` for a publishing point that may not be made.
+    Returns the table and the ids of the responses that join this publication (exactly
+    those the decision read). Raises :class:`PublishRefused` for a publishing point that
+    may not be made.
     """
     day = day or timezone.localdate()
     earlier_pubs = list(cycle.publications.order_by("number"))
@@ -472,9 +511,11 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     data = _responses(list(rounds), instrument)
     # Which unpublished responses join: a round's published set grows only by at least
     # its threshold (or all at once, the first time it is published).
+    # A self rating is shown beside the others, never pooled with them: only the others
+    # count towards a threshold.
     joins: dict[int, bool] = {}
     for rid, r in rounds.items():
-        mine = data.round_ids == rid
+        mine = (data.round_ids == rid) & ~data.is_self
         new = int((mine & (data.batch == 0)).sum())
         before = int((mine & (data.batch > 0)).sum())
         if not r.eligible:
@@ -501,8 +542,10 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     data.batch = batch
     included = {rid for rid, r in rounds.items() if r.eligible}
     live = np.isin(data.round_ids, list(included)) & (batch > 0)
+    with_self = live
+    live = live & ~data.is_self
 
-    # Figures for every node from the responses this publication includes.
+    # Figures for every node from the others' responses this publication includes.
     node_of_round = {rid: layout.own[r.group_id] for rid, r in rounds.items()}
     group_index = np.array([node_of_round[int(x)] for x in data.round_ids[live]], dtype=np.int64)
     n_nodes = len(layout.parents)
@@ -525,8 +568,9 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     with_round = {r.group_id: r for r in rounds.values()}
     for row, gid in enumerate(tree.ids):
         under = [with_round[x] for x in tree.subtree(gid) if x in with_round]
-        complete[row] = bool(under) and all(r.final and r.eligible and not r.held_back
-                                            for r in under)
+        # A closed round's late answers that were held back never join, so they do not
+        # keep its rollups waiting.
+        complete[row] = bool(under) and all(r.final and r.eligible for r in under)
 
     def node_flags(node: int) -> tuple[bool, np.ndarray, np.ndarray]:
         shown = bool(not report.suppressed[node] and report.n_respondents[node] > 0)
@@ -553,7 +597,7 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
                 candidate["own"][row] = shown
                 candidate["own_cells"][row] = cells
                 candidate["own_items"][row] = items
-                candidate["self"][row] = shown and _self_shown(data, r, live)
+                candidate["self"][row] = shown and _self_shown(data, r, with_self)
     scores = _condition_scores(data.values, scale_keys, conditions)
     atoms = _atoms(data, scores, rounds)
     earlier = [(p.number, p.table, {int(x) for x in p.table.get("rounds", {})})
@@ -563,12 +607,18 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     sub_threshold = np.array([int(node_threshold[layout.subtree[gid]]) for gid in tree.ids],
                              dtype=float)
     limits = {"threshold": sub_threshold, "own_threshold": own_threshold}
+    spread_hidden = np.zeros(len(atoms.keys), bool)
     for _ in range(10 * (g + 1) * (len(keys) + 2)):
-        hide = _check_history(tree=tree, layout=layout, atoms=atoms, rounds=rounds,
-                              earlier=earlier, candidate=candidate, k=k, included=included,
-                              node_n=limits, instrument=instrument)
+        hide, spread_hidden = _check_history(
+            tree=tree, layout=layout, atoms=atoms, rounds=rounds, earlier=earlier,
+            candidate=candidate, k=k, included=included, node_n=limits,
+            instrument=instrument)
         if hide is None:
             break
+        if hide[0] == "all":
+            for name in candidate:
+                candidate[name][:] = False
+            continue
         _hide(candidate, hide, conditions, scale_keys)
     else:  # pragma: no cover - hiding only removes rows, so the loop ends well before
         raise PublishRefused("The gate could not settle what to show; nothing was published.")
@@ -580,10 +630,17 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
                 "Publishing now would show nothing of this round: its results would have to "
                 "be withheld to protect a smaller group. Wait for more responses or the close."
             )
+    # Rows that cover a hidden group show no spread (SD, interval, sharedness): with the
+    # mean and count, a spread gives the sum of squares, which can narrow a hidden
+    # group's mean far below what the audit of sums allows.
+    sub_cover, own_cover = _coverage(tree, tree, atoms, rounds, k, included)
+    spread = {"sub": ~(sub_cover[:, spread_hidden] > 0).any(axis=1),
+              "own": ~(own_cover[:, spread_hidden] > 0).any(axis=1)}
     table = _table(cycle=cycle, tree=tree, layout=layout, rounds=rounds, report=report,
                    candidate=candidate, cpos=cpos, instrument=instrument, data=data,
-                   live=live, joins=joins, k=k)
-    return table, joins
+                   live=live, with_self=with_self, spread=spread, k=k)
+    marked = [pk for pk, rid in data.unpublished.items() if joins.get(rid)]
+    return table, marked
 
 
 def _hide(candidate: dict[str, np.ndarray], what: tuple[str, int, int],
@@ -639,7 +696,7 @@ def _cycle_instrument(cycle: Cycle) -> Instrument:
 def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Round],
            report: Any, candidate: dict[str, np.ndarray], cpos: list[int],
            instrument: Instrument, data: _Responses, live: np.ndarray,
-           joins: dict[int, bool], k: int) -> dict[str, Any]:
+           with_self: np.ndarray, spread: dict[str, np.ndarray], k: int) -> dict[str, Any]:
     with_round = {r.group_id: r for r in rounds.values()}
     table: dict[str, Any] = {
         "instrument": instrument.key, "version": instrument.version,
@@ -675,7 +732,8 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
                 "cells": [_cell(bool(candidate["sub_cells"][row, j]), report.n[node, c],
                                 report.mean[node, c], report.sd[node, c],
                                 report.ci_low[node, c], report.ci_high[node, c],
-                                report.rwg_j[node, c]) for j, c in enumerate(cpos)],
+                                report.rwg_j[node, c], spread=bool(spread["sub"][row]))
+                          for j, c in enumerate(cpos)],
             }
         else:
             table["subtree"][str(gid)] = {"status": "not_shown"}
@@ -698,15 +756,18 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
             mean = float((c * np.arange(1, len(c) + 1)).sum() / c.sum()) if c.sum() else math.nan
             items.append({"shown": True, "counts": c.tolist(),
                           "dont_know": int(mine.sum() - answered[i]), "mean": _num(mean),
-                          "agreement": _num(float(agreement[node, i]))})
+                          "agreement": _num(float(agreement[node, i]))
+                          if spread["own"][row] else None})
         table["own"][str(gid)] = {
             "status": "shown", "round": r.id, "n": int(report.n_respondents[node]),
             "cells": [_cell(bool(candidate["own_cells"][row, j]), report.n[node, c],
                             report.mean[node, c], report.sd[node, c], report.ci_low[node, c],
-                            report.ci_high[node, c], report.rwg_j[node, c])
+                            report.ci_high[node, c], report.rwg_j[node, c],
+                            spread=bool(spread["own"][row]))
                       for j, c in enumerate(cpos)],
             "items": items,
-            "self_other": _self_other(data, mine, instrument, candidate["own_cells"][row])
+            "self_other": _self_other(data, with_self & (data.round_ids == r.id), instrument,
+                                      candidate["own_cells"][row])
             if candidate["self"][row] else None,
             "change": _change(previous.get(gid), data.values[mine], instrument,
                               candidate["own_cells"][row]),
@@ -866,14 +927,13 @@ def publish(cycle: Cycle, *, kind: str = PublicationKind.CLOSE, point_round: int
             return None
         number = (locked.publications.order_by("-number").values_list("number", flat=True)
                   .first() or 0) + 1
-        table, joins = decide(locked, k=number, point_round=point_round, day=day)
+        table, marked = decide(locked, k=number, point_round=point_round, day=day)
         publication = Publication.objects.create(
             cycle=locked, number=number, kind=kind, table=table,
             created_by=user if getattr(user, "is_authenticated", False) else None,
             note="" if point_round is None else f"publishing point for round {point_round}",
         )
-        joining = [rid for rid, join in joins.items() if join]
-        Response.objects.filter(assessment_id__in=joining, publication__isnull=True).update(
+        Response.objects.filter(pk__in=marked, publication__isnull=True).update(
             publication=publication)
         audit_record(user=user, action=AuditEvent.Action.PUBLISHED,
                      what=f"publication {number} of {locked.name}"

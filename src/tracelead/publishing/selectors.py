@@ -6,11 +6,13 @@ what it returns is a frozen publication, served as stored.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from django.db import IntegrityError
 from django.utils import timezone
 
 from tracelead.diagnostics.models import (
@@ -18,13 +20,16 @@ from tracelead.diagnostics.models import (
     AssessmentStatus,
     Invitation,
     OpenLinkSubmission,
+    RaterKind,
     Response,
 )
 from tracelead.diagnostics.packing import unpack_answers
 from tracelead.instruments import get_instrument
 
-from .gate import publish_due, round_threshold
+from .gate import PublishRefused, publish_due, round_threshold
 from .models import Cycle, Publication
+
+logger = logging.getLogger(__name__)
 
 
 def publish_due_cycles(system_id: int, *, upto: Cycle | None = None,
@@ -38,7 +43,7 @@ def publish_due_cycles(system_id: int, *, upto: Cycle | None = None,
         cycles = cycles_of(system_id)
     for cycle in sorted(cycles, key=lambda c: (c.created_at, c.pk)):
         if upto is None or cycle.created_at <= upto.created_at:
-            publish_due(cycle, day=day)
+            _publish_due_quietly(cycle, day)
 
 
 @lru_cache(maxsize=16)
@@ -52,6 +57,15 @@ def _table(pk: int, created_at: dt.datetime) -> dict[str, Any]:
 def table_of(publication: Publication) -> dict[str, Any]:
     """A publication's frozen table, decoded once per process."""
     return _table(publication.pk, publication.created_at)
+
+
+def _publish_due_quietly(cycle: Cycle, day: dt.date | None) -> None:
+    """Make a due publication on a read; a refusal or a simultaneous publication by another
+    request leaves the newest publication to be served as it is (and is logged)."""
+    try:
+        publish_due(cycle, day=day)
+    except (PublishRefused, IntegrityError) as problem:
+        logger.warning("publication of cycle %s not made on read: %s", cycle.pk, problem)
 
 
 def latest_publication(cycle: Cycle, *, day: dt.date | None = None) -> Publication | None:
@@ -95,7 +109,8 @@ def progress(assessment: Assessment) -> Progress:
     """
     threshold = round_threshold(assessment.pk, assessment.cycle,
                                 verified=assessment.open_link_verify)
-    n = Response.objects.filter(assessment=assessment).count()
+    # The others only: a self rating is shown beside them and never counts towards it.
+    n = Response.objects.filter(assessment=assessment).exclude(rater_kind=RaterKind.SELF).count()
     invited = Invitation.objects.filter(assessment=assessment).count()
     return Progress(status=assessment.status.value, threshold=threshold,
                     n=n if n >= threshold else None, invited=invited,
@@ -144,7 +159,10 @@ def published_matrix(view: PublishedRound) -> np.ndarray:
     rows = list(Response.objects.filter(
         assessment=a, publication__cycle=view.publication.cycle,
         publication__number__lte=view.publication.number,
-    ).values_list("packed", "answers"))
+    ).exclude(rater_kind=RaterKind.SELF).values_list("packed", "answers"))
+    if len(rows) != int(view.own.get("n", -1)):  # type: ignore[union-attr]
+        # The rows must be exactly those the frozen figures were computed on.
+        raise RuntimeError(f"publication {view.publication.pk} does not match its responses")
     return unpack_answers([r[0] for r in rows], len(instrument.item_keys),
                           answers=[r[1] for r in rows], keys=instrument.item_keys)
 
@@ -159,7 +177,7 @@ def published_comments(view: PublishedRound) -> dict[str, list[str]] | None:
     texts = Response.objects.filter(
         assessment=view.assessment, publication__cycle=view.publication.cycle,
         publication__number__lte=upto,
-    ).values_list("free_text", flat=True)
+    ).exclude(rater_kind=RaterKind.SELF).values_list("free_text", flat=True)
     by_prompt: dict[str, list[str]] = {}
     for free_text in texts:
         for key, value in (free_text or {}).items():

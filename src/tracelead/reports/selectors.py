@@ -635,10 +635,14 @@ def many_groups_report(
     sector_labels = dict(Sector.choices)
     space_labels = dict(Space.choices)
     ordered = _depth_first(groups)
+    # A row covers the groups that were under it when the publication was made (groups
+    # may have moved since): its scope check and its count of nested groups use that tree.
+    then = {int(g): p for g, p in table["tree"].items()} if "tree" in table else {
+        g.id: g.parent_id for g in groups}
     children: dict[int, list[int]] = {}
-    for g in groups:
-        if g.parent_id is not None:
-            children.setdefault(g.parent_id, []).append(g.id)
+    for gid, parent in then.items():
+        if parent is not None:
+            children.setdefault(int(parent), []).append(gid)
 
     def subtree(gid: int) -> list[int]:
         found, stack = [gid], [gid]
