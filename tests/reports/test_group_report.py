@@ -147,8 +147,10 @@ def test_self_against_others_shows_only_with_one_self_rating_and_the_others_at_t
     add_responses(first, [3, 4, 3, 2])
     close_and_publish(first)
     report = group_report(first)
-    assert report.disclosed and report.n_responses == 5  # five responses in all
-    assert report.self_other.status == "not_shown" and report.self_other.rows == ()
+    # The self rating never counts towards the others' threshold: four others are too few,
+    # so nothing of the round is shown (the leader could take their own answers away).
+    assert not report.disclosed and report.state == "withheld"
+    assert report.self_other.rows == ()
 
     second = make_assessment(team, rater_kinds=("self", "member"))  # the next cycle
     add_responses(second, [5], rater_kind="self")
@@ -156,8 +158,10 @@ def test_self_against_others_shows_only_with_one_self_rating_and_the_others_at_t
     close_and_publish(second)
     report = group_report(second)
     assert report.self_other.status == "shown"
+    assert report.n_responses == 5  # the others only; the self rating stands apart
     task = next(g for g in report.self_other.rows if g.key == "task")
     assert task.self_mean == pytest.approx(5.0)
+    assert task.other_mean == pytest.approx(3.2)
     assert task.other_mean == pytest.approx(np.mean([3, 4, 3, 2, 4]))
     assert task.n_other == 5
 
