@@ -164,6 +164,15 @@ def test_a_malformed_file_names_the_file_line_and_field(
     assert str(error_for(write_yaml, broken(old, new))).startswith(expected)
 
 
+def test_an_eleven_point_scale_is_refused_since_answers_are_kept_one_digit_each(
+    write_yaml: WriteYaml, broken: Broken
+) -> None:
+    eleven = "".join(f'  - value: {v}\n    label: "{v - 1}"\n' for v in range(1, 12))
+    error = error_for(write_yaml, broken(
+        '  - value: 1\n    label: "No"\n  - value: 2\n    label: "Yes"\n', eleven))
+    assert "response_scale: must have at most 9 options; got 11" in str(error)
+
+
 def test_a_misspelt_field_suggests_the_right_one(write_yaml: WriteYaml, broken: Broken) -> None:
     error = error_for(write_yaml, broken("    name: Direction", "    nmae: Direction"))
     assert "did you mean 'name'?" in str(error)

@@ -18,6 +18,8 @@ from typing import NoReturn, TypeVar
 
 import yaml
 
+from tracelead.diagnostics.packing import MAX_PACKED_SCALE
+
 from .errors import InstrumentError
 from .models import (
     Instrument,
@@ -316,6 +318,10 @@ class _Reader:
         entries = self.sequence(node, "response_scale")
         if len(entries) < 2:
             self.fail(node, "response_scale", "must have at least 2 options")
+        if len(entries) > MAX_PACKED_SCALE:
+            # Responses keep one digit per answer (tracelead.diagnostics.packing).
+            self.fail(node, "response_scale",
+                      f"must have at most {MAX_PACKED_SCALE} options; got {len(entries)}")
         options: list[ResponseOption] = []
         labels: dict[str, int] = {}
         for index, entry in enumerate(entries):
