@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tracelead.accounts.middleware.SessionLimitsMiddleware",
+    "tracelead.accounts.middleware.NoStoreForSignedInMiddleware",
     "tracelead.accounts.middleware.RequireVerifiedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

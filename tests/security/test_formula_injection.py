@@ -19,6 +19,11 @@ PAYLOADS = [
     "\t=1+1",
     "\r=1+1",
     "\x00=1+1",
+    # Look-alikes a spreadsheet may fold into the ASCII signs (NFKC).
+    "\uff1dHYPERLINK(\"http://evil.example\")",
+    "\uff0b1+1",
+    "\uff0d2+3",
+    "\uff20SUM(1+1)",
 ]
 
 

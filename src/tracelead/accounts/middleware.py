@@ -75,3 +75,18 @@ class RequireVerifiedMiddleware:
                 )
             return redirect(f"{reverse('verify')}?next={request.path}")
         return self.get_response(request)
+
+
+class NoStoreForSignedInMiddleware:
+    """Every response to a signed-in user says ``Cache-Control: no-store``: results, links
+    and personal data must not stay in a shared browser's or a proxy's cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "private, no-store"
+        return response
