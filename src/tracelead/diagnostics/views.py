@@ -28,13 +28,10 @@ from . import services
 from .forms import AssessmentEditForm, AssessmentForm, InvitationForm, ReissueForm
 from .models import Assessment, Invitation, RaterKind
 
-assessments_for = access.assessments_for
-assessment_for = access.assessment_for
-
 
 @login_required
 def assessment_list(request: HttpRequest) -> HttpResponse:
-    assessments = assessments_for(request.user).select_related("group", "group__system")
+    assessments = access.assessments_for(request.user).select_related("group", "group__system")
     return render(
         request,
         "diagnostics/assessment_list.jinja",
@@ -84,7 +81,7 @@ def assessment_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = assessment_for(request.user, pk)
+    assessment = access.assessment_for(request.user, pk)
     can_manage = access.can_manage_group(request.user, assessment.group)
     results = group_report(assessment)
     audit_assessment(
@@ -107,7 +104,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = assessment_for(request.user, pk, manage=True)
+    assessment = access.assessment_for(request.user, pk, manage=True)
     form = AssessmentEditForm(
         request.POST or None,
         initial={
@@ -141,7 +138,7 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def assessment_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """A publishing point: show an open round's results now (POST only)."""
-    assessment = assessment_for(request.user, pk, manage=True)
+    assessment = access.assessment_for(request.user, pk, manage=True)
     if request.method != "POST":
         return redirect("assessment", pk=assessment.pk)
     try:
@@ -232,7 +229,7 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
 
     Nothing here says who has answered: neither per person nor as a count.
     """
-    assessment = assessment_for(request.user, pk, manage=True)
+    assessment = access.assessment_for(request.user, pk, manage=True)
     form = InvitationForm(request.POST or None, rater_kinds=assessment.rater_kinds)
     if request.method == "POST" and form.is_valid():
         try:
@@ -256,7 +253,7 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_reissue(request: HttpRequest, pk: int) -> HttpResponse:
     """Give one person a new link (shown once); their old link and its draft are void."""
     # Access first: another system's round is 404 and a viewer gets 403, whatever the method.
-    assessment = assessment_for(request.user, pk, manage=True)
+    assessment = access.assessment_for(request.user, pk, manage=True)
     if request.method != "POST":
         return redirect("assessment_invitations", pk=assessment.pk)
     reissue_form = ReissueForm(request.POST, invitations=assessment.invitations.all())
@@ -281,7 +278,7 @@ def invitation_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """The links made since the last download, once: the download removes them."""
-    assessment = assessment_for(request.user, pk, manage=True)
+    assessment = access.assessment_for(request.user, pk, manage=True)
     pending = request.session.pop(NEW_LINKS.format(pk=assessment.pk), None) or {}
     if not pending.get("links"):
         return render(
@@ -315,7 +312,7 @@ def invitations_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def open_link_qr(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = assessment_for(request.user, pk, manage=True)
+    assessment = access.assessment_for(request.user, pk, manage=True)
     token = services.assessment_open_link(assessment=assessment)
     url = request.build_absolute_uri(reverse("respond", args=[token]))
     buffer = io.BytesIO()

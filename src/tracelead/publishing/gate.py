@@ -81,15 +81,18 @@ def protection_level() -> float:
     return float(getattr(settings, "TRACELEAD_PROTECTION", 1.0))
 
 
+def unverified_threshold(cycle: Cycle, *, via_open_link: bool, verified: bool
+                         ) -> tuple[int, bool]:
+    """A round's figures threshold and whether its answers are unverified: the cycle's
+    threshold, doubled when its open link let answers in without a verified address."""
+    unverified = via_open_link and not verified
+    return int(cycle.threshold) * (2 if unverified else 1), unverified
+
+
 def round_threshold(assessment_id: int, cycle: Cycle, *, verified: bool) -> int:
-    """The figures threshold of one round: the cycle's, doubled when its open link let
-    in responses without a verified email address (``_eligible_rounds`` applies the same
-    rule to a whole cycle in one query)."""
-    unverified = (
-        not verified
-        and OpenLinkSubmission.objects.filter(assessment_id=assessment_id).exists()
-    )
-    return int(cycle.threshold) * (2 if unverified else 1)
+    """The figures threshold of one round (``_eligible_rounds`` does a cycle in one query)."""
+    via = OpenLinkSubmission.objects.filter(assessment_id=assessment_id).exists()
+    return unverified_threshold(cycle, via_open_link=via, verified=verified)[0]
 
 
 # --- Reading what the gate needs -----------------------------------------------------
@@ -471,14 +474,15 @@ def _eligible_rounds(cycle: Cycle, latest: dict[str, Any] | None, point_round: i
     rounds: dict[int, _Round] = {}
     rows = Assessment.objects.filter(cycle=cycle).values(
         "id", "group_id", "title", "opens_on", "closes_on", "rater_kinds", "open_link_verify")
-    # Rounds whose open link let anyone answer (the same rule as round_threshold, in one query).
+    # Rounds whose open link let anyone answer, in one query.
     via_open_link = set(OpenLinkSubmission.objects.filter(assessment__cycle=cycle)
                         .values_list("assessment_id", flat=True).distinct())
     for row in rows:
         # Once published as unverified, always unverified: switching verification on later
         # does not verify the answers that came before.
-        unverified = (row["id"] in via_open_link and not row["open_link_verify"]) or bool(
-            previous.get(str(row["id"]), {}).get("unverified"))
+        unverified = unverified_threshold(
+            cycle, via_open_link=row["id"] in via_open_link, verified=row["open_link_verify"]
+        )[1] or bool(previous.get(str(row["id"]), {}).get("unverified"))
         r = _Round(
             id=row["id"], group_id=row["group_id"], title=row["title"],
             opens_on=row["opens_on"], closes_on=row["closes_on"],

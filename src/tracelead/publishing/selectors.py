@@ -32,20 +32,6 @@ from .models import Cycle, Publication
 logger = logging.getLogger(__name__)
 
 
-def publish_due_cycles(system_id: int, *, upto: Cycle | None = None,
-                       cycles: list[Cycle] | None = None, day: dt.date | None = None) -> None:
-    """Make the publications that are due in a system's cycles (or ``cycles``, already
-    read), oldest cycle first, only up to ``upto`` if given. A publication freezes the
-    change since the group's round in an earlier cycle, so an earlier cycle that is due
-    must be published before a later one.
-    """
-    if cycles is None:
-        cycles = cycles_of(system_id)
-    for cycle in sorted(cycles, key=lambda c: (c.created_at, c.pk)):
-        if upto is None or cycle.created_at <= upto.created_at:
-            _publish_due_quietly(cycle, day)
-
-
 @lru_cache(maxsize=16)
 def _table(pk: int, created_at: dt.datetime) -> dict[str, Any]:
     # A publication never changes once made, so its decoded table can be kept; the
@@ -69,8 +55,9 @@ def _publish_due_quietly(cycle: Cycle, day: dt.date | None) -> None:
 
 
 def latest_publication(cycle: Cycle, *, day: dt.date | None = None) -> Publication | None:
-    """The cycle's newest publication, after making the ones that are due, if any."""
-    publish_due_cycles(cycle.system_id, upto=cycle, day=day)
+    """The cycle's newest publication, after making the one that is due, if any (the gate
+    publishes the system's earlier cycles that are due first)."""
+    _publish_due_quietly(cycle, day)
     return cycle.publications.defer("table").order_by("-number").first()
 
 
@@ -78,7 +65,7 @@ def publication_of(cycle: Cycle, number: int | None) -> Publication | None:
     """One publication of a cycle by number (None: the newest)."""
     if number is None:
         return latest_publication(cycle)
-    publish_due_cycles(cycle.system_id, upto=cycle)
+    _publish_due_quietly(cycle, None)
     return cycle.publications.defer("table").filter(number=number).first()
 
 
@@ -195,7 +182,8 @@ def default_cycle(system_id: int, *, cycles: list[Cycle] | None = None) -> Cycle
     """The newest cycle with a publication, else the newest cycle (``cycles``: the
     system's cycles, if already read)."""
     cycles = cycles_of(system_id) if cycles is None else cycles
-    publish_due_cycles(system_id, cycles=cycles)
+    for cycle in cycles:
+        _publish_due_quietly(cycle, None)
     published = set(Publication.objects.filter(cycle__system_id=system_id)
                     .values_list("cycle_id", flat=True).distinct())
     newest_first = sorted(cycles, key=lambda c: (c.created_at, c.pk), reverse=True)
