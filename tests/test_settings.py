@@ -25,7 +25,7 @@ django.setup()
 from django.db import connection
 with connection.cursor() as cursor:
     found = {}
-    for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout"):
+    for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete"):
         cursor.execute(f"PRAGMA {pragma}")
         found[pragma] = cursor.fetchone()[0]
 print(json.dumps(found))
@@ -78,6 +78,8 @@ def test_the_default_sqlite_database_runs_in_wal_mode_with_durable_commits(tmp_p
         "synchronous": 2,  # FULL
         "foreign_keys": 1,
         "busy_timeout": 20000,
+        # Deleted rows are overwritten (many SQLite builds leave them readable by default).
+        "secure_delete": 1,
     }
     assert (tmp_path / "tracelead.sqlite3").exists()
 

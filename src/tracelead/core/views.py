@@ -45,6 +45,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
+def uri_too_long(request: HttpRequest) -> HttpResponse:
+    # Nothing of the address is repeated: on /r/ it would be a respondent's link.
+    return _page(
+        request,
+        414,
+        "This web address is too long",
+        "Check the link: copy the whole of it again, or ask whoever sent it for a new one.",
+    )
+
+
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _page(
         request,
