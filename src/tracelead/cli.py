@@ -40,7 +40,8 @@ def _migrate(verbosity: int = 0) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    # Owner only (0700), as settings.py makes it: the database and secret key live here.
+    Path(settings.DATA_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
@@ -61,6 +62,9 @@ def _check_assets() -> None:
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
 WorkersOption = Annotated[int, typer.Option(help="Worker processes.")]
+# gunicorn's largest request line (its default is 4,094): longer addresses than tracelead's
+# own limit (tracelead.core.middleware) then reach the application and get its 414 page.
+GUNICORN_MAX_REQUEST_LINE = 8190
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -76,6 +80,8 @@ def _serve(host: str, port: int, workers: int) -> None:
         str(workers),
         "--graceful-timeout",
         "10",
+        "--limit-request-line",
+        str(GUNICORN_MAX_REQUEST_LINE),
     ]
     # An access log would pair client addresses and times with invitation links, so it
     # is off unless asked for (and then the links' tokens are in it: keep it private).
@@ -137,19 +143,66 @@ def manage(
 
 @token_app.command("create")
 def token_create(
-    username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    scope: Annotated[
+        str, typer.Option(help="read (the default) or read-write (can also make links).")
+    ] = "read",
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, max=365, help="Days it works [default: TRACELEAD_API_TOKEN_DAYS]."),
+    ] = None,
+    code: Annotated[
+        str | None,
+        typer.Option(help="The user's current one-time code (needed where the site requires "
+                     "codes, TRACELEAD_REQUIRE_OTP)."),
+    ] = None,
 ) -> None:
     """Issue an API token for a user and print it once."""
     _django()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django_otp import match_token, user_has_device
 
-    from tracelead.core.models import ApiToken
+    from tracelead.accounts.services import api_token_create
 
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         typer.secho(f"No user called {username!r}.", err=True, fg="red")
         raise typer.Exit(1)
-    _, token = ApiToken.issue(user=user, name=name)
+    verified = False
+    if settings.TRACELEAD_REQUIRE_OTP and not user_has_device(user, confirmed=True):
+        typer.secho(
+            f"This site requires one-time codes, and {username} has not set them up: they "
+            "must sign in and set them up at /accounts/two-factor/ first.",
+            err=True, fg="red",
+        )
+        raise typer.Exit(1)
+    if code is not None:
+        code = code.replace(" ", "")
+        verified = code.isdigit() and match_token(user, code) is not None
+        if not verified:
+            typer.secho(f"That is not {username}'s current one-time code.", err=True, fg="red")
+            raise typer.Exit(1)
+    try:
+        _, token = api_token_create(
+            user=user, name=name, scope=scope,
+            days=settings.TRACELEAD_API_TOKEN_DAYS if days is None else days,
+            verified=verified, via="cli",
+        )
+    except PermissionDenied:
+        typer.secho(
+            f"This site requires one-time codes: give {username}'s current code from their "
+            "authenticator app with --code.",
+            err=True, fg="red",
+        )
+        raise typer.Exit(1) from None
+    except ValidationError as error:
+        for problems in error.message_dict.values():
+            for problem in problems:
+                typer.secho(problem, err=True, fg="red")
+        raise typer.Exit(2) from None
     typer.echo(token)
 
 
@@ -240,6 +293,22 @@ def retention(
         f"{report.drafts} unsubmitted drafts, {report.audit_events} audit events, "
         f"{report.sign_in_records} sign-in records."
     )
+
+
+@app.command()
+def unlock(
+    username: Annotated[str, typer.Argument(help="The account name whose wait to lift.")] = "",
+    address: Annotated[str, typer.Option(help="Also lift the wait of this address.")] = "",
+) -> None:
+    """Lift a sign-in wait (cool-off) of an account name or a client address."""
+    if not username and not address:
+        typer.secho("Give an account name, or --address.", err=True, fg="red")
+        raise typer.Exit(2)
+    _django()
+    from tracelead.accounts.cooloff import unlock as lift
+
+    lifted = lift(username=username, address=address)
+    typer.echo(f"Lifted {lifted} wait(s)." if lifted else "Nothing was waiting.")
 
 
 @app.command("publish")

@@ -239,8 +239,16 @@ def _summary(system: System, created: bool) -> DemoSummary:
     )
 
 
+def _demo_system() -> System | None:
+    """The demo's system: its name and the demo facilitator's membership, so that a
+    tenant's system that happens to share the name is never reused or deleted."""
+    return System.objects.filter(
+        name=DEMO_SYSTEM, memberships__user__username=DEMO_USERNAME
+    ).first()
+
+
 def demo_delete() -> None:
-    system = System.objects.filter(name=DEMO_SYSTEM).first()
+    system = _demo_system()
     if system is None:
         return
     with transaction.atomic():
@@ -282,7 +290,7 @@ def demo_load(
     if reset:
         say("Deleting the previous demo data")
         demo_delete()
-    existing = System.objects.filter(name=DEMO_SYSTEM).first()
+    existing = _demo_system()
     if existing is not None:
         _users(existing)
         return _summary(existing, created=False)

@@ -60,6 +60,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def env_choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed``; anything else names the variable and the allowed values, and stops."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().lower() not in allowed:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(allowed)}; got {value!r}"
+        )
+    return value.strip().lower()
+
+
 DEBUG = env_bool("TRACELEAD_DEBUG", False)
 DATA_DIR = Path(env_str("TRACELEAD_DATA_DIR", str(PROJECT_DIR / "var"))).resolve()
 
@@ -75,7 +87,9 @@ def _secret_key() -> str:
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # Readable by its owner only: it holds the key and the SQLite database. A folder
+        # that exists is left as it is; the files are 0600 (tracelead.core.storage).
+        DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
@@ -121,6 +135,8 @@ MIDDLEWARE = [
     "tracelead.accounts.middleware.RequireVerifiedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before any view, after CSP so that its page has the same headers as every other.
+    "tracelead.core.middleware.LongAddressMiddleware",
     # Last, as django-axes asks: it turns its lock-out signal into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,10 +185,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work together; synchronous=FULL makes every
     # committed transaction durable through a power cut. IMMEDIATE transactions take the
     # write lock up front, so concurrent writers queue instead of failing mid-transaction.
+    # secure_delete overwrites deleted rows with zeros, so that a submitted draft or an
+    # erased label cannot be read back from the file (tracelead.core.storage).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-            " PRAGMA busy_timeout=20000;"
+            " PRAGMA busy_timeout=20000; PRAGMA secure_delete=ON;"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -198,23 +216,53 @@ PASSWORD_HASHERS = [
 ]
 LOGIN_URL = "login"
 
-# Sign-in protection. Failures are counted per account (username), whether or not the
-# account exists, so a lock-out says nothing about which usernames are real.
+# Who may create a system (a tenant): only administrators, or anyone who can sign in (who
+# then becomes its facilitator). See docs/operations.md.
+TRACELEAD_SYSTEM_CREATORS = env_choice(
+    "TRACELEAD_SYSTEM_CREATORS", "administrators", ("administrators", "anyone-signed-in")
+)
+
+# Sign-in protection (tracelead.accounts.cooloff). Failures are counted per account name
+# (as Django compares it, case-folded), whether or not the account exists, so a wait says
+# nothing about which usernames are real, and per client address with a higher limit.
 TRACELEAD_SIGN_IN_RATE = env_str("TRACELEAD_SIGN_IN_RATE", "10/m")
-AXES_FAILURE_LIMIT = env_int("TRACELEAD_LOCKOUT_FAILURES", 50)
-AXES_COOLOFF_TIME = None  # a hard lock, lifted by an administrator (axes_reset_username)
+TRACELEAD_LOCKOUT_FAILURES = env_int("TRACELEAD_LOCKOUT_FAILURES", 10)
+TRACELEAD_ADDRESS_LOCKOUT_FAILURES = env_int("TRACELEAD_ADDRESS_LOCKOUT_FAILURES", 100)
+TRACELEAD_LOCKOUT_MINUTES = env_float("TRACELEAD_LOCKOUT_MINUTES", 1.0)
+TRACELEAD_LOCKOUT_MAX_MINUTES = env_float("TRACELEAD_LOCKOUT_MAX_MINUTES", 60.0)
+# django-axes keeps the record of sign-ins and failures for administrators; the waits are
+# tracelead's own (above), since axes has one limit for all parameters and no growing wait.
+AXES_LOCK_OUT_AT_FAILURE = False
+AXES_COOLOFF_TIME = None
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "tracelead.accounts.views.locked_out"
 AXES_VERBOSE = False
-# Failed guesses of invitation links, counted per client address, separately from sign-in.
+AXES_USERNAME_CALLABLE = "tracelead.accounts.views.axes_username"
+AXES_CLIENT_IP_CALLABLE = "tracelead.core.throttles.client_address"
+# Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default, since
+# anyone can send that header. Every throttle counts per client address (core/throttles.py).
+TRACELEAD_TRUSTED_PROXIES = env_list("TRACELEAD_TRUSTED_PROXIES", [])
+RATELIMIT_IP_META_KEY = "tracelead.core.throttles.client_address"
+# Links that do not exist, tried from one address; resume codes tried per personal link;
+# email codes asked for per address on a verifying open link (django-ratelimit rates).
 TRACELEAD_TOKEN_GUESS_RATE = env_str("TRACELEAD_TOKEN_GUESS_RATE", "30/m")
+TRACELEAD_RESUME_RATE = env_str("TRACELEAD_RESUME_RATE", "5/15m")
+TRACELEAD_EMAIL_CODE_RATE = env_str("TRACELEAD_EMAIL_CODE_RATE", "3/15m")
 RATELIMIT_VIEW = "tracelead.core.views.too_many_requests"
 
 TRACELEAD_SESSION_IDLE_SECONDS = env_int("TRACELEAD_SESSION_IDLE_MINUTES", 30) * 60
 TRACELEAD_SESSION_MAX_SECONDS = env_int("TRACELEAD_SESSION_MAX_HOURS", 12) * 3600
 SESSION_COOKIE_AGE = TRACELEAD_SESSION_MAX_SECONDS
 OTP_TOTP_ISSUER = "tracelead"
+# On: every account must set up one-time codes before any other page, and API tokens are
+# made only after signing in with a code (tracelead.accounts).
+TRACELEAD_REQUIRE_OTP = env_bool("TRACELEAD_REQUIRE_OTP", False)
+# Days an API token works unless its maker chooses fewer or more (at most 365).
+TRACELEAD_API_TOKEN_DAYS = env_int("TRACELEAD_API_TOKEN_DAYS", 90)
+if not 1 <= TRACELEAD_API_TOKEN_DAYS <= 365:
+    raise ImproperlyConfigured(
+        f"TRACELEAD_API_TOKEN_DAYS must be from 1 to 365; got {TRACELEAD_API_TOKEN_DAYS}"
+    )
 
 # A database cache, so that rate limits are shared by every worker and server.
 CACHES = {
@@ -292,8 +340,8 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 100
 CSRF_FAILURE_VIEW = "tracelead.core.views.csrf_failure"
 
-# django-axes suggests locking per address too; tracelead locks per account on purpose,
-# so that one shared NHS network address cannot lock out a whole trust's staff.
+# django-axes suggests locking per address too; its lock is off (AXES_LOCK_OUT_AT_FAILURE):
+# tracelead's cool-off counts per address with its own, higher limit.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Identifiable data (invitation labels, audit events, sign-in records) is deleted this

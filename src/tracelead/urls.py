@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/verify/", accounts.verify, name="verify"),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
+    path("accounts/tokens/", accounts.api_tokens, name="api_tokens"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("systems/", organisations.system_list, name="systems"),
     path("systems/new/", organisations.system_create, name="system_create"),

@@ -96,6 +96,8 @@ def test_the_facilitator_pages_have_no_serious_accessibility_problems(
         "an open round's page": f"/assessments/{disclosed.pk}/",
         "the heatmap before any publication": f"/reports/systems/{system.pk}/",
         "the assessments list": "/assessments/",
+        "the API tokens page": "/accounts/tokens/",
+        "the one-time codes page": "/accounts/two-factor/",
     }
     for what, path in pages.items():
         response = page.goto(live_server.url + path)

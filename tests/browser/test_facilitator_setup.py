@@ -29,10 +29,11 @@ def _add_group(page: Any, name: str, space: str, organisation: str, parent: str 
 
 
 def test_a_facilitator_sets_up_an_assessment_and_its_links(
-    live_server: Any, page: Any, console: Any, make_facilitator: Any
+    live_server: Any, page: Any, console: Any, make_facilitator: Any, settings: Any
 ) -> None:
     from django.utils import timezone
 
+    settings.TRACELEAD_SYSTEM_CREATORS = "anyone-signed-in"  # fiona starts her own system
     make_facilitator()
     console.watch(page)
     sign_in(page, live_server.url, "fiona.facilitator")

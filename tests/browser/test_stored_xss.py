@@ -159,8 +159,9 @@ def test_payloads_in_names_titles_and_comments_render_as_text(
 
 
 def test_payloads_typed_into_the_forms_are_stored_verbatim_and_shown_inert(
-    browser: Any, live_server: Any, transactional_db: Any, django_user_model: Any
+    browser: Any, live_server: Any, transactional_db: Any, django_user_model: Any, settings: Any
 ) -> None:
+    settings.TRACELEAD_SYSTEM_CREATORS = "anyone-signed-in"
     django_user_model.objects.create_user("xss.creator", password=PASSWORD)
     context = browser.new_context()
     page = context.new_page()

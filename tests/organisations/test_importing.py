@@ -60,7 +60,7 @@ def test_missing_columns_loops_and_duplicates_are_refused(system: Any, team: Any
     )
     loop = b"organisation,sector,group,space,parent\n,,A,team,B\n,,B,team,A\n"
     assert any("loop" in p.message for p in structure_import(system=system, data=loop).problems)
-    duplicate = f"organisation,sector,group,space\n,,{team.name},team\n".encode()
+    duplicate = f"organisation,sector,group,space\n{team.organisation},,{team.name},team\n".encode()
     problems = structure_import(system=system, data=duplicate).problems
     assert [(p.line, p.column) for p in problems] == [(2, "group")]
 

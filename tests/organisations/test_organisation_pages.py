@@ -41,7 +41,10 @@ def test_it_lists_only_the_systems_a_user_belongs_to(facilitator_client, system,
     assert other_system.name not in text(response)
 
 
-def test_it_creates_a_system_from_the_form_and_redirects_to_it(facilitator_client, facilitator):
+def test_it_creates_a_system_from_the_form_and_redirects_to_it(
+    facilitator_client, facilitator, settings
+):
+    settings.TRACELEAD_SYSTEM_CREATORS = "anyone-signed-in"
     response = facilitator_client.post(
         reverse("system_create"), {"name": "Vale ICS", "description": "Partners in the vale"}
     )
@@ -52,7 +55,8 @@ def test_it_creates_a_system_from_the_form_and_redirects_to_it(facilitator_clien
     assert SystemMembership.objects.get(system=created, user=facilitator).role == "facilitator"
 
 
-def test_it_refuses_a_system_without_a_name_and_changes_nothing(facilitator_client):
+def test_it_refuses_a_system_without_a_name_and_changes_nothing(facilitator_client, settings):
+    settings.TRACELEAD_SYSTEM_CREATORS = "anyone-signed-in"
     before = System.objects.count()
 
     response = facilitator_client.post(reverse("system_create"), {"name": "  ", "description": ""})
@@ -63,7 +67,8 @@ def test_it_refuses_a_system_without_a_name_and_changes_nothing(facilitator_clie
     assert System.objects.count() == before
 
 
-def test_it_refuses_a_duplicate_system_name_with_a_message(facilitator_client, system):
+def test_it_refuses_a_duplicate_system_name_with_a_message(facilitator_client, system, settings):
+    settings.TRACELEAD_SYSTEM_CREATORS = "anyone-signed-in"
     response = facilitator_client.post(reverse("system_create"), {"name": system.name.upper()})
 
     assert response.status_code == 400

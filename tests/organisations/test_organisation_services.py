@@ -17,7 +17,8 @@ from tracelead.organisations.models import (
 )
 
 
-def test_it_creates_a_system_and_makes_its_creator_a_facilitator(make_user):
+def test_it_creates_a_system_and_makes_its_creator_a_facilitator(make_user, settings):
+    settings.TRACELEAD_SYSTEM_CREATORS = "anyone-signed-in"
     user = make_user("creator")
 
     system = services.system_create(

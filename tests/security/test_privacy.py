@@ -14,7 +14,7 @@ from tracelead.cli import app
 from tracelead.core.models import AuditEvent
 from tracelead.core.privacy import apply_retention, erase_subject, subject_access
 from tracelead.diagnostics.models import Invitation, Response, ResponseDraft
-from tracelead.diagnostics.services import draft_start, invitations_create
+from tracelead.diagnostics.services import draft_save, draft_start, invitations_create
 from tracelead.instruments import get_instrument
 from tracelead.organisations.models import Person, Space, SystemMembership, SystemRole
 from tracelead.organisations.services import group_create, system_create
@@ -125,6 +125,35 @@ def test_the_command_line_exports_and_erases_a_person(world: dict[str, Any], tmp
     assert runner.invoke(app, ["person", "export", "not-an-email"]).exit_code == 2
     result = runner.invoke(app, ["retention", "--dry-run", "--days", "30"])
     assert result.exit_code == 0 and "Would delete" in result.output
+
+
+def test_the_command_line_export_includes_the_persons_unsubmitted_draft(
+    world: dict[str, Any], tmp_path: Any
+) -> None:
+    first, second = get_instrument("trace").item_keys[:2]
+    mine = ResponseDraft.objects.get(invitation=world["mine"])
+    draft_save(draft=mine, page=3, answers={first: 4, second: None},
+               free_text={"one_change": "Fewer handovers"})
+    # Kim's draft on the same round is not Sam's, and must not be in Sam's export.
+    kims = draft_start(assessment=world["assessment"], invitation=world["other"],
+                       rater_kind="member")
+    draft_save(draft=kims, page=1, answers={first: 1}, free_text={"one_change": "Kim's idea"})
+    out = tmp_path / "sar.json"
+
+    result = CliRunner().invoke(app, ["person", "export", EMAIL, "-o", str(out)])
+
+    assert result.exit_code == 0, result.output
+    exported = json.loads(out.read_text())
+    (draft,) = exported["unsubmitted_drafts"]
+    assert draft["submitted"] is False and "not submitted" in draft["note"]
+    assert (draft["assessment"], draft["page_reached"]) == ("Round", 3)
+    assert draft["answers"] == {first: 4, second: None}
+    assert draft["free_text"] == {"one_change": "Fewer handovers"}
+    mine.refresh_from_db()
+    assert draft["last_saved"] == mine.updated_at.isoformat()
+    # The three submitted responses stay unlinked: no other answers anywhere in the file.
+    assert "Kim's idea" not in out.read_text()
+    assert [key for key in exported if "response" in key] == []
 
 
 def test_reports_and_their_exports_are_audited_too(world: dict[str, Any],

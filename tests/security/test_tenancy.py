@@ -281,11 +281,12 @@ def test_admin_pages_need_a_staff_account(world: World) -> None:
         assert response.status_code == 302 and "/admin/login/" in response["Location"], url
 
 
+@pytest.mark.parametrize("scope", ApiToken.Scope.values)
 @pytest.mark.parametrize("role", ROLES)
 def test_no_api_endpoint_reaches_another_organisation_or_system(
-    world: World, role: str
+    world: World, role: str, scope: str
 ) -> None:
-    _, token = ApiToken.issue(user=world.users[role], name="tenancy")
+    _, token = ApiToken.issue(user=world.users[role], name="tenancy", scope=scope)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     foreign = world.foreign[role]["assessment"]
     listed = {row["id"] for row in client.get("/api/v1/assessments").json()}
@@ -297,6 +298,15 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
         content_type="application/json",
     )
     assert response.status_code in {403, 404}
+    if scope == ApiToken.Scope.READ:
+        # A read token changes nothing, not even in its own scope.
+        own = client.post(
+            f"/api/v1/assessments/{world.own[role]['assessment']}/invitations",
+            {"rater_kind": "member", "count": 1},
+            content_type="application/json",
+        )
+        assert own.status_code == 403
+        assert own.json() == {"detail": "This token can only read."}
     cycles = {row["id"] for row in client.get("/api/v1/cycles").json()}
     assert world.foreign[role]["cycle"] not in cycles
     assert world.own[role]["cycle"] in cycles

@@ -4,6 +4,9 @@
   whichever comes first (both settings), as NHS guidance on shared devices expects.
 * A user who has set up a time-based one-time password must enter a code before any
   page other than the code page, sign-out and static files.
+* Where the site requires one-time codes (``TRACELEAD_REQUIRE_OTP``), a user without a
+  confirmed device must set one up before any page other than the set-up page,
+  sign-out and static files.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
@@ -49,31 +52,40 @@ class SessionLimitsMiddleware:
 
 
 OPEN_PATHS = ("/accounts/verify/", "/accounts/logout/", "/assets/", "/r/")
+SET_UP_OPEN_PATHS = ("/accounts/two-factor/", "/accounts/logout/", "/assets/", "/r/")
 
 
 class RequireVerifiedMiddleware:
-    """Send users with a confirmed one-time-password device to the code page first."""
+    """Send users with a confirmed one-time-password device to the code page first, and,
+    where the site requires codes, users without one to the set-up page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not user.is_verified()
-            and not request.path.startswith(OPEN_PATHS)
-            and user_has_device(user, confirmed=True)
-        ):
-            if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
-                return JsonResponse(
-                    {"detail": "Enter your one-time code in the web application first."},
-                    status=401,
-                )
-            return redirect(f"{reverse('verify')}?next={request.path}")
+        if user is None or not user.is_authenticated or user.is_verified():
+            return self.get_response(request)
+        has_device = None
+        if not request.path.startswith(OPEN_PATHS):
+            has_device = user_has_device(user, confirmed=True)
+            if has_device:
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Enter your one-time code in the web application first."},
+                        status=401,
+                    )
+                return redirect(f"{reverse('verify')}?next={request.path}")
+        if settings.TRACELEAD_REQUIRE_OTP and not request.path.startswith(SET_UP_OPEN_PATHS):
+            if has_device is None:
+                has_device = user_has_device(user, confirmed=True)
+            if not has_device:
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Set up one-time codes in the web application first."},
+                        status=401,
+                    )
+                return redirect(reverse("two_factor"))
         return self.get_response(request)
 
 

@@ -1,7 +1,8 @@
-"""Sign-in with throttling, account lock-out and optional one-time passwords."""
+"""Sign-in with throttling, a growing cool-off after failures and optional one-time passwords."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import segno
@@ -11,25 +12,34 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.core import is_ratelimited
 
-THROTTLED = "Too many sign-in attempts for this account. Wait a minute and try again."
+from tracelead.core.throttles import account_key, client_address, wait_words
+
+from . import cooloff
 
 
 def _username_key(group: str, request: HttpRequest) -> str:
-    return (request.POST.get("username") or "").strip().lower()
+    return account_key(request.POST.get("username") or "")
 
 
 class SignInView(auth_views.LoginView):
-    """Django's sign-in, throttled per account before django-axes' hard lock."""
+    """Django's sign-in, throttled per account, with a growing cool-off after failures
+    (``tracelead.accounts.cooloff``)."""
 
     template_name = "core/login.jinja"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        until = cooloff.wait_until(
+            username=request.POST.get("username") or "", address=client_address(request)
+        )
+        if until is not None:
+            return cooling_off(request, until)
         if is_ratelimited(
             request,
             group="sign-in",
@@ -38,21 +48,31 @@ class SignInView(auth_views.LoginView):
             method="POST",
             increment=True,
         ):
-            form = self.get_form()
+            wait = wait_words(settings.TRACELEAD_SIGN_IN_RATE)
+            throttled = f"Too many sign-in attempts for this account. Wait {wait} and try again."
             return render(
                 request,
                 self.template_name,
-                {"form": form, "throttled": THROTTLED, "next": request.POST.get("next", "")},
+                {
+                    "form": self.get_form(),
+                    "throttled": throttled,
+                    "next": request.POST.get("next", ""),
+                },
                 status=429,
             )
         return super().post(request, *args, **kwargs)
 
 
-def locked_out(
-    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
-) -> HttpResponse:
-    """Shown by django-axes once an account has too many failures (for any username)."""
-    return render(request, "accounts/locked.jinja", status=429)
+def cooling_off(request: HttpRequest, until: dt.datetime) -> HttpResponse:
+    """The same page for any name, real or not, so a wait says nothing about accounts."""
+    response = render(
+        request,
+        "accounts/locked.jinja",
+        {"until": timezone.localtime(until)},
+        status=429,
+    )
+    response["Retry-After"] = str(max(1, int((until - timezone.now()).total_seconds())))
+    return response
 
 
 def _safe_next(request: HttpRequest, fallback: str = "/") -> str:
@@ -129,3 +149,64 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
         context["secret"] = b32encode(pending.bin_key).decode()
     return render(request, "accounts/two_factor.jinja", context, status=400 if error else 200)
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The name django-axes records a sign-in under: as the cool-off keys it."""
+    source = credentials or request.POST
+    return account_key(str(source.get("username") or ""))
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's API tokens: list, make (the clear token shown once), revoke."""
+    # Imported here so that this page's code stays apart from sign-in's above.
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    from tracelead.core.forms import add_service_errors, error_list
+
+    from .forms import ApiTokenForm
+    from .services import api_token_create, api_token_revoke
+
+    user = request.user
+    form = ApiTokenForm()
+    created = None
+    clear_token = ""
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        token_id = request.POST.get("token") or ""
+        token = user.api_tokens.filter(pk=int(token_id)).first() if token_id.isdigit() else None
+        if token is None:  # not theirs, or no such token: the same answer
+            raise Http404("No such token.")
+        api_token_revoke(token=token, by=user)
+        messages.success(request, f"The token “{token.name}” no longer works.")
+        return redirect("api_tokens")
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                created, clear_token = api_token_create(
+                    user=user, verified=user.is_verified(), **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+                status = 403
+            else:
+                form = ApiTokenForm()
+        if form.errors and status == 200:
+            status = 400
+    return render(
+        request,
+        "accounts/api_tokens.jinja",
+        {
+            "form": form,
+            "form_errors": error_list(form),
+            "tokens": list(user.api_tokens.all()),
+            "created": created,
+            "clear_token": clear_token,
+        },
+        status=status,
+    )

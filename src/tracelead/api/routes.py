@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
@@ -28,14 +29,30 @@ from tracelead.organisations import access
 from tracelead.organisations.access import assessment_for, assessments_for
 from tracelead.reports.selectors import group_report, many_groups_report
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_REFUSAL = "This token can only read."
+# last_used_at is written at most this often per token, not on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
 
 class BearerToken(HttpBearer):
+    """A personal API token: unknown, expired, revoked or of an inactive user is 401 alike;
+    a read token asking to change anything is 403."""
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        now = timezone.now()
         row = (
-            ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(token)).first()
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=ApiToken.hash(token), revoked_at__isnull=True, expires_at__gt=now)
+            .first()
         )
         if row is None or not row.user.is_active:
             return None
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        if request.method not in SAFE_METHODS and not row.can_write:
+            # Raised, not returned: session authentication must not be tried after it.
+            raise PermissionDenied(READ_ONLY_REFUSAL)
         request.user = row.user
         return row.user
 

@@ -20,10 +20,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tracelead.accounts.models import SignInFailures
 from tracelead.diagnostics.models import Invitation, OpenLinkCode, ResponseDraft
 from tracelead.organisations.models import Person, SystemMembership
 
 from .models import ApiToken, AuditEvent
+from .storage import forget_deleted_rows
+from .throttles import account_key
 
 
 def _people(email: str) -> Any:
@@ -44,11 +47,16 @@ def _users(email: str) -> Any:
 
 
 def subject_access(email: str) -> dict[str, Any]:
-    """Everything tracelead holds about the person with this email address."""
+    """Everything tracelead holds about the person with this email address.
+
+    That includes the answers saved on their links but not yet submitted (drafts). A
+    submitted response is not theirs to list: nothing links it to them.
+    """
     email = email.strip()
     if "@" not in email:
         raise ValueError("Give the person's email address.")
     users = list(_users(email))
+    invitations = _invitations(email)
     return {
         "email": email,
         "exported_at": timezone.now().isoformat(),
@@ -71,7 +79,23 @@ def subject_access(email: str) -> dict[str, Any]:
                 # any readable form: it is never shown per person, here included.
                 "note": "Answers are stored without any link to the invitation.",
             }
-            for i in _invitations(email).select_related("assessment")
+            for i in invitations.select_related("assessment")
+        ],
+        "unsubmitted_drafts": [
+            {
+                "assessment": d.assessment.title,
+                "submitted": False,
+                "note": "Answers saved on this person's link and not submitted. They are "
+                "deleted when submitted, or once the round has closed.",
+                "questionnaire": f"{d.assessment.instrument_key} {d.assessment.instrument_version}",
+                "rater_kind": d.rater_kind,
+                "page_reached": d.page,
+                "answers": d.answers,
+                "free_text": d.free_text,
+                "last_saved": d.updated_at.isoformat(),
+            }
+            for d in ResponseDraft.objects.filter(invitation__in=invitations)
+            .select_related("assessment").order_by("pk")
         ],
         "accounts": [
             {
@@ -119,15 +143,19 @@ def erase_subject(email: str) -> ErasureReport:
     for user in _users(email):
         AuditEvent.objects.filter(user=user).update(username=f"erased-{user.pk}")
         ApiToken.objects.filter(user=user).delete()
-        AccessAttempt.objects.filter(username=user.get_username()).delete()
-        AccessLog.objects.filter(username=user.get_username()).delete()
-        AccessFailureLog.objects.filter(username=user.get_username()).delete()
+        # Sign-in records are kept under the name as the throttles key it (case-folded).
+        name = account_key(user.get_username())
+        AccessAttempt.objects.filter(username=name).delete()
+        AccessLog.objects.filter(username=name).delete()
+        AccessFailureLog.objects.filter(username=name).delete()
+        SignInFailures.objects.filter(kind=SignInFailures.Kind.ACCOUNT, key=name).delete()
         user.username = f"erased-{user.pk}"
         user.first_name = user.last_name = user.email = ""
         user.is_active = False
         user.set_unusable_password()
         user.save()
         report.accounts += 1
+    forget_deleted_rows()
     return report
 
 
@@ -165,6 +193,7 @@ def apply_retention(
         AccessAttempt.objects.filter(attempt_time__lt=cutoff_time),
         AccessLog.objects.filter(attempt_time__lt=cutoff_time),
         AccessFailureLog.objects.filter(attempt_time__lt=cutoff_time),
+        SignInFailures.objects.filter(last_failure_at__lt=cutoff_time),
     ]
     report = RetentionReport(
         cutoff=cutoff,
@@ -180,4 +209,5 @@ def apply_retention(
         events.delete()
         for query in sign_ins:
             query.delete()
+        forget_deleted_rows()
     return report

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -33,6 +31,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
+from tracelead.core.throttles import ratelimit_address, wait_words
 from tracelead.instruments import get_instrument
 
 from . import services
@@ -65,9 +64,6 @@ VERIFIED_COOKIE = "tl_open_{pk}"
 VERIFIED_SALT = "tracelead.verified"
 PENDING_COOKIE = "tl_code_{pk}"
 PENDING_SALT = "tracelead.code"
-# Resume codes tried per link, and one-time codes asked for per address (django-ratelimit).
-RESUME_RATE = "5/15m"
-CODE_SEND_RATE = "3/15m"
 
 MINE, FRESH, ELSEWHERE = "mine", "fresh", "elsewhere"
 
@@ -93,45 +89,30 @@ def _problem(request: HttpRequest, *, status: int, title: str, body: str) -> Htt
     )
 
 
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _guess_rate() -> tuple[int, int]:
-    """TRACELEAD_TOKEN_GUESS_RATE as (limit, seconds), e.g. "30/m" -> (30, 60)."""
-    limit, _, unit = settings.TRACELEAD_TOKEN_GUESS_RATE.partition("/")
-    return int(limit), PERIODS[unit.strip()[-1:] or "m"]
-
-
-def _guesses_exceeded(request: HttpRequest, *, count: bool) -> bool:
-    """Unknown links are counted per client address in fixed windows; past the limit,
-    links answer 429. Checking only reads the cache, so a respondent's ordinary request
-    costs no write; only a miss is counted."""
-    limit, period = _guess_rate()
-    window = int(time.time() // period)
-    key = f"tracelead:token-guess:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    if not count:
-        return int(cache.get(key) or 0) > limit
-    try:
-        misses = cache.incr(key)
-    except ValueError:  # the first miss in this window
-        # add() fails only if another request created the key meanwhile.
-        misses = 1 if cache.add(key, 1, period) else cache.incr(key)
-    return misses > limit
-
-
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return _problem(
+def _guess_refused(request: HttpRequest) -> bool:
+    """Count one look-up of a link that does not exist, per client address; True once
+    the address is past TRACELEAD_TOKEN_GUESS_RATE. Only misses are counted and only a
+    miss is ever refused: a valid link, and a respondent part-way through, always get
+    their page, however many guesses others behind the same address have made."""
+    return is_ratelimited(
         request,
-        status=429,
-        title="Too many attempts",
-        body="Too many links that do not exist have been tried from here. "
-        "Wait a few minutes, then check the link in your invitation.",
+        group="link-guess",
+        key=ratelimit_address,
+        rate=settings.TRACELEAD_TOKEN_GUESS_RATE,
+        increment=True,
     )
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    if _guesses_exceeded(request, count=True):
-        return _too_many(request)
+    if _guess_refused(request):
+        wait = wait_words(settings.TRACELEAD_TOKEN_GUESS_RATE)
+        return _problem(
+            request,
+            status=429,
+            title="Too many attempts",
+            body="Too many links that do not exist have been tried from here. "
+            f"Wait {wait}, then check the link in your invitation.",
+        )
     return _problem(
         request,
         status=404,
@@ -142,8 +123,6 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
-    if _guesses_exceeded(request, count=False):
-        return _too_many(request)
     if not TOKEN_PATTERN.match(token):
         return _not_found(request)
     invitation = (
@@ -443,13 +422,14 @@ def _verify_start(
             request,
             group="open-link-code",
             key=lambda _group, _request: services.open_link_email_hash(assessment, email),
-            rate=CODE_SEND_RATE,
+            rate=settings.TRACELEAD_EMAIL_CODE_RATE,
             increment=True,
         ):
+            wait = wait_words(settings.TRACELEAD_EMAIL_CODE_RATE)
             errors.append(
                 {
-                    "text": "Too many codes have been asked for this address. Wait 15 "
-                    "minutes, then try again",
+                    "text": f"Too many codes have been asked for this address. Wait {wait}, "
+                    "then try again",
                     "href": "#email",
                 }
             )
@@ -578,14 +558,15 @@ def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
         request,
         group="resume-code",
         key=lambda _group, _request: f"invitation:{invitation.pk}",
-        rate=RESUME_RATE,
+        rate=settings.TRACELEAD_RESUME_RATE,
         increment=True,
     ):
+        wait = wait_words(settings.TRACELEAD_RESUME_RATE)
         return _elsewhere(
             request,
             link,
             token,
-            error="Too many resume codes have been tried with this link. Wait 15 minutes, "
+            error=f"Too many resume codes have been tried with this link. Wait {wait}, "
             "then try again",
             status=429,
         )

@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from tracelead.core.storage import forget_deleted_rows
 from tracelead.instruments import InstrumentError, get_instrument
 from tracelead.organisations.models import Group
 from tracelead.publishing.models import Cycle
@@ -349,6 +350,7 @@ def invitation_reissue(
     locked.reissued_after_use = locked.reissued_after_use or locked.used
     locked.save(update_fields=["token_hash", "reissued_after_use"])
     ResponseDraft.objects.filter(invitation=locked).delete()
+    forget_deleted_rows()
     audit_assessment(
         user=reissued_by,
         action=AuditEvent.Action.REISSUED,
@@ -502,6 +504,7 @@ def _open_link_code_store(
     # One code at a time per device; expired codes of the round go as new ones come.
     OpenLinkCode.objects.filter(assessment=assessment, key_hash=key).delete()
     OpenLinkCode.objects.filter(assessment=assessment, expires_at__lt=now).delete()
+    forget_deleted_rows()
     return OpenLinkCode.objects.create(
         assessment=assessment,
         key_hash=key,
@@ -579,16 +582,19 @@ def _open_link_code_check(
         return "This code is no longer valid. Ask for a new code."
     if row.expires_at < timezone.now():
         row.delete()
+        forget_deleted_rows()
         return "This code has expired. Ask for a new code."
     digits = "".join(ch for ch in code if ch.isdigit())
     if not constant_time_compare(row.code_hash, keyed_hash("open-link-code", f"{key}:{digits}")):
         row.attempts += 1
         if row.attempts >= CODE_ATTEMPTS:
             row.delete()
+            forget_deleted_rows()
             return "The code was entered wrongly too many times. Ask for a new code."
         row.save(update_fields=["attempts"])
         return "The code does not match. Check the email and enter the 6-digit code"
     row.delete()  # single use
+    forget_deleted_rows()
     return row.email_hash, row.rater_kind
 
 
@@ -672,6 +678,7 @@ def response_submit(*, draft_id: int) -> Response:
         submitted_on=assessment.closes_on,
     )
     draft.delete()
+    forget_deleted_rows()
     return response
 
 

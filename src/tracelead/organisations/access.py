@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -34,6 +35,14 @@ def systems_for(user: Any, *, manage: bool = False) -> QuerySet[System]:
     if user.is_superuser:
         return System.objects.all()
     return System.objects.filter(pk__in={m.system_id for m in _memberships(user, manage=manage)})
+
+
+def can_create_systems(user: Any) -> bool:
+    """Administrators may; other signed-in users only if TRACELEAD_SYSTEM_CREATORS says
+    ``anyone-signed-in`` (docs/operations.md)."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_superuser) or settings.TRACELEAD_SYSTEM_CREATORS == "anyone-signed-in"
 
 
 def _scopes(user: Any, *, manage: bool) -> tuple[set[int], set[int], set[int]]:

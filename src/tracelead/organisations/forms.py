@@ -20,10 +20,8 @@ class SystemForm(forms.Form):
     )
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if System.objects.filter(name__iexact=name).exists():
-            raise forms.ValidationError("A system with this name already exists")
-        return name
+        # Whether the name is taken depends on who asks: services.system_create decides.
+        return str(self.cleaned_data["name"]).strip()
 
 
 class OrganisationForm(forms.Form):
@@ -96,10 +94,9 @@ class GroupForm(forms.Form):
         ]
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if Group.objects.filter(system=self.system, name__iexact=name).exists():
-            raise forms.ValidationError("This system already has a group with this name")
-        return name
+        # Names are unique within an organisation (or among groups spanning the system),
+        # which is known only with the organisation: Group.clean checks, via the service.
+        return str(self.cleaned_data["name"]).strip()
 
     def clean_organisation(self) -> Organisation | None:
         value = self.cleaned_data.get("organisation")

@@ -6,7 +6,11 @@ Columns (a header row is required, in any order; names are case-insensitive):
 ``sector``        the organisation's sector, by name or code (needed for a new organisation)
 ``group``         the group's name
 ``space``         self, team, organisation or system
-``parent``        optional: the name of the group this one sits inside
+``parent``        optional: the name of the group this one sits inside (looked for in the
+                  row's organisation, then among groups spanning the system, then anywhere)
+
+A group's name need only be unique within its organisation (or among the groups that
+span the system), as in :class:`~tracelead.organisations.models.Group`.
 
 Every row is checked before anything is written; a file with any bad row changes
 nothing, and each problem is reported by line and column.
@@ -167,19 +171,47 @@ class ImportResult:
     problems: list[ImportProblem] = field(default_factory=list)
 
 
+# A group's name is unique within its organisation, or among the groups that span the
+# system (models.Group): a group is known by (organisation, name), both in lower case,
+# with "" for no organisation.
+GroupKey = tuple[str, str]
+
+
+def _resolve_parent(
+    row: StructureRow, known: dict[str, set[GroupKey]]
+) -> tuple[GroupKey | None, str]:
+    """The group a row's ``parent`` names, and the problem if none can be chosen: a group
+    of the row's own organisation first, then one spanning the system, then the only group
+    with that name in any organisation."""
+    name = row.parent.lower()
+    candidates = known.get(name, set())
+    for scope in (row.organisation.lower(), ""):
+        if (scope, name) in candidates:
+            return (scope, name), ""
+    if len(candidates) == 1:
+        return next(iter(candidates)), ""
+    if candidates:
+        return None, "groups in several other organisations have this name; it is ambiguous"
+    return None, "no group with this name in the system or file"
+
+
 def structure_import(*, system: System, data: bytes) -> ImportResult:
     """Check the whole file, then create its organisations and groups in one transaction."""
     parsed = parse_structure_csv(data)
     result = ImportResult(problems=list(parsed.problems))
     existing_orgs = {o.name.lower(): o for o in system.organisations.all()}
-    existing_groups = {g.name.lower(): g for g in system.groups.all()}
-    file_groups: dict[str, StructureRow] = {}
+    existing_groups: dict[GroupKey, Group] = {
+        (g.organisation.name.lower() if g.organisation else "", g.name.lower()): g
+        for g in system.groups.select_related("organisation")
+    }
+    file_groups: dict[GroupKey, StructureRow] = {}
     new_org_sectors: dict[str, str] = {}
     for row in parsed.rows:
-        key = row.group.lower()
+        key = (row.organisation.lower(), row.group.lower())
         if key in existing_groups or key in file_groups:
+            where = "in this organisation" if row.organisation else "across the system"
             result.problems.append(
-                ImportProblem(row.line, "group", "a group with this name already exists")
+                ImportProblem(row.line, "group", f"a group with this name already exists {where}")
             )
         file_groups[key] = row
         org_key = row.organisation.lower()
@@ -190,53 +222,60 @@ def structure_import(*, system: System, data: bytes) -> ImportResult:
                 )
             elif row.sector:
                 new_org_sectors.setdefault(org_key, row.sector)
+    known: dict[str, set[GroupKey]] = {}
+    for key in (*existing_groups, *file_groups):
+        known.setdefault(key[1], set()).add(key)
+    parents: dict[GroupKey, GroupKey | None] = {}
     for row in parsed.rows:
-        parent = row.parent.lower()
-        if parent and parent not in existing_groups and parent not in file_groups:
-            result.problems.append(
-                ImportProblem(row.line, "parent", "no group with this name in the system or file")
-            )
-        if parent == row.group.lower():
+        key = (row.organisation.lower(), row.group.lower())
+        parent, problem = _resolve_parent(row, known) if row.parent else (None, "")
+        if problem:
+            result.problems.append(ImportProblem(row.line, "parent", problem))
+        elif parent == key:
             result.problems.append(
                 ImportProblem(row.line, "parent", "a group cannot contain itself")
             )
+            parent = None
+        parents[key] = parent
     # Parents named in the file must not form a loop.
     for row in parsed.rows:
-        seen = {row.group.lower()}
-        node = file_groups.get(row.parent.lower())
-        while node is not None:
-            if node.group.lower() in seen:
+        start = (row.organisation.lower(), row.group.lower())
+        seen = {start}
+        node = parents.get(start)
+        while node is not None and node in file_groups:
+            if node in seen:
                 result.problems.append(
                     ImportProblem(row.line, "parent", "the parents in the file go round in a loop")
                 )
                 break
-            seen.add(node.group.lower())
-            node = file_groups.get(node.parent.lower())
+            seen.add(node)
+            node = parents.get(node)
     if result.problems:
         result.problems.sort(key=lambda p: (p.line, p.column))
         return result
     with transaction.atomic():
         orgs = dict(existing_orgs)
         for row in parsed.rows:
-            key = row.organisation.lower()
-            if row.organisation and key not in orgs:
-                orgs[key] = Organisation.objects.create(
-                    system=system, name=row.organisation, sector=new_org_sectors[key]
+            org_key = row.organisation.lower()
+            if row.organisation and org_key not in orgs:
+                orgs[org_key] = Organisation.objects.create(
+                    system=system, name=row.organisation, sector=new_org_sectors[org_key]
                 )
                 result.organisations += 1
-        created: dict[str, Group] = dict(existing_groups)
+        created: dict[GroupKey, Group] = dict(existing_groups)
         pending = list(parsed.rows)
         while pending:  # parents first; the loop check above guarantees progress
             later = []
             for row in pending:
-                parent_key = row.parent.lower()
-                if parent_key and parent_key not in created:
+                key = (row.organisation.lower(), row.group.lower())
+                parent_key = parents[key]
+                if parent_key is not None and parent_key not in created:
                     later.append(row)
                     continue
-                created[row.group.lower()] = Group.objects.create(
+                created[key] = Group.objects.create(
                     system=system,
                     organisation=orgs.get(row.organisation.lower()),
-                    parent=created.get(parent_key) if parent_key else None,
+                    parent=created[parent_key] if parent_key is not None else None,
                     name=row.group,
                     space=row.space,
                 )

@@ -32,9 +32,14 @@ class Space(models.TextChoices):
 
 
 class System(models.Model):
-    """A partnership of organisations, such as an integrated care system."""
+    """A partnership of organisations, such as an integrated care system.
 
-    name = models.CharField(max_length=200, unique=True)
+    Names are not unique across the installation: a tenant must not learn another's
+    system names from "already exists", so ``services.system_create`` refuses a name only
+    among the systems its creator can see.
+    """
+
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -112,7 +117,12 @@ class Organisation(models.Model):
 
 
 class Group(models.Model):
-    """What is assessed: a person (self), a team, an organisation or a whole system."""
+    """What is assessed: a person (self), a team, an organisation or a whole system.
+
+    A name is unique among the groups of its organisation, or among the groups that span
+    the system: everyone who may add a group to an organisation can see all of that
+    organisation's groups, so "already exists" never names a group they could not see.
+    """
 
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="groups")
     organisation = models.ForeignKey(
@@ -133,7 +143,19 @@ class Group(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["system", "name"], name="group_name_unique_in_system")
+            models.UniqueConstraint(
+                fields=["organisation", "name"],
+                condition=models.Q(organisation__isnull=False),
+                name="group_name_unique_in_organisation",
+                violation_error_message="A group with this name already exists in its "
+                "organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["system", "name"],
+                condition=models.Q(organisation__isnull=True),
+                name="group_name_unique_across_system",
+                violation_error_message="A group with this name already spans the system",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,6 +172,25 @@ class Group(models.Model):
                 if self.pk and node.pk == self.pk:
                     raise ValidationError({"parent": "A group cannot sit inside itself."})
                 node = node.parent
+        self._check_name_in_scope()
+
+    def _check_name_in_scope(self) -> None:
+        """Refuse a name already used in the group's own scope, ignoring case (the
+        constraints compare exactly). Runs after the organisation is known to be in the
+        system, so the message can only be about a group of that organisation."""
+        if not self.system_id or not self.name:
+            return
+        same = Group.objects.filter(
+            system_id=self.system_id, organisation_id=self.organisation_id,
+            name__iexact=self.name.strip(),
+        ).exclude(pk=self.pk)
+        if not same.exists():
+            return
+        if self.organisation_id:
+            message = f"A group with this name already exists in {self.organisation.name}"
+        else:
+            message = "A group with this name already exists across the system"
+        raise ValidationError({"name": message})
 
     def ancestors(self) -> list[Group]:
         chain: list[Group] = []

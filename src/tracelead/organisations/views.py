@@ -23,20 +23,30 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def system_list(request: HttpRequest) -> HttpResponse:
     systems = access.systems_for(request.user).prefetch_related("organisations", "groups")
-    return render(request, "organisations/system_list.jinja", {"systems": systems})
+    return render(
+        request,
+        "organisations/system_list.jinja",
+        {"systems": systems, "can_create_systems": access.can_create_systems(request.user)},
+    )
 
 
 @login_required
 def system_create(request: HttpRequest) -> HttpResponse:
+    if not access.can_create_systems(request.user):
+        raise PermissionDenied("Only an administrator can create a system.")
     form = SystemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        system = services.system_create(
-            name=form.cleaned_data["name"],
-            description=form.cleaned_data["description"],
-            created_by=request.user,
-        )
-        messages.success(request, f"Created {system.name}.")
-        return redirect("system", pk=system.pk)
+        try:
+            system = services.system_create(
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                created_by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Created {system.name}.")
+            return redirect("system", pk=system.pk)
     return render_form(
         request,
         form,
