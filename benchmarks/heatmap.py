@@ -143,7 +143,7 @@ def main() -> None:
         from tracelead.organisations.models import System
         from tracelead.publishing.gate import publish_due
         from tracelead.publishing.models import Cycle
-        from tracelead.reports.selectors import many_groups_report
+        from tracelead.reports.builders import many_groups_report
 
         setup_test_environment()
         system = System.objects.get(pk=system_id)

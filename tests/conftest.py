@@ -258,6 +258,28 @@ def add_responses(db: Any) -> Any:
 
 
 @pytest.fixture
+def finish_job(db: Any, settings: Any, tmp_path: Path) -> Any:
+    """``finish_job(client, started)``: run the background job that the redirect
+    ``started`` leads to, as ``tracelead worker`` would, and return ``(page, file)``: the
+    job's page and the bytes of the file it made (None if it made none). Files go to a
+    temporary data folder."""
+    settings.DATA_DIR = tmp_path / "data"
+
+    def finish(client: Any, started: Any) -> tuple[Any, bytes | None]:
+        from tracelead.messaging.tasks import run_job
+
+        assert started.status_code == 302, started
+        page_url = started["Location"]
+        assert page_url.startswith("/jobs/"), page_url
+        run_job.call(int(page_url.strip("/").split("/")[-1]))
+        download = client.get(page_url + "download/")
+        return client.get(page_url), (download.getvalue() if download.status_code == 200
+                                      else None)
+
+    return finish
+
+
+@pytest.fixture
 def trace() -> Any:
     from tracelead.instruments import get_instrument
 

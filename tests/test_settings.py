@@ -115,3 +115,30 @@ def test_the_protection_level_is_a_number_and_refuses_a_typo(monkeypatch):
         monkeypatch.setenv("TRACELEAD_PROTECTION", typo)
         with pytest.raises(ImproperlyConfigured, match="TRACELEAD_PROTECTION"):
             env_float("TRACELEAD_PROTECTION", 1.0)
+
+
+@pytest.mark.no_database
+def test_a_mistyped_switch_stops_start_up_instead_of_turning_a_protection_off(tmp_path):
+    """TRACELEAD_SECURE=ture used to read as false: no HTTPS redirect, no secure cookies."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update(TRACELEAD_DATA_DIR=str(tmp_path), TRACELEAD_SECURE="ture")
+    done = subprocess.run(
+        [sys.executable, "-c", "import tracelead.settings"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "ImproperlyConfigured: TRACELEAD_SECURE must be true or false; got 'ture'" in (
+        done.stderr
+    )
+    for word, expected in (("TRUE", "True"), ("off", "False")):
+        environment["TRACELEAD_SECURE"] = word
+        code = "from tracelead import settings; print(settings.SECURE)"
+        out = subprocess.run(  # noqa: S603 - as above
+            [sys.executable, "-c", code], env=environment, capture_output=True, text=True,
+            timeout=60, check=True,
+        ).stdout.strip()
+        assert out == expected

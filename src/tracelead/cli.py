@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tracelead.bootstrap import django_setup
 from tracelead.reports.cli import report_app
 
 app = typer.Typer(
@@ -29,11 +30,7 @@ person_app = typer.Typer(help="Personal data: subject access and erasure.", no_a
 app.add_typer(person_app, name="person")
 
 
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracelead.settings")
-    import django
-
-    django.setup()
+_django = django_setup
 
 
 def _migrate(verbosity: int = 0) -> None:
@@ -293,6 +290,68 @@ def retention(
         f"{report.drafts} unsubmitted drafts, {report.audit_events} audit events, "
         f"{report.sign_in_records} sign-in records."
     )
+
+
+@app.command()
+def worker(
+    queue: Annotated[str, typer.Option(
+        help="The queues to take work from, separated by commas ('*' for all).")] = "default",
+    once: Annotated[bool, typer.Option(
+        "--once", help="Do everything that is queued, then stop.")] = False,
+    interval: Annotated[float, typer.Option(
+        min=0.1, help="Seconds between looks at an empty queue.")] = 1.0,
+) -> None:
+    """Run the background worker: report files, imports and email (the database queue)."""
+    _django()
+    from django.core.management import call_command
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db import DatabaseBackend
+
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if not isinstance(backend, DatabaseBackend):
+        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        typer.secho(
+            f"The task backend is {name}, not the database: run its own worker (for RQ, "
+            "`tracelead manage rqworker --job-class django_tasks_rq.Job --with-scheduler "
+            "default`; see docs/operations.md).",
+            err=True, fg="red",
+        )
+        raise typer.Exit(2)
+    call_command("db_worker", queue_name=queue, interval=interval, batch=once,
+                 reload=False, startup_delay=not once, verbosity=1)
+
+
+@app.command()
+def scheduler(
+    once: Annotated[bool, typer.Option(
+        "--once", help="Run one tick and stop (for cron: `* * * * * tracelead scheduler "
+        "--once`).")] = False,
+    interval: Annotated[float, typer.Option(
+        min=1, help="Seconds between ticks.")] = 60.0,
+) -> None:
+    """Run scheduled work every minute: reminders, publications when rounds close, notices
+    to facilitators, asking a worker to send email, and daily retention."""
+    _django()
+    import time
+
+    from django.db import close_old_connections
+    from django.utils import timezone
+
+    from tracelead.messaging.scheduler import tick
+
+    try:
+        while True:
+            started = time.monotonic()
+            close_old_connections()
+            report = tick()
+            close_old_connections()
+            if once or report.did_something:
+                typer.echo(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} {report.describe()}")
+            if once:
+                raise typer.Exit(1 if report.failed else 0)
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        typer.echo("Scheduler stopped.")
 
 
 @app.command()

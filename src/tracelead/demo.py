@@ -9,7 +9,8 @@ Everything is generated from a fixed seed, so the demo is the same on every mach
 * the Surgical Division improves between the two rounds;
 * each round belongs to a reporting cycle ("Spring 2026", "Autumn 2026"), published when
   its rounds closed; a pulse round of the Discharge Hub is still open in a third cycle, so
-  its page shows only how many have answered.
+  its page shows only how many have answered. Its twelve people were invited by email,
+  with messages written as files to the data folder's ``mail`` folder, not sent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +34,10 @@ from tracelead.diagnostics.models import (
 )
 from tracelead.diagnostics.services import new_token
 from tracelead.instruments import get_instrument
+from tracelead.messaging import models as email_texts
+from tracelead.messaging import outbox
+from tracelead.messaging import services as messaging
+from tracelead.messaging.models import Invitee
 from tracelead.organisations.models import (
     Group,
     Organisation,
@@ -206,13 +212,18 @@ class DemoSummary:
     groups: int
     assessments: int
     responses: int
+    # Where email is written instead of being sent ("" when the site sends it for real).
+    mail_folder: str = ""
 
     def describe(self) -> str:
         verb = "Loaded" if self.created else "Reusing"
-        return (
+        text = (
             f"{verb} the demo: {self.system.name} with {self.groups} groups, "
             f"{self.assessments} assessments and {self.responses} responses."
         )
+        if self.mail_folder:
+            text += f"\nEmails are not sent: they are written to files in {self.mail_folder}"
+        return text
 
 
 def _answers(
@@ -236,7 +247,12 @@ def _summary(system: System, created: bool) -> DemoSummary:
         groups=system.groups.count(),
         assessments=Assessment.objects.filter(group__system=system).count(),
         responses=Response.objects.filter(assessment__group__system=system).count(),
+        mail_folder=_mail_folder(),
     )
+
+
+def _mail_folder() -> str:
+    return str(settings.EMAIL_FILE_PATH) if settings.TRACELEAD_EMAIL == "file" else ""
 
 
 def _demo_system() -> System | None:
@@ -399,6 +415,9 @@ def demo_load(
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)
+    if _mail_folder():
+        say(f"Writing the pulse round's email invitations to {_mail_folder()}")
+        outbox.deliver_due()
     return _summary(system, created=True)
 
 
@@ -420,11 +439,7 @@ def _open_round(system: System, group: Group, today: dt.date, rng: random.Random
         rater_kinds=[RaterKind.MEMBER.value], opens_on=today - dt.timedelta(days=3),
         closes_on=today + dt.timedelta(days=11),
     )
-    Invitation.objects.bulk_create(
-        Invitation(assessment=assessment, token_hash=Invitation.hash_token(new_token()),
-                   rater_kind=RaterKind.MEMBER, used=index < 6)
-        for index in range(12)
-    )
+    _pulse_invitations(assessment)
     pattern = Pattern(_even(3.4, task=3.0))
     answers = [_answers(rng, items, pattern) for _ in range(6)]
     Response.objects.bulk_create(
@@ -432,3 +447,35 @@ def _open_round(system: System, group: Group, today: dt.date, rng: random.Random
                  packed=pack_answers(instrument.item_keys, a), submitted_on=assessment.closes_on)
         for a in answers
     )
+
+
+def _pulse_invitations(assessment: Assessment) -> None:
+    """Twelve people invited, six of whom have answered. Where email is written to files
+    (the demo's setting), they were invited by email with the default messages; a site that
+    sends email for real gets plain links, so that the demo never mails anyone."""
+    if not _mail_folder():
+        Invitation.objects.bulk_create(
+            Invitation(assessment=assessment, token_hash=Invitation.hash_token(new_token()),
+                       rater_kind=RaterKind.MEMBER, used=index < 6)
+            for index in range(12)
+        )
+        return
+    messaging.round_email_save(
+        assessment=assessment,
+        organiser="The Discharge Hub leadership team",
+        contact="discharge.hub@example.nhs.uk",
+        invitation_subject=email_texts.DEFAULT_INVITATION_SUBJECT,
+        invitation_body=email_texts.DEFAULT_INVITATION_BODY,
+        reminder_subject=email_texts.DEFAULT_REMINDER_SUBJECT,
+        reminder_body=email_texts.DEFAULT_REMINDER_BODY,
+        reminder_days="7,2",
+    )
+    messaging.invitees_invite(
+        assessment=assessment,
+        emails=[f"person{n:02d}@example.nhs.uk" for n in range(1, 13)],
+        rater_kind=RaterKind.MEMBER,
+    )
+    answered = list(assessment.invitations.order_by("pk").values_list("pk", flat=True)[:6])
+    Invitation.objects.filter(pk__in=answered).update(used=True)
+    # An answered link is never needed for a reminder, so its clear copy goes.
+    Invitee.objects.filter(invitation__in=answered).update(token="")

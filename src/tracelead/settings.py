@@ -13,6 +13,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -20,28 +21,53 @@ from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The repository root when running from a clone; node_modules and the local database live here.
-PROJECT_DIR = Path(os.environ.get("TRACELEAD_HOME", PACKAGE_DIR.parent.parent)).resolve()
+# Every environment variable the settings read, in the order read: the registry that the
+# operations guide is checked against (tests/test_docs.py).
+_READ: list[str] = []
+
+
+def _env(name: str) -> str | None:
+    _READ.append(name)
+    return os.environ.get(name)
+
+
+PROJECT_DIR = Path(_env("TRACELEAD_HOME") or PACKAGE_DIR.parent.parent).resolve()
 
 
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    value = _env(name)
+    return default if value is None else value
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """true/false (or 1/0, yes/no, on/off); a typo names the variable and stops, rather
+    than silently turning a protection off."""
+    value = _env(name)
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ImproperlyConfigured(f"{name} must be true or false; got {value!r}")
+    return word in TRUE_WORDS
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    value = _env(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {value!r}") from None
 
 
 def env_float(name: str, default: float) -> float:
     """A finite number, zero or more; anything else names the variable and stops."""
-    value = os.environ.get(name)
+    value = _env(name)
     if value in (None, ""):
         return default
     try:
@@ -54,7 +80,7 @@ def env_float(name: str, default: float) -> float:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
+    value = _env(name)
     if not value:
         return default
     return [part.strip() for part in value.split(",") if part.strip()]
@@ -62,7 +88,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     """One of ``allowed``; anything else names the variable and the allowed values, and stops."""
-    value = os.environ.get(name)
+    value = _env(name)
     if value is None or value.strip() == "":
         return default
     if value.strip().lower() not in allowed:
@@ -82,7 +108,7 @@ def _secret_key() -> str:
     Keeping it in a file means every worker process and every restart signs sessions and
     cookies with the same key, without anyone having to invent one for a local demo.
     """
-    key = os.environ.get("TRACELEAD_SECRET_KEY", "")
+    key = env_str("TRACELEAD_SECRET_KEY", "")
     if key:
         return key
     path = DATA_DIR / "secret_key"
@@ -119,6 +145,9 @@ INSTALLED_APPS = [
     "tracelead.diagnostics",
     "tracelead.publishing",
     "tracelead.reports",
+    "tracelead.messaging",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -281,7 +310,7 @@ USE_TZ = True
 
 STATIC_URL = "/assets/"
 # Only needed for `collectstatic`; WhiteNoise serves straight from the finders otherwise.
-STATIC_ROOT = os.environ.get("TRACELEAD_STATIC_ROOT") or None
+STATIC_ROOT = env_str("TRACELEAD_STATIC_ROOT", "") or None
 # The NHS design system comes from the npm registry (package.json); its CSS refers to
 # images under /assets/images, so its assets folder is served at the root of STATIC_URL.
 STATICFILES_DIRS = [
@@ -352,3 +381,49 @@ TRACELEAD_RETENTION_DAYS = env_int("TRACELEAD_RETENTION_DAYS", 365)
 # group's condition mean could still take, given everything published in its cycle, must
 # span at least this many scale points (tracelead.publishing.gate; docs/operations.md).
 TRACELEAD_PROTECTION = env_float("TRACELEAD_PROTECTION", 1.0)
+
+# The address the site is reached at, for links in emails (personal links, unsubscribe).
+TRACELEAD_SITE_URL = env_str("TRACELEAD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+TRACELEAD_EMAIL_DOMAIN = urlsplit(TRACELEAD_SITE_URL).hostname or "localhost"
+
+# Email (tracelead.messaging): "file" writes each message to TRACELEAD_DATA_DIR/mail (the
+# demo); "smtp" sends through any relay (NHSmail's included); "notify" through GOV.UK
+# Notify's official client. Messages wait in an outbox and a worker sends them.
+TRACELEAD_EMAIL = env_choice("TRACELEAD_EMAIL", "file", ("file", "smtp", "notify"))
+EMAIL_BACKEND = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "notify": "tracelead.messaging.backends.NotifyEmailBackend",
+}[TRACELEAD_EMAIL]
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = env_str(
+    "TRACELEAD_EMAIL_FROM", f"tracelead <no-reply@{TRACELEAD_EMAIL_DOMAIN}>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = env_str("TRACELEAD_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("TRACELEAD_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("TRACELEAD_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("TRACELEAD_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TRACELEAD_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("TRACELEAD_SMTP_SSL", False)
+EMAIL_TIMEOUT = env_int("TRACELEAD_SMTP_TIMEOUT", 10)
+TRACELEAD_NOTIFY_API_KEY = env_str("TRACELEAD_NOTIFY_API_KEY", "")
+TRACELEAD_NOTIFY_TEMPLATE_ID = env_str("TRACELEAD_NOTIFY_TEMPLATE_ID", "")
+TRACELEAD_NOTIFY_BASE_URL = env_str(
+    "TRACELEAD_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
+)
+if TRACELEAD_EMAIL == "notify" and not (TRACELEAD_NOTIFY_API_KEY and TRACELEAD_NOTIFY_TEMPLATE_ID):
+    raise ImproperlyConfigured(
+        "TRACELEAD_EMAIL=notify needs TRACELEAD_NOTIFY_API_KEY and TRACELEAD_NOTIFY_TEMPLATE_ID"
+    )
+
+# Background jobs through Django's Tasks API (django-tasks); the database backend needs no
+# new server (`tracelead worker` runs the queue). docs/operations.md shows the RQ backend.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TRACELEAD_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Last: every variable read above, for the documentation check.
+TRACELEAD_ENVIRONMENT_VARIABLES = tuple(dict.fromkeys(_READ))

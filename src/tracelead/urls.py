@@ -4,8 +4,10 @@ from django.urls import include, path
 
 from tracelead.accounts import views as accounts
 from tracelead.api.routes import api
-from tracelead.diagnostics import respond
+from tracelead.diagnostics import respondent_views as respondent
 from tracelead.diagnostics import views as diagnostics
+from tracelead.messaging import jobs
+from tracelead.messaging import views as messaging
 from tracelead.organisations import views as organisations
 from tracelead.publishing import views as publishing
 
@@ -47,12 +49,16 @@ urlpatterns = [
         name="invitation_reissue",
     ),
     path("assessments/<int:pk>/qr.svg", diagnostics.open_link_qr, name="open_link_qr"),
-    path("r/done/", respond.respond_thanks, name="respond_thanks"),
-    path("r/<str:token>/", respond.respond, name="respond"),
-    path("r/<str:token>/start/", respond.respond_intro_again, name="respond_intro_again"),
-    path("r/<str:token>/resume/", respond.respond_resume, name="respond_resume"),
-    path("r/<str:token>/verify/", respond.respond_verify, name="respond_verify"),
-    path("r/<str:token>/<int:page>/", respond.respond_page, name="respond_page"),
+    path("assessments/<int:pk>/email/", messaging.round_email, name="round_email"),
+    path("email/unsubscribe/<str:token>/", messaging.unsubscribe, name="unsubscribe"),
+    path("jobs/<int:pk>/", jobs.job_page, name="job"),
+    path("jobs/<int:pk>/download/", jobs.job_download, name="job_download"),
+    path("r/done/", respondent.respond_thanks, name="respond_thanks"),
+    path("r/<str:token>/", respondent.respond, name="respond"),
+    path("r/<str:token>/start/", respondent.respond_intro_again, name="respond_intro_again"),
+    path("r/<str:token>/resume/", respondent.respond_resume, name="respond_resume"),
+    path("r/<str:token>/verify/", respondent.respond_verify, name="respond_verify"),
+    path("r/<str:token>/<int:page>/", respondent.respond_page, name="respond_page"),
     path("reports/", include("tracelead.reports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -8,6 +8,7 @@ of a five-point scale, (5^2 - 1) / 12 = 2, is the value tabled by LeBreton and S
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -121,7 +122,16 @@ def test_rwg_j_stays_in_bounds_and_ignores_item_and_respondent_order(rows, rnd):
     rnd.shuffle(r)
     rnd.shuffle(c)
     assert rwg_j(data[r][:, c]) == pytest.approx(value, abs=1e-12)
-    assert not math.isnan(value)
+    # The same figure written out longhand, item by item (statistics.variance, n - 1).
+    variances = [
+        statistics.variance([v for v in column if not math.isnan(v)])
+        for column in data.T
+        if sum(not math.isnan(v) for v in column) >= 2
+    ]
+    ratio = statistics.fmean(variances) / ((5**2 - 1) / 12)
+    j = len(variances)
+    longhand = 0.0 if ratio > 1 else j * (1 - ratio) / (j * (1 - ratio) + ratio)
+    assert value == pytest.approx(longhand, abs=1e-9)
 
 
 @given(st.lists(st.lists(st.integers(0, 6), min_size=5, max_size=5), min_size=1, max_size=8))

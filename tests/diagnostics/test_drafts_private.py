@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory
 
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import Invitation, Response, ResponseDraft
-from tracelead.diagnostics.respond import HOLDER_COOKIE, HOLDER_SALT
+from tracelead.diagnostics.respondent_views import HOLDER_COOKIE, HOLDER_SALT
 
 SECRET_COMMENT = "Purple giraffes run the Tuesday huddle"
 ELSEWHERE = "This link is in use on another device"

@@ -23,7 +23,7 @@ from tracelead.diagnostics.models import (
     ResponseDraft,
 )
 from tracelead.diagnostics.packing import answers_matrix
-from tracelead.diagnostics.respond import DEVICE_COOKIE, DEVICE_SALT
+from tracelead.diagnostics.respondent_views import DEVICE_COOKIE, DEVICE_SALT
 
 CONDITION_NAMES = ["Task", "Route", "Alignment", "Capability", "Energy"]
 

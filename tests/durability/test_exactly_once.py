@@ -26,7 +26,7 @@ from tracelead.diagnostics.models import (
     Response,
     ResponseDraft,
 )
-from tracelead.diagnostics.respond import DEVICE_COOKIE
+from tracelead.diagnostics.respondent_views import DEVICE_COOKIE
 
 THREADS = 50
 pytestmark = pytest.mark.django_db(transaction=True)

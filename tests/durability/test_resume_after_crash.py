@@ -17,7 +17,7 @@ from django.test import Client
 
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import Response, ResponseDraft
-from tracelead.diagnostics.respond import DEVICE_COOKIE
+from tracelead.diagnostics.respondent_views import DEVICE_COOKIE
 
 pytestmark = pytest.mark.django_db
 

@@ -80,20 +80,23 @@ def test_the_parser_never_raises_and_every_problem_names_a_line(data: bytes) -> 
 
 
 def test_the_upload_page_imports_and_escapes_what_it_echoes(
-    facilitator_client: Any, system: Any
+    facilitator_client: Any, system: Any, finish_job: Any
 ) -> None:
+    # The upload starts a background job; its page shows the problems or what was imported.
     url = f"/systems/{system.pk}/import/"
     assert facilitator_client.get(url).status_code == 200
     bad = SimpleUploadedFile(
         "s.csv", b"organisation,sector,group,space\n,<script>x</script>,A,team\n", "text/csv"
     )
-    response = facilitator_client.post(url, {"file": bad})
-    assert response.status_code == 400
-    assert b"line 2, column" in response.content and b"<script>x</script>" not in response.content
+    page, _ = finish_job(facilitator_client, facilitator_client.post(url, {"file": bad}))
+    assert b"line 2, column" in page.content and b"<script>x</script>" not in page.content
+    assert not Group.objects.filter(system=system).exists()
     good = SimpleUploadedFile("s.csv", GOOD, "text/csv")
-    response = facilitator_client.post(url, {"file": good})
-    assert response.status_code == 302
+    page, _ = finish_job(facilitator_client, facilitator_client.post(url, {"file": good}))
+    assert b"Imported 2 organisations and 4 groups." in page.content
     assert Group.objects.filter(system=system).count() == 4
+    # No file at all is refused on the page itself.
+    assert facilitator_client.post(url, {}).status_code == 400
 
 
 def test_a_viewer_cannot_import(viewer_client: Any, system: Any) -> None:

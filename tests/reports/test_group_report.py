@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from report_helpers import SECRET_COMMENT
 
 from tracelead.analysis import compare_rounds, condition_profile, condition_scores
 from tracelead.diagnostics.models import Response
@@ -76,8 +77,9 @@ def test_a_round_under_the_threshold_is_withheld_in_one_sentence_that_gives_no_c
     text = html.unescape(page.content.decode())
     assert page.status_code == 200
     assert "These results are not shown" in text and WITHHELD_SENTENCE in text
-    assert "SECRET" not in text.upper().replace("SECRET SQUIRREL", "")
-    assert "PURPLE-ELEPHANT" not in text
+    # Both answered 1 throughout: no mean (1.00) and not their comment.
+    assert not re.search(r"\b1\.00?\b", text)
+    assert SECRET_COMMENT not in text
     assert "chart-profile" not in text
     # Not how many answered, nor "fewer than": either would say it missed the threshold.
     assert not re.search(r"\b(Two|2|One|1) (people|person|responses?)\b", text)

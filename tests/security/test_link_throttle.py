@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from tracelead.diagnostics import services
 
 TRUST = "192.0.2.10"
-GUESS = override_settings(TRACELEAD_TOKEN_GUESS_RATE="5/m")
+GUESS = override_settings(TRACELEAD_TOKEN_GUESS_RATE="5/h")
 
 
 def _guess(client: Client, n: int) -> list[int]:

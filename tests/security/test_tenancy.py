@@ -21,13 +21,15 @@ from tracelead.core.models import ApiToken
 from tracelead.diagnostics.models import Assessment, Response
 from tracelead.diagnostics.services import assessment_create
 from tracelead.instruments import get_instrument
+from tracelead.messaging.models import Job
 from tracelead.organisations.models import Sector, Space, SystemMembership, SystemRole
 from tracelead.organisations.services import group_create, organisation_create, system_create
 from tracelead.publishing.gate import publish_due
 from tracelead.publishing.services import cycle_create
 
-# Public by design: respondents reach these by link, without an account.
-PUBLIC = re.compile(r"^(r/|accounts/|$)")
+# Public by design: respondents reach these by link, without an account (the unsubscribe
+# link in a reminder carries its own signed invitee id).
+PUBLIC = re.compile(r"^(r/|accounts/|email/unsubscribe/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 
@@ -58,6 +60,8 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
         kind = "assessment"
     elif route.startswith("cycles/<int:pk>"):
         kind = "cycle"
+    elif route.startswith("jobs/<int:pk>"):
+        kind = "job"  # a background job (a report file, an import) of someone else
     if "<" in route and kind is None:
         raise AssertionError(f"map the object ids of {route!r} in test_tenancy")
     if kind is None:
@@ -134,15 +138,21 @@ def world(db: Any, django_user_model: Any) -> World:
         ),
         "group viewer": user("group.view", role=SystemRole.VIEWER, group=team_a1),
     }
-    other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk}
+    # A job, with its file, is its creator's alone, even within one system.
+    job = Job.objects.create(kind="system-report", title="A's PDF", status=Job.Status.DONE,
+                             created_by=user("job.owner", role=SystemRole.FACILITATOR),
+                             params={"system": a.pk}, result_name="a.pdf",
+                             result_type="application/pdf")
+    other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk}
     foreign = {
         "system facilitator": other_system,
         "system viewer": other_system,
         # Within their own system, the other organisation's assessment is out of reach
         # (a cycle belongs to the whole system: the scoped may read it, never change it).
         "organisation facilitator": {"system": b.pk, "assessment": in_a2.pk,
-                                     "cycle": cycle_b.pk},
-        "group viewer": {"system": b.pk, "assessment": in_a2.pk, "cycle": cycle_b.pk},
+                                     "cycle": cycle_b.pk, "job": job.pk},
+        "group viewer": {"system": b.pk, "assessment": in_a2.pk, "cycle": cycle_b.pk,
+                         "job": job.pk},
     }
     own = {role: {"system": a.pk, "assessment": in_a1.pk, "cycle": cycle_a.pk}
            for role in users}

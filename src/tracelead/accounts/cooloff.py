@@ -24,7 +24,6 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -131,12 +130,11 @@ def _tell_holder(username: str, row: SignInFailures) -> None:
         "If this was you, wait and try again. If it was not, tell your tracelead "
         "administrator: they can see where the attempts came from and lift the pause.\n"
     )
+    from tracelead.messaging.services import notice_queue
+
+    # Through the outbox: a worker sends it, trying again while the mail service is down.
     try:
-        send_mail(
-            "Failed sign-ins to your tracelead account",
-            body,
-            None,
-            [users[0].email],
-        )
-    except Exception:  # a mail relay that is down must not break the sign-in page
-        log.exception("Could not send the sign-in notice")
+        notice_queue(to=[users[0].email], subject="Failed sign-ins to your tracelead account",
+                     body=body)
+    except Exception:  # a notice that cannot be queued must not break the sign-in page
+        log.exception("Could not queue the sign-in notice")

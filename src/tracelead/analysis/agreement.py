@@ -22,12 +22,16 @@ from ._validation import (
 
 __all__ = [
     "AGREEMENT_BANDS",
+    "SHARED_ABOVE",
+    "WIDELY_SHARED_ABOVE",
     "AgreementBand",
+    "Sharedness",
     "agreement_band",
     "rwg",
     "rwg_from_counts",
     "rwg_j",
     "rwg_j_from_variances",
+    "sharedness",
     "uniform_null_variance",
 ]
 
@@ -44,6 +48,28 @@ AGREEMENT_BANDS: tuple[tuple[float, AgreementBand], ...] = (
     (0.90, "strong agreement"),
     (1.00, "very strong agreement"),
 )
+
+
+#: rwg(j) above this counts as *shared*: the top of LeBreton and Senter's "weak agreement"
+#: band, so only moderate (> .50) or better agreement counts. The product's one cut-point.
+SHARED_ABOVE = 0.50
+#: rwg(j) above this counts as *widely shared*: the top of their "moderate agreement" band.
+WIDELY_SHARED_ABOVE = 0.70
+
+Sharedness = Literal["widely shared", "partly shared", "not shared"]
+
+
+def sharedness(rwg_j: float) -> Sharedness:
+    """A condition's sharedness in words, from its rwg(j) (NaN: "not shared").
+
+    Examples
+    --------
+    >>> sharedness(0.82), sharedness(0.6), sharedness(0.5), sharedness(float("nan"))
+    ('widely shared', 'partly shared', 'not shared', 'not shared')
+    """
+    if not rwg_j > SHARED_ABOVE:  # also NaN
+        return "not shared"
+    return "widely shared" if rwg_j > WIDELY_SHARED_ABOVE else "partly shared"
 
 
 def uniform_null_variance(scale_points: int) -> float:

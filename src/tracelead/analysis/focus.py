@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .agreement import agreement_band
+from .agreement import SHARED_ABOVE, agreement_band
 from .profile import ConditionResult, GroupProfile
 
 __all__ = ["Focus", "FocusReason", "RankedCondition", "focus_condition"]
@@ -76,7 +76,7 @@ def _classify(result: ConditionResult, agreement_threshold: float, good_level: f
 def focus_condition(
     profile: GroupProfile,
     *,
-    agreement_threshold: float = 0.50,
+    agreement_threshold: float = SHARED_ABOVE,
     good_level: float | None = None,
     roles: Mapping[str, str] | None = None,
 ) -> Focus:

@@ -9,7 +9,6 @@ with far less code for an API of this size. The description is served at
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,13 +20,14 @@ from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
 
 from tracelead.core.audit import audit_assessment
+from tracelead.core.figures import finite
 from tracelead.core.models import ApiToken, AuditEvent
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import RaterKind
 from tracelead.diagnostics.services import MAX_INVITATIONS_PER_REQUEST
 from tracelead.organisations import access
 from tracelead.organisations.access import assessment_for, assessments_for
-from tracelead.reports.selectors import group_report, many_groups_report
+from tracelead.reports.builders import group_report, many_groups_report
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY_REFUSAL = "This token can only read."
@@ -202,8 +202,7 @@ class CycleGroupsOut(Schema):
     groups: list[GroupRowOut]
 
 
-def _number(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+_number = finite
 
 
 @api.get("/assessments", response=list[AssessmentOut], tags=["assessments"])

@@ -47,11 +47,12 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
 
 def client_address(request: HttpRequest) -> str:
     """The address a request came from, believing only trusted proxies (see above)."""
-    remote = request.META.get("REMOTE_ADDR", "") or ""
+    # META holds strings for these keys (the WSGI environ); the stubs type its values Any.
+    remote: str = request.META.get("REMOTE_ADDR", "") or ""
     networks = _networks(tuple(settings.TRACELEAD_TRUSTED_PROXIES))
     if not networks or not _trusted(remote, networks):
         return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _trusted(hop, networks):

@@ -19,6 +19,8 @@ DONT_KNOW = "dk"
 class PageError:
     field: str
     message: str
+    # A value no page offers can only come from a crafted request: nothing of it is kept.
+    crafted: bool = False
 
 
 @dataclass
@@ -28,6 +30,10 @@ class PageInput:
     answers: dict[str, int | None] = field(default_factory=dict)
     free_text: dict[str, str] = field(default_factory=dict)
     errors: list[PageError] = field(default_factory=list)
+
+    @property
+    def crafted(self) -> bool:
+        return any(error.crafted for error in self.errors)
 
 
 def page_count(instrument: Instrument) -> int:
@@ -68,9 +74,11 @@ def read_scale_page(
             result.answers[item.key] = allowed[raw]
         else:
             result.errors.append(
-                PageError(item.key, f"Choose one of the answers offered for “{item.text}”")
+                PageError(
+                    item.key, f"Choose one of the answers offered for “{item.text}”", crafted=True
+                )
             )
-    if any(error.message.startswith("Choose one of") for error in result.errors):
+    if result.crafted:
         # A value outside the scale means a crafted request: keep nothing from it.
         result.answers = {}
     return result

@@ -25,8 +25,8 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, cast
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -50,6 +50,9 @@ from .models import (
     ResponseDraft,
 )
 from .questionnaire import clean_answers, first_incomplete_page
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # 32 random bytes: 256 bits, well past the 128 bits an unguessable link needs.
 TOKEN_BYTES = 32
@@ -141,11 +144,12 @@ def _check_dates(
     """Close after opening; no two rounds of one group open at the same time."""
     if closes_on < opens_on:
         raise ValidationError({"closes_on": "The close date must be on or after the open date."})
-    clash = (
-        Assessment.objects.filter(group=group, opens_on__lte=closes_on, closes_on__gte=opens_on)
-        .exclude(pk=exclude)
-        .first()
+    overlapping = Assessment.objects.filter(
+        group=group, opens_on__lte=closes_on, closes_on__gte=opens_on
     )
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude)
+    clash = overlapping.first()
     if clash is not None:
         raise ValidationError(
             {
@@ -165,7 +169,7 @@ def assessment_create(
     rater_kinds: Sequence[str],
     opens_on: dt.date,
     closes_on: dt.date,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     open_link_verify: bool = False,
     open_link_domains: str = "",
 ) -> Assessment:
@@ -211,7 +215,7 @@ def assessment_update(
     title: str,
     opens_on: dt.date,
     closes_on: dt.date,
-    changed_by: AbstractBaseUser | None = None,
+    changed_by: User | None = None,
 ) -> Assessment:
     """Change a round's title or dates; every change of dates is in the audit log.
 
@@ -324,7 +328,7 @@ def invitations_create(
 
 @transaction.atomic
 def invitation_reissue(
-    *, invitation: Invitation, reissued_by: AbstractBaseUser | None = None, via: str = "web"
+    *, invitation: Invitation, reissued_by: User | None = None, via: str = "web"
 ) -> Invitation:
     """Give a personal link a new token: the old link stops working, its draft is deleted.
 
@@ -660,7 +664,9 @@ def response_submit(*, draft_id: int) -> Response:
         try:
             with transaction.atomic():
                 OpenLinkSubmission.objects.create(
-                    assessment=assessment, device_hash=draft.device_hash
+                    # A draft without an invitation always has its device hash (the
+                    # model's check constraint), which the nullable field cannot say.
+                    assessment=assessment, device_hash=cast(str, draft.device_hash)
                 )
         except IntegrityError as duplicate:
             raise AlreadySubmitted from duplicate

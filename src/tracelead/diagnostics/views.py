@@ -21,8 +21,8 @@ from tracelead.organisations import access
 from tracelead.publishing.gate import PublishRefused
 from tracelead.publishing.models import Cycle
 from tracelead.publishing.services import publishing_point
+from tracelead.reports.builders import group_report
 from tracelead.reports.exports import template_helpers
-from tracelead.reports.selectors import group_report
 
 from . import services
 from .forms import AssessmentEditForm, AssessmentForm, InvitationForm, ReissueForm

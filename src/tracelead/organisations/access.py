@@ -9,7 +9,7 @@ existence is not revealed; reachable objects the user may not change answer 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -18,8 +18,15 @@ from django.http import Http404
 
 from .models import Group, Organisation, System, SystemMembership, SystemRole
 
+if TYPE_CHECKING:
+    # The project keeps Django's own user model; a view's ``request.user`` is one of these.
+    from django.contrib.auth.models import AnonymousUser, User
 
-def _memberships(user: Any, *, manage: bool) -> list[SystemMembership]:
+    from tracelead.diagnostics.models import Assessment
+    from tracelead.publishing.models import Cycle
+
+
+def _memberships(user: User | AnonymousUser, *, manage: bool) -> list[SystemMembership]:
     if not user.is_authenticated:
         return []
     rows = SystemMembership.objects.filter(user=user)
@@ -28,7 +35,7 @@ def _memberships(user: Any, *, manage: bool) -> list[SystemMembership]:
     return list(rows)
 
 
-def systems_for(user: Any, *, manage: bool = False) -> QuerySet[System]:
+def systems_for(user: User | AnonymousUser, *, manage: bool = False) -> QuerySet[System]:
     """Systems in which the user has any membership (or, with manage, a facilitator's)."""
     if not user.is_authenticated:
         return System.objects.none()
@@ -37,7 +44,7 @@ def systems_for(user: Any, *, manage: bool = False) -> QuerySet[System]:
     return System.objects.filter(pk__in={m.system_id for m in _memberships(user, manage=manage)})
 
 
-def can_create_systems(user: Any) -> bool:
+def can_create_systems(user: User | AnonymousUser) -> bool:
     """Administrators may; other signed-in users only if TRACELEAD_SYSTEM_CREATORS says
     ``anyone-signed-in`` (docs/operations.md)."""
     if not user.is_authenticated:
@@ -45,7 +52,7 @@ def can_create_systems(user: Any) -> bool:
     return bool(user.is_superuser) or settings.TRACELEAD_SYSTEM_CREATORS == "anyone-signed-in"
 
 
-def _scopes(user: Any, *, manage: bool) -> tuple[set[int], set[int], set[int]]:
+def _scopes(user: User | AnonymousUser, *, manage: bool) -> tuple[set[int], set[int], set[int]]:
     """The user's memberships as ids: whole systems, organisations, and groups."""
     memberships = _memberships(user, manage=manage)
     return (
@@ -73,7 +80,7 @@ def _descendants(roots: set[int]) -> set[int]:
     return found
 
 
-def groups_for(user: Any, *, manage: bool = False) -> QuerySet[Group]:
+def groups_for(user: User | AnonymousUser, *, manage: bool = False) -> QuerySet[Group]:
     """Groups the user may see (or, with manage, change and open assessments for)."""
     if not user.is_authenticated:
         return Group.objects.none()
@@ -85,7 +92,9 @@ def groups_for(user: Any, *, manage: bool = False) -> QuerySet[Group]:
     )
 
 
-def organisations_for(user: Any, *, manage: bool = False) -> QuerySet[Organisation]:
+def organisations_for(
+    user: User | AnonymousUser, *, manage: bool = False
+) -> QuerySet[Organisation]:
     """Organisations the user covers whole, through their system or directly."""
     if not user.is_authenticated:
         return Organisation.objects.none()
@@ -95,7 +104,7 @@ def organisations_for(user: Any, *, manage: bool = False) -> QuerySet[Organisati
     return Organisation.objects.filter(Q(system__in=whole) | Q(pk__in=direct))
 
 
-def covers_system(user: Any, system: System) -> bool:
+def covers_system(user: User | AnonymousUser, system: System) -> bool:
     """Has a role (any) over the whole system, not just part of it."""
     if not user.is_authenticated:
         return False
@@ -106,7 +115,7 @@ def covers_system(user: Any, system: System) -> bool:
     )
 
 
-def can_manage(user: Any, system: System) -> bool:
+def can_manage(user: User | AnonymousUser, system: System) -> bool:
     """May change the system itself: add organisations, see every group."""
     if not user.is_authenticated:
         return False
@@ -115,18 +124,18 @@ def can_manage(user: Any, system: System) -> bool:
     return any(m.whole_system and m.system_id == system.pk for m in _memberships(user, manage=True))
 
 
-def can_add_groups(user: Any, system: System) -> bool:
+def can_add_groups(user: User | AnonymousUser, system: System) -> bool:
     return (
         can_manage(user, system)
         or organisations_for(user, manage=True).filter(system=system).exists()
     )
 
 
-def can_manage_group(user: Any, group: Group) -> bool:
+def can_manage_group(user: User | AnonymousUser, group: Group) -> bool:
     return groups_for(user, manage=True).filter(pk=group.pk).exists()
 
 
-def system_for(user: Any, pk: int, *, manage: bool = False) -> System:
+def system_for(user: User | AnonymousUser, pk: int, *, manage: bool = False) -> System:
     system = systems_for(user).filter(pk=pk).first()
     if system is None:
         raise Http404("No such system.")
@@ -135,14 +144,14 @@ def system_for(user: Any, pk: int, *, manage: bool = False) -> System:
     return system
 
 
-def assessments_for(user: Any) -> QuerySet[Any]:
+def assessments_for(user: User | AnonymousUser) -> QuerySet[Assessment]:
     """Rounds of the groups the user may see."""
     from tracelead.diagnostics.models import Assessment
 
     return Assessment.objects.filter(group__in=groups_for(user))
 
 
-def assessment_for(user: Any, pk: int, *, manage: bool = False) -> Any:
+def assessment_for(user: User | AnonymousUser, pk: int, *, manage: bool = False) -> Assessment:
     """One round the user may see (404 otherwise), or change with ``manage`` (403)."""
     assessment = (
         assessments_for(user).filter(pk=pk)
@@ -156,7 +165,7 @@ def assessment_for(user: Any, pk: int, *, manage: bool = False) -> Any:
     return assessment
 
 
-def cycle_for(user: Any, pk: int, *, manage: bool = False) -> Any:
+def cycle_for(user: User | AnonymousUser, pk: int, *, manage: bool = False) -> Cycle:
     """A reporting cycle of a system the user belongs to (404 otherwise); ``manage`` needs
     a facilitator of the whole system (403), since a cycle's thresholds apply to all of it."""
     from tracelead.publishing.models import Cycle

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -10,9 +10,12 @@ from django.db import transaction
 from . import access
 from .models import Group, Organisation, System, SystemMembership, SystemRole
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def system_create(*, name: str, description: str = "", created_by: Any = None) -> System:
+def system_create(*, name: str, description: str = "", created_by: User | None = None) -> System:
     """Create a system; a creator who is not an administrator becomes its facilitator.
 
     With ``created_by``, only someone TRACELEAD_SYSTEM_CREATORS allows may create one, and

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from tracelead.core.forms import add_service_errors, render_form
+from tracelead.messaging.jobs import structure_import_start
 
 from . import access, importing, services
 from .forms import GroupForm, OrganisationForm, SystemForm
@@ -182,16 +183,13 @@ def structure_import_page(request: HttpRequest, pk: int) -> HttpResponse:
         elif upload.size and upload.size > importing.MAX_BYTES:
             problems = [importing.ImportProblem(0, "", "the file is larger than 2 MB")]
         else:
-            result = importing.structure_import(
-                system=system, data=upload.read(importing.MAX_BYTES + 1)
+            # Checked and imported by a background job, whose page shows the outcome
+            # (the problems by line and column, or what was imported).
+            job = structure_import_start(
+                user=request.user, system=system, filename=upload.name or "",
+                data=upload.read(importing.MAX_BYTES + 1),
             )
-            problems = result.problems
-            if not problems:
-                messages.success(
-                    request,
-                    f"Imported {result.organisations} organisations and {result.groups} groups.",
-                )
-                return redirect("system", pk=system.pk)
+            return redirect("job", pk=job.pk)
     return render(
         request,
         "organisations/import.jinja",

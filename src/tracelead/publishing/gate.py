@@ -46,7 +46,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from django.conf import settings
@@ -54,6 +54,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracelead.analysis import (
+    GroupsReport,
     audit_intervals,
     compare_rounds,
     condition_profile,
@@ -62,6 +63,7 @@ from tracelead.analysis import (
     rwg_from_counts,
     self_other_gaps,
 )
+from tracelead.core.figures import finite
 from tracelead.diagnostics.models import Assessment, OpenLinkSubmission, RaterKind, Response
 from tracelead.diagnostics.packing import unpack_answers
 from tracelead.instruments import Instrument, get_instrument
@@ -69,7 +71,16 @@ from tracelead.organisations.models import Group
 
 from .models import Cycle, Publication, PublicationKind
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models import QuerySet
+
 SELF = RaterKind.SELF.value
+
+# JSON objects as stored in a JSONField and read back: a publication's frozen table (its
+# shape is set by ``_table`` below; older tables may lack keys) and the parts of it, and a
+# response's answers. Their values are whatever JSON holds, hence Any.
+JSONObject = dict[str, Any]
 
 
 class PublishRefused(Exception):
@@ -132,7 +143,7 @@ def system_tree(system_id: int) -> _Tree:
     rows = list(Group.objects.filter(system_id=system_id).order_by("pk")
                 .values_list("pk", "parent_id"))
     ids = [r[0] for r in rows]
-    parent = {r[0]: r[1] for r in rows}
+    parent: dict[int, int | None] = {r[0]: r[1] for r in rows}
     children: dict[int, list[int]] = {}
     for gid, pid in rows:
         if pid is not None:
@@ -147,13 +158,16 @@ class _Responses:
     is_self: np.ndarray  # (N,) bool
     values: np.ndarray  # (N, I)
     # The ids of the responses not yet published when they were read, with their round.
-    unpublished: dict[Any, int] = field(default_factory=dict)
+    unpublished: dict[int, int] = field(default_factory=dict)
 
 
-def _rows(queryset: Any, fields: tuple[str, ...], width: int
-          ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]] | None]:
+def _rows(queryset: QuerySet[Response], fields: tuple[str, ...], width: int
+          ) -> tuple[list[tuple[Any, ...]], list[JSONObject] | None]:
     """Rows of ``fields`` (the packed answers fourth); rounds with a packed form that does
-    not fit the instrument (another version) are read again with their JSON answers."""
+    not fit the instrument (another version) are read again with their JSON answers.
+
+    A row holds the values of whichever ``fields`` are asked for (ids, numbers, text),
+    hence ``tuple[Any, ...]``."""
     rows = list(queryset.values_list(*fields))
     odd = sorted({r[0] for r in rows if len(r[3]) != width})
     if not odd:
@@ -207,8 +221,7 @@ class _Layout:
 
 def _layout(tree: _Tree, rounds: dict[int, _Round]) -> _Layout:
     subtree = {gid: i for i, gid in enumerate(tree.ids)}
-    parents = [subtree.get(tree.parent[g], -1) if tree.parent[g] is not None else -1
-               for g in tree.ids]
+    parents = [-1 if (p := tree.parent[g]) is None else subtree.get(p, -1) for g in tree.ids]
     group_of_node = list(tree.ids)
     own: dict[int, int] = {}
     with_round = {r.group_id for r in rounds.values()}
@@ -258,7 +271,7 @@ def _atoms(data: _Responses, scores: np.ndarray, rounds: dict[int, _Round]) -> _
     )
 
 
-def _tree_then(table: dict[str, Any], now: _Tree) -> _Tree:
+def _tree_then(table: JSONObject, now: _Tree) -> _Tree:
     """The hierarchy as it was when a publication was made (groups may have moved since):
     an earlier row covers what its group held then."""
     stored = table.get("tree")
@@ -291,7 +304,7 @@ def _coverage(tree: _Tree, then: _Tree, atoms: _Atoms, rounds: dict[int, _Round]
     return sub, own
 
 
-def _shown_flags(table: dict[str, Any], tree: _Tree, n_cond: int, n_items: int
+def _shown_flags(table: JSONObject, tree: _Tree, n_cond: int, n_items: int
                  ) -> dict[str, np.ndarray]:
     """A frozen table's shown flags as arrays by group row (absent groups: not shown)."""
     g = len(tree.ids)
@@ -324,8 +337,8 @@ class _Family:
 
 def _check_history(
     *, tree: _Tree, layout: _Layout, atoms: _Atoms, rounds: dict[int, _Round],
-    earlier: list[tuple[int, dict[str, Any], set[int]]], candidate: dict[str, np.ndarray],
-    k: int, included: set[int], node_n: dict[int, np.ndarray], instrument: Instrument,
+    earlier: list[tuple[int, JSONObject, set[int]]], candidate: dict[str, np.ndarray],
+    k: int, included: set[int], node_n: dict[str, np.ndarray], instrument: Instrument,
 ) -> tuple[tuple[str, int, int] | None, np.ndarray]:
     """The first candidate row to hide (None when nothing sensitive is exposed), and the
     atoms of every sensitive cell."""
@@ -452,7 +465,7 @@ def _row_to_hide(fam: _Family, published: np.ndarray, target: np.ndarray, atoms:
 
 def _cell(shown: bool, n: float = 0, mean: float = math.nan, sd: float = math.nan,
           lo: float = math.nan, hi: float = math.nan, rwg_j: float = math.nan, *,
-          spread: bool = True) -> dict[str, Any]:
+          spread: bool = True) -> JSONObject:
     """One condition of one row; without ``spread`` the SD, interval and sharedness are
     left out (they would tell the sum of squares of a hidden group inside the row)."""
     if not shown:
@@ -464,11 +477,10 @@ def _cell(shown: bool, n: float = 0, mean: float = math.nan, sd: float = math.na
             "spread": spread}
 
 
-def _num(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+_num = finite
 
 
-def _eligible_rounds(cycle: Cycle, latest: dict[str, Any] | None, point_round: int | None,
+def _eligible_rounds(cycle: Cycle, latest: JSONObject | None, point_round: int | None,
                      day: dt.date) -> dict[int, _Round]:
     previous = (latest or {}).get("rounds", {})
     rounds: dict[int, _Round] = {}
@@ -497,7 +509,7 @@ def _eligible_rounds(cycle: Cycle, latest: dict[str, Any] | None, point_round: i
 
 
 def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
-           day: dt.date | None = None) -> tuple[dict[str, Any], list[Any]]:
+           day: dt.date | None = None) -> tuple[JSONObject, list[int]]:
     """The table publication ``k`` of ``cycle`` would show, checked against history.
 
     Returns the table and the ids of the responses that join this publication (exactly
@@ -576,7 +588,7 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
         # keep its rollups waiting.
         complete[row] = bool(under) and all(r.final and r.eligible for r in under)
 
-    def node_flags(node: int) -> tuple[bool, np.ndarray, np.ndarray]:
+    def node_flags(report: GroupsReport, node: int) -> tuple[bool, np.ndarray, np.ndarray]:
         shown = bool(not report.suppressed[node] and report.n_respondents[node] > 0)
         cells = np.array([shown and not report.cell_suppressed[node, c] for c in cpos])
         items = np.array([bool(cells[conditions.index(scale_keys[i])])
@@ -590,18 +602,19 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     }
     if report is not None:
         for row, gid in enumerate(tree.ids):
-            r = with_round.get(gid)
-            shown, cells, _ = node_flags(layout.subtree[gid])
+            own_round = with_round.get(gid)
+            shown, cells, _ = node_flags(report, layout.subtree[gid])
             leaf = not tree.children.get(gid)
-            if shown and (complete[row] or (leaf and r is not None and r.eligible)):
+            if shown and (complete[row] or (leaf and own_round is not None
+                                            and own_round.eligible)):
                 candidate["sub"][row] = True
                 candidate["sub_cells"][row] = cells
-            if r is not None and r.eligible:
-                shown, cells, items = node_flags(layout.own[gid])
+            if own_round is not None and own_round.eligible:
+                shown, cells, items = node_flags(report, layout.own[gid])
                 candidate["own"][row] = shown
                 candidate["own_cells"][row] = cells
                 candidate["own_items"][row] = items
-                candidate["self"][row] = shown and _self_shown(data, r, with_self)
+                candidate["self"][row] = shown and _self_shown(data, own_round, with_self)
     scores = _condition_scores(data.values, scale_keys, conditions)
     atoms = _atoms(data, scores, rounds)
     earlier = [(p.number, p.table, {int(x) for x in p.table.get("rounds", {})})
@@ -638,8 +651,9 @@ def decide(cycle: Cycle, *, k: int, point_round: int | None = None,
     # mean and count, a spread gives the sum of squares, which can narrow a hidden
     # group's mean far below what the audit of sums allows.
     sub_cover, own_cover = _coverage(tree, tree, atoms, rounds, k, included)
-    spread = {"sub": ~(sub_cover[:, spread_hidden] > 0).any(axis=1),
-              "own": ~(own_cover[:, spread_hidden] > 0).any(axis=1)}
+    # NumPy's stubs type any(axis=...) as a bool or an array; over rows it is an array.
+    spread = {"sub": ~cast(np.ndarray, (sub_cover[:, spread_hidden] > 0).any(axis=1)),
+              "own": ~cast(np.ndarray, (own_cover[:, spread_hidden] > 0).any(axis=1))}
     table = _table(cycle=cycle, tree=tree, layout=layout, rounds=rounds, report=report,
                    candidate=candidate, cpos=cpos, instrument=instrument, data=data,
                    live=live, with_self=with_self, spread=spread, k=k)
@@ -698,11 +712,13 @@ def _cycle_instrument(cycle: Cycle) -> Instrument:
 
 
 def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Round],
-           report: Any, candidate: dict[str, np.ndarray], cpos: list[int],
+           report: GroupsReport | None, candidate: dict[str, np.ndarray], cpos: list[int],
            instrument: Instrument, data: _Responses, live: np.ndarray,
-           with_self: np.ndarray, spread: dict[str, np.ndarray], k: int) -> dict[str, Any]:
+           with_self: np.ndarray, spread: dict[str, np.ndarray], k: int) -> JSONObject:
+    """The frozen table. Without a report (no response published yet) every candidate row
+    is hidden, so the figures below are read only when there is one."""
     with_round = {r.group_id: r for r in rounds.values()}
-    table: dict[str, Any] = {
+    table: JSONObject = {
         "instrument": instrument.key, "version": instrument.version,
         "threshold": int(cycle.threshold), "comment_threshold": int(cycle.comment_threshold),
         "protection": protection_level(), "number": k,
@@ -730,7 +746,7 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
         }
     for row, gid in enumerate(tree.ids):
         node = layout.subtree[gid]
-        if candidate["sub"][row]:
+        if report is not None and candidate["sub"][row]:
             table["subtree"][str(gid)] = {
                 "status": "shown", "n": int(report.n_respondents[node]),
                 "cells": [_cell(bool(candidate["sub_cells"][row, j]), report.n[node, c],
@@ -741,17 +757,17 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
             }
         else:
             table["subtree"][str(gid)] = {"status": "not_shown"}
-        r = with_round.get(gid)
-        if r is None or not r.eligible:
+        own_round = with_round.get(gid)
+        if own_round is None or not own_round.eligible:
             continue
-        if not candidate["own"][row]:
-            table["own"][str(gid)] = {"status": "not_shown", "round": r.id}
+        if report is None or agreement is None or not candidate["own"][row]:
+            table["own"][str(gid)] = {"status": "not_shown", "round": own_round.id}
             continue
         node = layout.own[gid]
-        mine = live & (data.round_ids == r.id)
+        mine = live & (data.round_ids == own_round.id)
         counts = report.item_counts[node]
         answered = counts.sum(axis=1)
-        items = []
+        items: list[JSONObject] = []
         for i in range(len(instrument.item_keys)):
             if not candidate["own_items"][row, i]:
                 items.append({"shown": False})
@@ -763,15 +779,15 @@ def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Rou
                           "agreement": _num(float(agreement[node, i]))
                           if spread["own"][row] else None})
         table["own"][str(gid)] = {
-            "status": "shown", "round": r.id, "n": int(report.n_respondents[node]),
+            "status": "shown", "round": own_round.id, "n": int(report.n_respondents[node]),
             "cells": [_cell(bool(candidate["own_cells"][row, j]), report.n[node, c],
                             report.mean[node, c], report.sd[node, c], report.ci_low[node, c],
                             report.ci_high[node, c], report.rwg_j[node, c],
                             spread=bool(spread["own"][row]))
                       for j, c in enumerate(cpos)],
             "items": items,
-            "self_other": _self_other(data, with_self & (data.round_ids == r.id), instrument,
-                                      candidate["own_cells"][row])
+            "self_other": _self_other(data, with_self & (data.round_ids == own_round.id),
+                                      instrument, candidate["own_cells"][row])
             if candidate["self"][row] else None,
             "change": _change(previous.get(gid), data.values[mine], instrument,
                               candidate["own_cells"][row]),
@@ -792,7 +808,7 @@ def _comment_batch(data: _Responses, rid: int, live: np.ndarray, threshold: int)
 
 
 def _self_other(data: _Responses, mine: np.ndarray, instrument: Instrument,
-                cells: np.ndarray) -> list[dict[str, Any]]:
+                cells: np.ndarray) -> list[JSONObject]:
     keys = instrument.item_scale_keys
     conditions = [s.key for s in instrument.scales]
     me = condition_profile(data.values[mine & data.is_self], keys,
@@ -817,7 +833,7 @@ class _Previous:
     title: str
     opens_on: dt.date
     cycle: str
-    cells: list[dict[str, Any]]
+    cells: list[JSONObject]
     values: np.ndarray
     item_scale_keys: tuple[str, ...]
 
@@ -825,7 +841,7 @@ class _Previous:
 def _previous_rounds(cycle: Cycle, instrument: Instrument) -> dict[int, _Previous]:
     """For every group, its round in the latest earlier cycle that shows it, with the
     responses that publication included: read once per publication, in two queries."""
-    found: dict[int, tuple[Publication, dict[str, Any]]] = {}
+    found: dict[int, tuple[Publication, JSONObject]] = {}
     seen: set[int] = set()
     earlier = (Publication.objects.filter(cycle__system_id=cycle.system_id,
                                           cycle__created_at__lt=cycle.created_at)
@@ -846,7 +862,7 @@ def _previous_rounds(cycle: Cycle, instrument: Instrument) -> dict[int, _Previou
         "id", "title", "opens_on", "instrument_version")}
     rows = Response.objects.filter(assessment_id__in=list(rounds)).values_list(
         "assessment_id", "publication__cycle_id", "publication__number", "packed", "answers")
-    by_round: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    by_round: dict[int, list[tuple[str, JSONObject]]] = {}
     limit = {own["round"]: (pub.cycle_id, pub.number) for pub, own in found.values()}
     for rid, cycle_id, number, packed, answers in rows:
         if number is not None and cycle_id == limit[rid][0] and number <= limit[rid][1]:
@@ -866,7 +882,7 @@ def _previous_rounds(cycle: Cycle, instrument: Instrument) -> dict[int, _Previou
 
 
 def _change(before: _Previous | None, current: np.ndarray, instrument: Instrument,
-            cells: np.ndarray) -> dict[str, Any] | None:
+            cells: np.ndarray) -> JSONObject | None:
     """Change since the group's round in the latest earlier cycle with published figures."""
     if before is None:
         return None
@@ -909,7 +925,8 @@ def due(cycle: Cycle, *, day: dt.date | None = None) -> bool:
 
 
 def publish(cycle: Cycle, *, kind: str = PublicationKind.CLOSE, point_round: int | None = None,
-            user: Any = None, day: dt.date | None = None) -> Publication | None:
+            user: User | AnonymousUser | None = None, day: dt.date | None = None
+            ) -> Publication | None:
     """Make the next publication of a cycle: decide, check against history, freeze, audit.
 
     With ``kind="close"`` nothing is made unless a round has closed since the last
@@ -934,7 +951,7 @@ def publish(cycle: Cycle, *, kind: str = PublicationKind.CLOSE, point_round: int
         table, marked = decide(locked, k=number, point_round=point_round, day=day)
         publication = Publication.objects.create(
             cycle=locked, number=number, kind=kind, table=table,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by=user if user is not None and user.is_authenticated else None,
             note="" if point_round is None else f"publishing point for round {point_round}",
         )
         Response.objects.filter(pk__in=marked, publication__isnull=True).update(

@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from django.db import IntegrityError
@@ -26,21 +25,21 @@ from tracelead.diagnostics.models import (
 from tracelead.diagnostics.packing import unpack_answers
 from tracelead.instruments import get_instrument
 
-from .gate import PublishRefused, publish_due, round_threshold
+from .gate import JSONObject, PublishRefused, publish_due, round_threshold
 from .models import Cycle, Publication
 
 logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=16)
-def _table(pk: int, created_at: dt.datetime) -> dict[str, Any]:
+def _table(pk: int, created_at: dt.datetime) -> JSONObject:
     # A publication never changes once made, so its decoded table can be kept; the
     # creation time is part of the key in case a deleted publication's id is reused.
-    table: dict[str, Any] = Publication.objects.values_list("table", flat=True).get(pk=pk)
+    table: JSONObject = Publication.objects.values_list("table", flat=True).get(pk=pk)
     return table
 
 
-def table_of(publication: Publication) -> dict[str, Any]:
+def table_of(publication: Publication) -> JSONObject:
     """A publication's frozen table, decoded once per process."""
     return _table(publication.pk, publication.created_at)
 
@@ -111,8 +110,8 @@ class PublishedRound:
 
     assessment: Assessment
     publication: Publication | None
-    round: dict[str, Any] | None
-    own: dict[str, Any] | None
+    round: JSONObject | None
+    own: JSONObject | None
 
     @property
     def published(self) -> bool:
@@ -139,7 +138,8 @@ def published_matrix(view: PublishedRound) -> np.ndarray:
     """The published responses of a shown round (respondents x items, NaN missing), for the
     response-level export: exactly the batches the publication includes, sorted so that
     no order of arrival survives."""
-    if not view.shown or view.publication is None:
+    # A shown round always has its own entry; testing ``own`` too lets mypy see that.
+    if not view.shown or view.publication is None or view.own is None:
         return np.empty((0, 0))
     a = view.assessment
     instrument = get_instrument(a.instrument_key, a.instrument_version)
@@ -147,7 +147,7 @@ def published_matrix(view: PublishedRound) -> np.ndarray:
         assessment=a, publication__cycle=view.publication.cycle,
         publication__number__lte=view.publication.number,
     ).exclude(rater_kind=RaterKind.SELF).values_list("packed", "answers"))
-    if len(rows) != int(view.own.get("n", -1)):  # type: ignore[union-attr]
+    if len(rows) != int(view.own.get("n", -1)):
         # The rows must be exactly those the frozen figures were computed on.
         raise RuntimeError(f"publication {view.publication.pk} does not match its responses")
     return unpack_answers([r[0] for r in rows], len(instrument.item_keys),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +14,9 @@ from tracelead.organisations.models import System
 
 from .gate import PublishRefused, publish
 from .models import MIN_THRESHOLD, Cycle, Publication, PublicationKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 def _check_thresholds(threshold: int, comment_threshold: int) -> None:
@@ -34,15 +37,14 @@ def _check_thresholds(threshold: int, comment_threshold: int) -> None:
 
 @transaction.atomic
 def cycle_create(*, system: System, name: str, threshold: int, comment_threshold: int,
-                 created_by: Any = None) -> Cycle:
+                 created_by: User | AnonymousUser | None = None) -> Cycle:
     name = name.strip()
     _check_thresholds(threshold, comment_threshold)
     if Cycle.objects.filter(system=system, name__iexact=name).exists():
         raise ValidationError({"name": f"{system.name} already has a cycle called {name}."})
+    creator = created_by if created_by is not None and created_by.is_authenticated else None
     cycle = Cycle.objects.create(system=system, name=name, threshold=threshold,
-                                 comment_threshold=comment_threshold,
-                                 created_by=created_by if getattr(created_by, "is_authenticated",
-                                                                  False) else None)
+                                 comment_threshold=comment_threshold, created_by=creator)
     audit_record(user=created_by, action=AuditEvent.Action.CHANGED,
                  what=f"created cycle {name} (figures from {threshold}, comments from "
                  f"{comment_threshold})", system_id=system.pk)
@@ -51,7 +53,7 @@ def cycle_create(*, system: System, name: str, threshold: int, comment_threshold
 
 @transaction.atomic
 def cycle_update(*, cycle: Cycle, name: str, threshold: int, comment_threshold: int,
-                 changed_by: Any = None) -> Cycle:
+                 changed_by: User | AnonymousUser | None = None) -> Cycle:
     """Rename a cycle, or change its thresholds until the first answers of any round."""
     locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
     name = name.strip()
@@ -78,7 +80,8 @@ def cycle_update(*, cycle: Cycle, name: str, threshold: int, comment_threshold: 
     return locked
 
 
-def publishing_point(*, assessment: Assessment, user: Any = None) -> Publication:
+def publishing_point(*, assessment: Assessment,
+                     user: User | AnonymousUser | None = None) -> Publication:
     """Publish an open round's results now (refused below a threshold's worth of news)."""
     if assessment.status != AssessmentStatus.OPEN:
         raise PublishRefused("Only an open round can be published early; a closed round is "

@@ -2,7 +2,7 @@
 
 In the page, vega-embed draws a spec as SVG (``static/reports/charts.js``); for the PDF
 and the HTML export, vl-convert turns the same spec into SVG on the server, with no
-browser. Specs are built from the report objects of :mod:`tracelead.reports.selectors`,
+browser. Specs are built from the report objects of :mod:`tracelead.reports.figures`,
 so a chart can only show what the selector disclosed. Every chart is paired with a data
 table in the templates (its accessible alternative); colour is never the only carrier
 (values are written on the marks or in the axis labels).
@@ -16,9 +16,11 @@ from typing import Any
 import altair as alt
 from django.urls import reverse
 
+from tracelead.analysis.agreement import SHARED_ABOVE, WIDELY_SHARED_ABOVE, sharedness
+from tracelead.core.figures import finite
 from tracelead.diagnostics.presentation import SCALE_COLOURS
 
-from .selectors import GroupReport, ManyGroupsReport
+from .figures import GroupReport, ManyGroupsReport
 
 NHS_BLUE = "#005eb8"
 NHS_RED = "#d5281b"
@@ -28,8 +30,11 @@ HIDDEN = "#e8edee"
 # Page width of an A4 PDF in CSS pixels (minus margins), for server-side drawing.
 PDF_WIDTH = 620
 
-SHARED_CATEGORIES = ("Shared (above .70)", "Partly shared (.51 to .70)",
-                     "Not shared (.50 or less)")
+SHARED_CATEGORIES = (
+    f"Shared (above {WIDELY_SHARED_ABOVE:.2f})".replace("0.", "."),
+    f"Partly shared ({SHARED_ABOVE + 0.01:.2f} to {WIDELY_SHARED_ABOVE:.2f})".replace("0.", "."),
+    f"Not shared ({SHARED_ABOVE:.2f} or less)".replace("0.", "."),
+)
 SHARED_COLOURS = (NHS_BLUE, "#41b6e6", NHS_RED)
 SHARED_SHAPES = ("circle", "diamond", "triangle-up")
 
@@ -54,13 +59,12 @@ def _spec(chart: Any, description: str, width: int | str) -> dict[str, Any]:
 
 
 def _sharedness(value: float) -> str:
-    if math.isnan(value) or value <= 0.50:
-        return SHARED_CATEGORIES[2]
-    return SHARED_CATEGORIES[0] if value > 0.70 else SHARED_CATEGORIES[1]
+    words = ("widely shared", "partly shared", "not shared")
+    return SHARED_CATEGORIES[words.index(sharedness(value))]
 
 
 def _r(value: float, digits: int = 2) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), digits)
+    return finite(value, digits)
 
 
 def profile_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[str, Any]:

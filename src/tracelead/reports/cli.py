@@ -57,13 +57,13 @@ def report_group(
     ] = False,
 ) -> None:
     """The group report of one assessment."""
-    from tracelead.cli import _django
+    from tracelead.bootstrap import django_setup as _django
 
     _django()
     from tracelead.diagnostics.models import Assessment
 
+    from .builders import group_report
     from .exports import export_group
-    from .selectors import group_report
 
     assessment = (Assessment.objects.select_related("group", "group__system",
                                                     "group__organisation")
@@ -92,14 +92,14 @@ def report_system(
 ) -> None:
     """Many groups at once: every group of a system or organisation in one cycle, as it was
     last published."""
-    from tracelead.cli import _django
+    from tracelead.bootstrap import django_setup as _django
 
     _django()
     from tracelead.organisations.models import Organisation, System
     from tracelead.publishing.models import Cycle
 
+    from .builders import many_groups_report
     from .exports import export_many
-    from .selectors import many_groups_report
 
     system = System.objects.filter(pk=system_id).first()
     if system is None:

@@ -1,7 +1,7 @@
 """Exports of the reports: PDF (WeasyPrint), HTML, Excel (openpyxl) and anonymised CSV.
 
-Every export renders from a :class:`~tracelead.reports.selectors.GroupReport` or a
-:class:`~tracelead.reports.selectors.ManyGroupsReport`, so it shows exactly what the
+Every export renders from a :class:`~tracelead.reports.figures.GroupReport` or a
+:class:`~tracelead.reports.figures.ManyGroupsReport`, so it shows exactly what the
 selector disclosed: hidden groups are left out altogether (not even their names), and
 free text never reaches a CSV. Text cells pass through ``safe_cell`` against formula
 injection.
@@ -25,13 +25,14 @@ from django.utils.html import json_script
 from django.utils.text import slugify
 from markupsafe import Markup
 
-from tracelead.analysis import agreement_band
+from tracelead.core.figures import agreement_words, finite
 from tracelead.core.safety import safe_cell
 from tracelead.diagnostics.models import Assessment
 from tracelead.publishing.selectors import published_matrix, published_round
 
 from . import charts
-from .selectors import WITHHELD_SENTENCE, GroupReport, ManyGroupsReport
+from .figures import GroupReport, ManyGroupsReport
+from .summaries import WITHHELD_SENTENCE
 
 FORMATS = ("pdf", "xlsx", "csv", "html")
 CONTENT_TYPES = {
@@ -52,8 +53,7 @@ class Export:
     content_type: str
 
 
-def band_of(value: float) -> str:
-    return "not enough answers" if value is None or math.isnan(value) else agreement_band(value)
+band_of = agreement_words
 
 
 def template_helpers() -> dict[str, Any]:
@@ -157,7 +157,7 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def _number(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), digits)
+    return finite(value, digits)
 
 
 def _sheet(book: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:

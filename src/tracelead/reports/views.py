@@ -3,21 +3,24 @@ through :mod:`tracelead.reports.selectors`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from tracelead.core.audit import audit_assessment, audit_record
 from tracelead.core.models import AuditEvent
+from tracelead.messaging import jobs
 from tracelead.organisations import access
 from tracelead.organisations.models import Organisation, Sector, Space
 
 from . import exports
-from .selectors import MEASURES, group_report, many_groups_report
+from .builders import group_report, many_groups_report
+from .figures import MEASURES
 
 
 def _download(export: exports.Export) -> HttpResponse:
@@ -66,33 +69,39 @@ def group_report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 
 
 def _many_from_request(request: HttpRequest, pk: int) -> Any:
-    """The many-groups report for the query string; unknown filter values mean "all"."""
-    system = access.system_for(request.user, pk)
+    return many_report_for(request.user, pk, request.GET)
+
+
+def many_report_for(user: Any, pk: int, query: Mapping[str, str]) -> Any:
+    """The many-groups report a user may see for the page's filters (the query string);
+    unknown filter values mean "all". The page, its downloads and their background jobs
+    (tracelead.messaging.jobs) all read it here."""
+    system = access.system_for(user, pk)
     cycle = None
-    cycle_id = request.GET.get("cycle", "")
+    cycle_id = query.get("cycle", "")
     if cycle_id:
         if not cycle_id.isdigit():
             raise Http404("No such cycle.")
-        cycle = access.cycle_for(request.user, int(cycle_id))
+        cycle = access.cycle_for(user, int(cycle_id))
         if cycle.system_id != system.pk:
             raise Http404("No such cycle.")
     organisation = None
-    org_id = request.GET.get("organisation", "")
+    org_id = query.get("organisation", "")
     if org_id:
         if not org_id.isdigit():
             raise Http404("No such organisation.")
         organisation = Organisation.objects.filter(system=system, pk=int(org_id)).first()
         if organisation is None:
             raise Http404("No such organisation.")
-    sector = request.GET.get("sector", "")
+    sector = query.get("sector", "")
     sector = sector if sector in Sector.values else ""
-    space = request.GET.get("space", "")
+    space = query.get("space", "")
     space = space if space in Space.values else ""
-    measure = request.GET.get("measure", "level")
+    measure = query.get("measure", "level")
     measure = measure if measure in MEASURES else "level"
     visible = None
-    if not access.covers_system(request.user, system):
-        visible = set(access.groups_for(request.user).filter(system=system)
+    if not access.covers_system(user, system):
+        visible = set(access.groups_for(user).filter(system=system)
                       .values_list("pk", flat=True))
     return many_groups_report(system, cycle=cycle, organisation=organisation, sector=sector,
                               space=space, measure=measure, visible=visible)
@@ -136,8 +145,27 @@ def many_groups_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def many_groups_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """CSV and HTML at once; a PDF or workbook is made by a background job (laying out
+    every group can take a while), started by the page's buttons (POST)."""
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
     report = _many_from_request(request, pk)
+    if fmt in jobs.REPORT_FORMATS:
+        if request.method != "POST":  # an old link or bookmark: the page has the buttons
+            query = request.GET.urlencode()
+            return redirect(reverse("report_system", args=[pk]) + (f"?{query}" if query else ""))
+        return _many_job(request, report, fmt)
     _audit_many(request, report, AuditEvent.Action.EXPORTED, f"heatmap ({fmt})")
     return _download(exports.export_many(report, fmt))
+
+
+def _many_job(request: HttpRequest, report: Any, fmt: str) -> HttpResponse:
+    _audit_many(request, report, AuditEvent.Action.EXPORTED, f"heatmap ({fmt})")
+    # The filters as the page applied them, the cycle included: the file shows that cycle.
+    query = {k: v for k, v in report.filters.items() if v}
+    scope = report.organisation.name if report.organisation else report.system.name
+    cycle = f", {report.cycle.name}" if report.cycle else ""
+    job = jobs.system_report_start(
+        user=request.user, system_id=report.system.pk, query=query, fmt=fmt,
+        title=f"{jobs.REPORT_FORMATS[fmt]} of all groups: {scope}{cycle}")
+    return redirect("job", pk=job.pk)

@@ -633,8 +633,7 @@ def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
             checked = read_scale_page(instrument, scale, request.POST, require_all=action != "back")
         else:
             checked = read_free_text_page(instrument, request.POST)
-        crafted = any(e.message.startswith("Choose one of") for e in checked.errors)
-        going_back = action == "back" and not crafted
+        going_back = action == "back" and not checked.crafted
         # The page to resume at, saved with the answers in one transaction (one write per
         # page, not two: this is the busiest write of the questionnaire).
         if going_back:
@@ -643,7 +642,7 @@ def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
             bookmark = min(page + 1, last)
         else:
             bookmark = page
-        keep = not crafted and bool(checked.answers or checked.free_text or scale is None)
+        keep = not checked.crafted and bool(checked.answers or checked.free_text or scale is None)
         if keep or bookmark != draft.page:
             draft = services.draft_save(
                 draft=draft,

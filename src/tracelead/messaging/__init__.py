@@ -1,0 +1,1 @@
+"""Email (invitations, reminders, notices) through an outbox, and background jobs."""
