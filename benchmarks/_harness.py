@@ -147,14 +147,17 @@ from django.utils import timezone
 from tracelead.diagnostics import services
 from tracelead.organisations import services as orgs
 from tracelead.organisations.models import Sector, Space
+from tracelead.publishing import services as publishing
 invitations, open_link = int(sys.argv[1]), sys.argv[2] == "1"
 system = orgs.system_create(name="Benchmark ICS")
 org = orgs.organisation_create(system=system, name="Benchmark Trust", sector=Sector.ACUTE)
 group = orgs.group_create(system=system, organisation=org, name="Benchmark team", space=Space.TEAM)
 today = timezone.localdate()
+cycle = publishing.cycle_create(system=system, name="Benchmark cycle", threshold=5,
+                                comment_threshold=10)
 assessment = services.assessment_create(
-    group=group, title="Benchmark round", instrument_key="trace", rater_kinds=["member"],
-    threshold=5, comment_threshold=10, opens_on=today - dt.timedelta(days=1),
+    group=group, cycle=cycle, title="Benchmark round", instrument_key="trace",
+    rater_kinds=["member"], opens_on=today,
     closes_on=today + dt.timedelta(days=30))
 tokens = []
 while len(tokens) < invitations:
