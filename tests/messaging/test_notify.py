@@ -7,36 +7,27 @@ a bad key, 429 for its rate limit, 500, and the status of a sent message.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 
 import pytest
 from django.utils import timezone
+from mail_helpers import (
+    ASHA,
+    BEN,
+    CARA,
+    EVERYONE,
+    LINK,
+    Status,
+    invite,
+    row_for,
+    time_passes,
+)
 
 from tracelead.messaging import outbox, services
 from tracelead.messaging.models import Invitee, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
-ASHA, BEN, CARA = "asha@example.nhs.uk", "ben@example.nhs.uk", "cara@example.nhs.uk"
-EVERYONE = (ASHA, BEN, CARA)
-LINK = re.compile(r"https?://\S+/r/[^/\s]+/")
-Status = OutboxMessage.Status
-
-
-def invite(assessment, addresses=EVERYONE):
-    return services.invitees_invite(
-        assessment=assessment, emails=list(addresses), rater_kind="member"
-    )
-
-
-def time_passes(monkeypatch, delta: dt.timedelta) -> None:
-    later = timezone.now() + delta
-    monkeypatch.setattr(timezone, "now", lambda: later)
-
-
-def row_for(address: str) -> OutboxMessage:
-    return OutboxMessage.objects.get(to=address, kind=OutboxMessage.Kind.INVITATION)
 
 
 def test_messages_go_out_with_the_template_the_personalisation_and_the_link(

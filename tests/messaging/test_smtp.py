@@ -14,6 +14,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
+from mail_helpers import (
+    ASHA,
+    BEN,
+    CARA,
+    EVERYONE,
+    LINK,
+    UNSUBSCRIBE,
+    Status,
+    invite,
+    row_for,
+    time_passes,
+)
 
 from tracelead.diagnostics.models import Invitation
 from tracelead.messaging import outbox, services
@@ -21,27 +33,6 @@ from tracelead.messaging.models import Invitee, OutboxMessage, RoundEmail
 
 pytestmark = pytest.mark.django_db
 
-ASHA, BEN, CARA = "asha@example.nhs.uk", "ben@example.nhs.uk", "cara@example.nhs.uk"
-EVERYONE = (ASHA, BEN, CARA)
-LINK = re.compile(r"https?://\S+/r/[^/\s]+/")
-UNSUBSCRIBE = re.compile(r"https?://\S+/email/unsubscribe/[^/\s]+/")
-Status = OutboxMessage.Status
-
-
-def invite(assessment, addresses=EVERYONE):
-    return services.invitees_invite(
-        assessment=assessment, emails=list(addresses), rater_kind="member"
-    )
-
-
-def time_passes(monkeypatch, delta: dt.timedelta) -> None:
-    """Move the clock forward (for retries that wait)."""
-    later = timezone.now() + delta
-    monkeypatch.setattr(timezone, "now", lambda: later)
-
-
-def row_for(address: str, kind: str = OutboxMessage.Kind.INVITATION) -> OutboxMessage:
-    return OutboxMessage.objects.get(to=address, kind=kind)
 
 
 def only_message_to(smtp, address: str):
