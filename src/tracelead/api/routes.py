@@ -345,10 +345,7 @@ def cycle_groups(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
     from tracelead.core.audit import audit_record
 
     cycle = access.cycle_for(request.user, cycle_id)
-    visible = None
-    if not access.covers_system(request.user, cycle.system):
-        visible = set(access.groups_for(request.user).filter(system=cycle.system)
-                      .values_list("pk", flat=True))
+    visible = access.visible_groups(request.user, cycle.system)
     report = many_groups_report(cycle.system, cycle=cycle, visible=visible)
     audit_record(user=request.user, action=AuditEvent.Action.VIEWED,
                  what=f"heatmap of {cycle.system.name}, {cycle.name}",

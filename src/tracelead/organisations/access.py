@@ -115,6 +115,15 @@ def covers_system(user: User | AnonymousUser, system: System) -> bool:
     )
 
 
+def visible_groups(user: User | AnonymousUser, system: System) -> set[int] | None:
+    """The ids of the system's groups a user may see in a many-groups report, or None
+    for all of them (a role over the whole system). Every heatmap, its exports, jobs and
+    the API take the answer from here."""
+    if covers_system(user, system):
+        return None
+    return set(groups_for(user).filter(system=system).values_list("pk", flat=True))
+
+
 def can_manage(user: User | AnonymousUser, system: System) -> bool:
     """May change the system itself: add organisations, see every group."""
     if not user.is_authenticated:

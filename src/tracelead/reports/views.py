@@ -99,10 +99,7 @@ def many_report_for(user: Any, pk: int, query: Mapping[str, str]) -> Any:
     space = space if space in Space.values else ""
     measure = query.get("measure", "level")
     measure = measure if measure in MEASURES else "level"
-    visible = None
-    if not access.covers_system(user, system):
-        visible = set(access.groups_for(user).filter(system=system)
-                      .values_list("pk", flat=True))
+    visible = access.visible_groups(user, system)
     return many_groups_report(system, cycle=cycle, organisation=organisation, sector=sector,
                               space=space, measure=measure, visible=visible)
 
