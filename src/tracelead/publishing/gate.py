@@ -67,9 +67,9 @@ from tracelead.core.figures import finite
 from tracelead.diagnostics.models import Assessment, OpenLinkSubmission, RaterKind, Response
 from tracelead.diagnostics.packing import unpack_answers
 from tracelead.instruments import Instrument, get_instrument
-from tracelead.organisations.models import Group
 
 from .models import Cycle, Publication, PublicationKind
+from .tree import GroupTree, system_tree, tree_then
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -122,33 +122,6 @@ class _Round:
     eligible: bool = False
     final: bool = False
     held_back: bool = False
-
-
-@dataclass
-class _Tree:
-    ids: list[int]  # group ids, in node order
-    parent: dict[int, int | None]
-    children: dict[int, list[int]]
-
-    def subtree(self, gid: int) -> list[int]:
-        found, stack = [gid], [gid]
-        while stack:
-            for child in self.children.get(stack.pop(), []):
-                found.append(child)
-                stack.append(child)
-        return found
-
-
-def system_tree(system_id: int) -> _Tree:
-    rows = list(Group.objects.filter(system_id=system_id).order_by("pk")
-                .values_list("pk", "parent_id"))
-    ids = [r[0] for r in rows]
-    parent: dict[int, int | None] = {r[0]: r[1] for r in rows}
-    children: dict[int, list[int]] = {}
-    for gid, pid in rows:
-        if pid is not None:
-            children.setdefault(pid, []).append(gid)
-    return _Tree(ids, parent, children)
 
 
 @dataclass
@@ -219,7 +192,7 @@ class _Layout:
     group_of_node: list[int]
 
 
-def _layout(tree: _Tree, rounds: dict[int, _Round]) -> _Layout:
+def _layout(tree: GroupTree, rounds: dict[int, _Round]) -> _Layout:
     subtree = {gid: i for i, gid in enumerate(tree.ids)}
     parents = [-1 if (p := tree.parent[g]) is None else subtree.get(p, -1) for g in tree.ids]
     group_of_node = list(tree.ids)
@@ -271,21 +244,7 @@ def _atoms(data: _Responses, scores: np.ndarray, rounds: dict[int, _Round]) -> _
     )
 
 
-def _tree_then(table: JSONObject, now: _Tree) -> _Tree:
-    """The hierarchy as it was when a publication was made (groups may have moved since):
-    an earlier row covers what its group held then."""
-    stored = table.get("tree")
-    if stored is None:
-        return now
-    parent = {int(g): (None if p is None else int(p)) for g, p in stored.items()}
-    children: dict[int, list[int]] = {}
-    for gid, pid in parent.items():
-        if pid is not None:
-            children.setdefault(pid, []).append(gid)
-    return _Tree(list(parent), parent, children)
-
-
-def _coverage(tree: _Tree, then: _Tree, atoms: _Atoms, rounds: dict[int, _Round],
+def _coverage(tree: GroupTree, then: GroupTree, atoms: _Atoms, rounds: dict[int, _Round],
               upto: int, included: set[int]) -> tuple[np.ndarray, np.ndarray]:
     """Which atoms each group's rows covered at a publication: (subtree rows, own rows), in
     the order of today's groups, with the subtrees of the hierarchy ``then``."""
@@ -304,7 +263,7 @@ def _coverage(tree: _Tree, then: _Tree, atoms: _Atoms, rounds: dict[int, _Round]
     return sub, own
 
 
-def _shown_flags(table: JSONObject, tree: _Tree, n_cond: int, n_items: int
+def _shown_flags(table: JSONObject, tree: GroupTree, n_cond: int, n_items: int
                  ) -> dict[str, np.ndarray]:
     """A frozen table's shown flags as arrays by group row (absent groups: not shown)."""
     g = len(tree.ids)
@@ -336,7 +295,7 @@ class _Family:
 
 
 def _check_history(
-    *, tree: _Tree, layout: _Layout, atoms: _Atoms, rounds: dict[int, _Round],
+    *, tree: GroupTree, layout: _Layout, atoms: _Atoms, rounds: dict[int, _Round],
     earlier: list[tuple[int, JSONObject, set[int]]], candidate: dict[str, np.ndarray],
     k: int, included: set[int], node_n: dict[str, np.ndarray], instrument: Instrument,
 ) -> tuple[tuple[str, int, int] | None, np.ndarray]:
@@ -345,7 +304,7 @@ def _check_history(
     n_cond = atoms.n_cond.shape[1]
     n_items = atoms.n_item.shape[1]
     self_atoms = np.array([k_[2] for k_ in atoms.keys], dtype=bool)
-    moments = [(j, _shown_flags(t, tree, n_cond, n_items), inc, _tree_then(t, tree))
+    moments = [(j, _shown_flags(t, tree, n_cond, n_items), inc, tree_then(t, tree))
                for j, t, inc in earlier]
     moments.append((k, candidate, included, tree))
     families: dict[tuple[str, int], _Family] = {}
@@ -711,7 +670,7 @@ def _cycle_instrument(cycle: Cycle) -> Instrument:
     return get_instrument(row["instrument_key"], row["instrument_version"])
 
 
-def _table(*, cycle: Cycle, tree: _Tree, layout: _Layout, rounds: dict[int, _Round],
+def _table(*, cycle: Cycle, tree: GroupTree, layout: _Layout, rounds: dict[int, _Round],
            report: GroupsReport | None, candidate: dict[str, np.ndarray], cpos: list[int],
            instrument: Instrument, data: _Responses, live: np.ndarray,
            with_self: np.ndarray, spread: dict[str, np.ndarray], k: int) -> JSONObject:

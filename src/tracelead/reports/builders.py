@@ -43,6 +43,7 @@ from tracelead.publishing.selectors import (
     published_round,
     table_of,
 )
+from tracelead.publishing.tree import GroupTree, tree_then
 
 from .figures import (
     MEASURES,
@@ -59,7 +60,7 @@ from .figures import (
     ManyGroupsReport,
     SelfOther,
 )
-from .hierarchy import GroupInfo, children_then, depth_first, subtree, system_groups
+from .hierarchy import GroupInfo, depth_first, system_groups
 from .summaries import group_summary, many_groups_summary
 
 # --- The group report --------------------------------------------------------------------
@@ -319,7 +320,7 @@ def _heatmap_rows(groups: list[GroupInfo], *, table: dict[str, Any],
     """A row per group in view, depth first. A row covers the groups that were under it
     when the publication was made (groups may have moved since): its scope check and its
     count of nested groups use that tree."""
-    children = children_then(table, groups)
+    then = tree_then(table, GroupTree.from_parents({g.id: g.parent_id for g in groups}))
     labels = (dict(Sector.choices), dict(Space.choices))
     rows: list[HeatmapRow] = []
     for g, depth in depth_first(groups):
@@ -331,7 +332,7 @@ def _heatmap_rows(groups: list[GroupInfo], *, table: dict[str, Any],
             continue
         if space and g.space != space:
             continue
-        rows.append(_heatmap_row(g, depth, subtree(children, g.id), table=table,
+        rows.append(_heatmap_row(g, depth, then.subtree(g.id), table=table,
                                  rounds=rounds, visible=visible, labels=labels))
     return rows
 

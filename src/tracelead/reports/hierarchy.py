@@ -8,7 +8,6 @@ may have moved since it was made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from tracelead.organisations.models import Group, System
 
@@ -53,25 +52,3 @@ def depth_first(groups: list[GroupInfo]) -> list[tuple[GroupInfo, int]]:
         ordered.append((g, depth))
         stack.extend((c, depth + 1) for c in reversed(children.get(g.id, [])))
     return ordered
-
-
-def children_then(table: dict[str, Any], groups: list[GroupInfo]) -> dict[int, list[int]]:
-    """Each group's children when the publication ``table`` was made (today's, for a table
-    stored without its hierarchy)."""
-    then = {int(g): p for g, p in table["tree"].items()} if "tree" in table else {
-        g.id: g.parent_id for g in groups}
-    children: dict[int, list[int]] = {}
-    for gid, parent in then.items():
-        if parent is not None:
-            children.setdefault(int(parent), []).append(gid)
-    return children
-
-
-def subtree(children: dict[int, list[int]], gid: int) -> list[int]:
-    """The group ``gid`` and every group nested in it, at any depth."""
-    found, stack = [gid], [gid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
