@@ -40,7 +40,7 @@ Kind = SignInFailures.Kind
 def wait_until(*, username: str, address: str) -> dt.datetime | None:
     """When a sign-in with this name from this address may next be tried (None: now)."""
     now = timezone.now()
-    found = SignInFailures.objects.filter(
+    found: dt.datetime | None = SignInFailures.objects.filter(
         Q(kind=Kind.ACCOUNT, key=account_key(username)) | Q(kind=Kind.ADDRESS, key=address),
         wait_until__gt=now,
     ).aggregate(until=Max("wait_until"))["until"]

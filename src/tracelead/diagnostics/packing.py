@@ -51,7 +51,7 @@ def unpack_answers(packed: Sequence[str], width: int,
     fits = np.fromiter((len(p) == width for p in packed), dtype=bool, count=n)
     good = np.flatnonzero(fits)
     if good.size:
-        buffer = "".join(packed[i] for i in good).encode("ascii")
+        buffer = "".join(packed[int(i)] for i in good).encode("ascii")
         digits = np.frombuffer(buffer, dtype=np.uint8).reshape(good.size, width) - ord("0")
         decoded = digits.astype(float)
         decoded[digits == 0] = np.nan
@@ -60,5 +60,5 @@ def unpack_answers(packed: Sequence[str], width: int,
     if odd.size:
         if answers is None or keys is None:
             raise ValueError("some packed rows do not fit; pass their answers and keys")
-        values[odd] = answers_matrix([answers[i] for i in odd], keys)
+        values[odd] = answers_matrix([answers[int(i)] for i in odd], keys)
     return values

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
 from tracelead.core.throttles import ratelimit_address, wait_words
-from tracelead.instruments import get_instrument
+from tracelead.instruments import Instrument, Scale, get_instrument
 
 from . import services
 from .models import (
@@ -309,18 +310,10 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(link, HttpResponse):
         return link
     assessment = link.assessment
-    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
-    if link.invitation is not None:
-        state, draft = _invitation_state(link, link.invitation)
-        if state == ELSEWHERE:
-            return _elsewhere(request, link, token)
-    else:
-        draft = _draft(link)
-    if draft is not None and draft.page >= 1 and (
-        request.method == "GET" or assessment.open_link_verify
-    ):
-        return redirect("respond_page", token=token, page=draft.page)
-
+    instrument = _instrument_of(assessment)
+    moved_on = _past_introduction(request, link, token)
+    if moved_on is not None:
+        return moved_on
     kinds = _open_kinds(assessment) if link.invitation is None else [link.invitation.rater_kind]
     if not kinds:
         return _problem(
@@ -332,44 +325,85 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
         )
     if link.invitation is None and assessment.open_link_verify:
         return _verify_start(request, link, token, kinds)
-    errors = []
+    errors: list[dict[str, str]] = []
     if request.method == "POST":
-        kind = request.POST.get("rater_kind") or (kinds[0] if len(kinds) == 1 else "")
-        if kind not in kinds:
-            errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
-        else:
-            try:
-                draft = services.draft_start(
-                    assessment=assessment,
-                    invitation=link.invitation,
-                    device_key=link.device_key,
-                    rater_kind=kind,
-                    holder_key=link.holder_key if link.invitation is not None else None,
-                    resume_code=link.resume_code,
-                )
-            except (services.AlreadySubmitted, services.DraftHeldElsewhere):
-                if link.invitation is not None:
-                    return _elsewhere(request, link, token)
-                return _used(request)
-            except ValidationError:
-                errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
-            else:
-                if draft.page < 1:
-                    try:
-                        draft = services.draft_save(draft=draft, page=1)
-                    except services.AlreadySubmitted:
-                        return _used(request)
-                return _with_device(redirect("respond_page", token=token, page=draft.page), link)
-
-    chosen = request.POST.get("rater_kind", "") if request.method == "POST" else ""
+        kind = _posted_kind(request, kinds)
+        started = _start_draft(request, link, token, kind) if kind in kinds else None
+        if started is not None:
+            return started
+        # An unknown kind, or one the service refused: the same error either way.
+        errors.append(_kind_error())
     response = render(
         request,
         "diagnostics/respond_intro.jinja",
-        _intro_context(link, token, instrument, kinds, errors, chosen=chosen),
+        _intro_context(link, token, instrument, kinds, errors, chosen=_chosen_kind(request)),
         status=400 if errors else 200,
     )
     # A personal link's cookie is set only when its draft is bound (on starting).
     return _with_device(response, link) if link.invitation is None else response
+
+
+def _instrument_of(assessment: Assessment) -> Instrument:
+    return get_instrument(assessment.instrument_key, assessment.instrument_version)
+
+
+def _past_introduction(request: HttpRequest, link: Link, token: str) -> HttpResponse | None:
+    """Where a link whose introduction is behind it goes instead (None: show it).
+
+    A personal link held on another device or already submitted gets the one page that
+    does not tell which; a started draft resumes at its page (on a verifying open link,
+    even when the introduction's form is posted again).
+    """
+    if link.invitation is not None:
+        state, draft = _invitation_state(link, link.invitation)
+        if state == ELSEWHERE:
+            return _elsewhere(request, link, token)
+    else:
+        draft = _draft(link)
+    if draft is not None and draft.page >= 1 and (
+        request.method == "GET" or link.assessment.open_link_verify
+    ):
+        return redirect("respond_page", token=token, page=draft.page)
+    return None
+
+
+def _posted_kind(request: HttpRequest, kinds: list[str]) -> str:
+    """The rater kind posted, or the only one there is when the form did not ask."""
+    return request.POST.get("rater_kind") or (kinds[0] if len(kinds) == 1 else "")
+
+
+def _chosen_kind(request: HttpRequest) -> str:
+    """The kind the radios show as checked when the introduction comes back."""
+    return request.POST.get("rater_kind", "") if request.method == "POST" else ""
+
+
+def _kind_error() -> dict[str, str]:
+    return {"text": "Choose how you know this group", "href": "#rater_kind"}
+
+
+def _start_draft(request: HttpRequest, link: Link, token: str, kind: str) -> HttpResponse | None:
+    """Start (or bind) this link's draft and go to its page; None if ``kind`` is refused."""
+    try:
+        draft = services.draft_start(
+            assessment=link.assessment,
+            invitation=link.invitation,
+            device_key=link.device_key,
+            rater_kind=kind,
+            holder_key=link.holder_key if link.invitation is not None else None,
+            resume_code=link.resume_code,
+        )
+    except (services.AlreadySubmitted, services.DraftHeldElsewhere):
+        if link.invitation is not None:
+            return _elsewhere(request, link, token)
+        return _used(request)
+    except ValidationError:
+        return None
+    if draft.page < 1:
+        try:
+            draft = services.draft_save(draft=draft, page=1)
+        except services.AlreadySubmitted:
+            return _used(request)
+    return _with_device(redirect("respond_page", token=token, page=draft.page), link)
 
 
 def _intro_context(
@@ -407,65 +441,20 @@ def _verify_start(
 ) -> HttpResponse:
     """A verifying open link's introduction: ask for an email address and send a code."""
     assessment = link.assessment
-    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    instrument = _instrument_of(assessment)
     errors: list[dict[str, str]] = []
     status = 200
     email = ""
     if request.method == "POST":
         email = (request.POST.get("email") or "").strip()[:254]
-        kind = request.POST.get("rater_kind") or (kinds[0] if len(kinds) == 1 else "")
-        if kind not in kinds:
-            errors.append({"text": "Choose how you know this group", "href": "#rater_kind"})
-        elif not email:
-            errors.append({"text": "Enter your email address", "href": "#email"})
-        elif is_ratelimited(
-            request,
-            group="open-link-code",
-            key=lambda _group, _request: services.open_link_email_hash(assessment, email),
-            rate=settings.TRACELEAD_EMAIL_CODE_RATE,
-            increment=True,
-        ):
-            wait = wait_words(settings.TRACELEAD_EMAIL_CODE_RATE)
-            errors.append(
-                {
-                    "text": f"Too many codes have been asked for this address. Wait {wait}, "
-                    "then try again",
-                    "href": "#email",
-                }
-            )
-            status = 429
-        else:
-            pending = secrets.token_urlsafe(32)
-            try:
-                services.open_link_code_send(
-                    assessment=assessment, email=email, rater_kind=kind, pending_key=pending
-                )
-            except ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    errors.extend({"text": m, "href": f"#{field}"} for m in messages)
-            except services.CodeNotSent:
-                errors.append(
-                    {
-                        "text": "We could not send the code just now. Try again in a few "
-                        "minutes",
-                        "href": "#email",
-                    }
-                )
-                status = 503
-            else:
-                response = redirect("respond_verify", token=token)
-                _set_cookie(
-                    response,
-                    PENDING_COOKIE.format(pk=assessment.pk),
-                    pending,
-                    salt=PENDING_SALT,
-                    max_age=int(services.CODE_LIFETIME.total_seconds()),
-                )
-                return response
+        kind = _posted_kind(request, kinds)
+        sent = _send_code(request, assessment, token, kind=kind, kinds=kinds, email=email)
+        if isinstance(sent, HttpResponse):
+            return sent
+        errors, status = sent
         if errors and status == 200:
             status = 400
-    chosen = request.POST.get("rater_kind", "") if request.method == "POST" else ""
-    context = _intro_context(link, token, instrument, kinds, errors, chosen=chosen)
+    context = _intro_context(link, token, instrument, kinds, errors, chosen=_chosen_kind(request))
     context.update(
         {
             "verify": True,
@@ -477,6 +466,56 @@ def _verify_start(
     return render(request, "diagnostics/respond_intro.jinja", context, status=status)
 
 
+def _send_code(
+    request: HttpRequest,
+    assessment: Assessment,
+    token: str,
+    *,
+    kind: str,
+    kinds: list[str],
+    email: str,
+) -> HttpResponse | tuple[list[dict[str, str]], int]:
+    """Email a code for ``email`` and go to the page that asks for it; or the errors to
+    show with their status (200 where the caller decides, 429 throttled, 503 unsent)."""
+    if kind not in kinds:
+        return [_kind_error()], 200
+    if not email:
+        return [{"text": "Enter your email address", "href": "#email"}], 200
+    if is_ratelimited(
+        request,
+        group="open-link-code",
+        key=lambda _group, _request: services.open_link_email_hash(assessment, email),
+        rate=settings.TRACELEAD_EMAIL_CODE_RATE,
+        increment=True,
+    ):
+        wait = wait_words(settings.TRACELEAD_EMAIL_CODE_RATE)
+        text = f"Too many codes have been asked for this address. Wait {wait}, then try again"
+        return [{"text": text, "href": "#email"}], 429
+    pending = secrets.token_urlsafe(32)
+    try:
+        services.open_link_code_send(
+            assessment=assessment, email=email, rater_kind=kind, pending_key=pending
+        )
+    except ValidationError as error:
+        return [
+            {"text": m, "href": f"#{field}"}
+            for field, messages in error.message_dict.items()
+            for m in messages
+        ], 200
+    except services.CodeNotSent:
+        text = "We could not send the code just now. Try again in a few minutes"
+        return [{"text": text, "href": "#email"}], 503
+    response = redirect("respond_verify", token=token)
+    _set_cookie(
+        response,
+        PENDING_COOKIE.format(pk=assessment.pk),
+        pending,
+        salt=PENDING_SALT,
+        max_age=int(services.CODE_LIFETIME.total_seconds()),
+    )
+    return response
+
+
 @never_cache
 def respond_verify(request: HttpRequest, token: str) -> HttpResponse:
     """Enter the one-time code sent by email; the right code starts the draft here."""
@@ -486,45 +525,17 @@ def respond_verify(request: HttpRequest, token: str) -> HttpResponse:
     assessment = link.assessment
     if link.invitation is not None or not assessment.open_link_verify:
         return redirect("respond", token=token)
-    pending_cookie = PENDING_COOKIE.format(pk=assessment.pk)
-    pending = request.get_signed_cookie(pending_cookie, default=None, salt=PENDING_SALT)
+    pending = request.get_signed_cookie(
+        PENDING_COOKIE.format(pk=assessment.pk), default=None, salt=PENDING_SALT
+    )
     if not pending:
         return redirect("respond", token=token)
     error = ""
     if request.method == "POST":
-        code = (request.POST.get("code") or "")[:20]
-        device_key = secrets.token_urlsafe(32)
-        try:
-            draft = services.open_link_code_confirm(
-                assessment=assessment, pending_key=pending, code=code, device_key=device_key
-            )
-        except services.CodeProblem as problem:
-            error = str(problem)
-        except services.AlreadySubmitted:
-            response = _problem(
-                request,
-                status=410,
-                title="You have already answered",
-                body="Answers have already been submitted with this email address, and they "
-                "have been counted once. Thank you for taking part.",
-            )
-            response.delete_cookie(pending_cookie)
-            return response
-        except services.NotAcceptingResponses:
-            return _closed_now(request)
-        else:
-            if draft.page < 1:
-                draft = services.draft_save(draft=draft, page=1)
-            response = redirect("respond_page", token=token, page=draft.page)
-            _set_cookie(
-                response,
-                VERIFIED_COOKIE.format(pk=assessment.pk),
-                device_key,
-                salt=VERIFIED_SALT,
-                max_age=_until_close(assessment),
-            )
-            response.delete_cookie(pending_cookie)
-            return response
+        confirmed = _confirm_code(request, assessment, token, pending)
+        if isinstance(confirmed, HttpResponse):
+            return confirmed
+        error = confirmed
     return render(
         request,
         "diagnostics/respond_verify.jinja",
@@ -538,6 +549,46 @@ def respond_verify(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+def _confirm_code(
+    request: HttpRequest, assessment: Assessment, token: str, pending: str
+) -> HttpResponse | str:
+    """Check the posted code: on success the draft is bound to a new verified key and the
+    respondent goes to its page; otherwise the page to show, or the error to repeat."""
+    pending_cookie = PENDING_COOKIE.format(pk=assessment.pk)
+    code = (request.POST.get("code") or "")[:20]
+    device_key = secrets.token_urlsafe(32)
+    try:
+        draft = services.open_link_code_confirm(
+            assessment=assessment, pending_key=pending, code=code, device_key=device_key
+        )
+    except services.CodeProblem as problem:
+        return str(problem)
+    except services.AlreadySubmitted:
+        response = _problem(
+            request,
+            status=410,
+            title="You have already answered",
+            body="Answers have already been submitted with this email address, and they "
+            "have been counted once. Thank you for taking part.",
+        )
+        response.delete_cookie(pending_cookie)
+        return response
+    except services.NotAcceptingResponses:
+        return _closed_now(request)
+    if draft.page < 1:
+        draft = services.draft_save(draft=draft, page=1)
+    response = redirect("respond_page", token=token, page=draft.page)
+    _set_cookie(
+        response,
+        VERIFIED_COOKIE.format(pk=assessment.pk),
+        device_key,
+        salt=VERIFIED_SALT,
+        max_age=_until_close(assessment),
+    )
+    response.delete_cookie(pending_cookie)
+    return response
 
 
 @never_cache
@@ -619,71 +670,123 @@ def _respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
     draft = _draft(link)
     if draft is None:
         return redirect("respond", token=token)
-    assessment = link.assessment
-    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    instrument = _instrument_of(link.assessment)
     last = page_count(instrument)
     if not 1 <= page <= last:
         return _not_found(request)
     scale = scale_for_page(instrument, page)
-    checked = PageInput()
-    values: dict[str, str] = {}
     if request.method == "POST":
-        action = request.POST.get("action", "next")
-        if scale is not None:
-            checked = read_scale_page(instrument, scale, request.POST, require_all=action != "back")
-        else:
-            checked = read_free_text_page(instrument, request.POST)
-        going_back = action == "back" and not checked.crafted
-        # The page to resume at, saved with the answers in one transaction (one write per
-        # page, not two: this is the busiest write of the questionnaire).
-        if going_back:
-            bookmark = max(page - 1, 1)
-        elif not checked.errors and not (action == "submit" and page == last):
-            bookmark = min(page + 1, last)
-        else:
-            bookmark = page
-        keep = not checked.crafted and bool(checked.answers or checked.free_text or scale is None)
-        if keep or bookmark != draft.page:
-            draft = services.draft_save(
-                draft=draft,
-                page=bookmark,
-                answers=checked.answers if keep else None,
-                free_text=checked.free_text
-                if keep and scale is None and not checked.errors
-                else None,
-                replace_free_text=scale is None,
-            )
-        if going_back:
-            if page - 1 < 1:
-                return redirect("respond_intro_again", token=token)
-            return redirect("respond_page", token=token, page=page - 1)
-        if not checked.errors:
-            if action == "submit" and page == last:
-                try:
-                    services.response_submit(draft_id=draft.pk)
-                except services.IncompleteResponse as incomplete:
-                    services.draft_save(draft=draft, page=incomplete.page)
-                    return redirect(
-                        reverse("respond_page", args=[token, incomplete.page]) + "?incomplete=1"
-                    )
-                except services.AlreadySubmitted:
-                    return _used(request)
-                return redirect("respond_thanks")
-            return redirect("respond_page", token=token, page=bookmark)
-        values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        checked = _save_page(request, token, draft, instrument, scale, page=page, last=last)
+        if isinstance(checked, HttpResponse):
+            return checked
+        values: Mapping[str, object] = {
+            k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"
+        }
     else:
+        checked = PageInput()
         if draft.page != page:
             services.draft_save(draft=draft, page=page)
-        values = {
-            key: (DONT_KNOW if value is None else str(value))
-            for key, value in draft.answers.items()
-        }
-        values.update(draft.free_text)
+        values = _saved_values(draft)
+    return _questionnaire_page(
+        request, link, token, instrument, scale,
+        page=page, last=last, checked=checked, values=values,
+    )
 
+
+def _save_page(
+    request: HttpRequest,
+    token: str,
+    draft: ResponseDraft,
+    instrument: Instrument,
+    scale: Scale | None,
+    *,
+    page: int,
+    last: int,
+) -> HttpResponse | PageInput:
+    """Save a posted page and go where its button leads (back, on, or submit), or return
+    the checked input when the page has to be shown again with its errors."""
+    action = request.POST.get("action", "next")
+    if scale is not None:
+        checked = read_scale_page(instrument, scale, request.POST, require_all=action != "back")
+    else:
+        checked = read_free_text_page(instrument, request.POST)
+    going_back = action == "back" and not checked.crafted
+    submitting = action == "submit" and page == last
+    # The page to resume at, saved with the answers in one transaction (one write per
+    # page, not two: this is the busiest write of the questionnaire).
+    if going_back:
+        bookmark = max(page - 1, 1)
+    elif not checked.errors and not submitting:
+        bookmark = min(page + 1, last)
+    else:
+        bookmark = page
+    draft = _save_answers(draft, checked, scale, bookmark=bookmark)
+    if going_back:
+        if page - 1 < 1:
+            return redirect("respond_intro_again", token=token)
+        return redirect("respond_page", token=token, page=page - 1)
+    if checked.errors:
+        return checked
+    if submitting:
+        return _submit(request, token, draft)
+    return redirect("respond_page", token=token, page=bookmark)
+
+
+def _save_answers(
+    draft: ResponseDraft, checked: PageInput, scale: Scale | None, *, bookmark: int
+) -> ResponseDraft:
+    """Save the page's answers (unless crafted or empty) with the bookmark, in one write;
+    no write when there is nothing to keep and the bookmark has not moved."""
+    keep = not checked.crafted and bool(checked.answers or checked.free_text or scale is None)
+    if not keep and bookmark == draft.page:
+        return draft
+    return services.draft_save(
+        draft=draft,
+        page=bookmark,
+        answers=checked.answers if keep else None,
+        free_text=checked.free_text if keep and scale is None and not checked.errors else None,
+        replace_free_text=scale is None,
+    )
+
+
+def _submit(request: HttpRequest, token: str, draft: ResponseDraft) -> HttpResponse:
+    """Turn the draft into a response, exactly once; an incomplete one goes back to the
+    first page that needs an answer."""
+    try:
+        services.response_submit(draft_id=draft.pk)
+    except services.IncompleteResponse as incomplete:
+        services.draft_save(draft=draft, page=incomplete.page)
+        return redirect(reverse("respond_page", args=[token, incomplete.page]) + "?incomplete=1")
+    except services.AlreadySubmitted:
+        return _used(request)
+    return redirect("respond_thanks")
+
+
+def _saved_values(draft: ResponseDraft) -> dict[str, str]:
+    """The draft's answers as the form's values ("don't know" for a None)."""
+    values = {
+        key: (DONT_KNOW if value is None else str(value)) for key, value in draft.answers.items()
+    }
+    values.update(draft.free_text)
+    return values
+
+
+def _questionnaire_page(
+    request: HttpRequest,
+    link: Link,
+    token: str,
+    instrument: Instrument,
+    scale: Scale | None,
+    *,
+    page: int,
+    last: int,
+    checked: PageInput,
+    values: Mapping[str, object],
+) -> HttpResponse:
     error_by_field = {error.field: error.message for error in checked.errors}
     context = {
         "respondent_page": True,
-        "assessment": assessment,
+        "assessment": link.assessment,
         "instrument": instrument,
         "token": token,
         "page": page,
@@ -711,8 +814,7 @@ def respond_intro_again(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
     if isinstance(link, HttpResponse):
         return link
-    assessment = link.assessment
-    instrument = get_instrument(assessment.instrument_key, assessment.instrument_version)
+    instrument = _instrument_of(link.assessment)
     draft = _draft(link)
     if draft is None:
         # Not started here (or not this device's draft): the introduction decides.

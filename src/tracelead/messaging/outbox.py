@@ -35,6 +35,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -45,6 +46,13 @@ from django.utils import timezone
 from tracelead.diagnostics.models import Invitation
 
 from .models import OutboxMessage
+
+if TYPE_CHECKING:
+    from django.core.mail.backends.base import BaseEmailBackend
+
+    from tracelead.diagnostics.models import Assessment
+
+    from .models import Invitee
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -143,7 +151,7 @@ def _not_needed(row: OutboxMessage) -> bool:
     return answered or invitee.unsubscribed_at is not None
 
 
-def _send_one(connection: object, now: dt.datetime) -> str | None:
+def _send_one(connection: BaseEmailBackend, now: dt.datetime) -> str | None:
     """Claim, send and mark one due message; "sent", "skipped" or None if none is due."""
     with transaction.atomic():
         row = (
@@ -165,7 +173,7 @@ def _send_one(connection: object, now: dt.datetime) -> str | None:
             body=row.body,
             to=[row.to],
             headers=_headers(row),
-            connection=connection,  # type: ignore[arg-type]
+            connection=connection,
         )
         row.status, row.sent_at, row.body = Status.SENT, now, ""
         row.attempts += 1
@@ -226,7 +234,7 @@ def deliver_due(
     """Send messages that are due, over one connection to the mail service, until none is
     due (or ``limit`` have been handled, or the service is unavailable)."""
     report = DeliveryReport()
-    connection = get_connection()
+    connection: BaseEmailBackend = get_connection()
     _open(connection)
     try:
         while limit is None or report.handled < limit:
@@ -272,22 +280,22 @@ def _let_others_write(held: float) -> None:
         time.sleep(min(held * SQLITE_PAUSE_SHARE, SQLITE_PAUSE_MAX))
 
 
-def _open(connection: object) -> bool:
+def _open(connection: BaseEmailBackend) -> bool:
     """Open the connection once for the whole batch (each send would otherwise open and
     close its own). If the service is down, the first send fails and is recorded."""
     try:
-        connection.open()  # type: ignore[attr-defined]
+        connection.open()
     except Exception:
         log.debug("Could not open the mail connection", exc_info=True)
         return False
     return True
 
 
-def _reconnect(connection: object) -> bool:
+def _reconnect(connection: BaseEmailBackend) -> bool:
     """After a failure the SMTP session may be broken: start the next message afresh.
     False if the service cannot be reached."""
     try:
-        connection.close()  # type: ignore[attr-defined]
+        connection.close()
     except Exception:
         log.debug("Closing the mail connection failed", exc_info=True)
     return _open(connection)
@@ -378,8 +386,8 @@ def queue(
     subject: str,
     body: str,
     send_after: dt.datetime | None = None,
-    assessment: object = None,
-    invitee: object = None,
+    assessment: Assessment | None = None,
+    invitee: Invitee | None = None,
     reminder_day: int | None = None,
 ) -> OutboxMessage:
     """Add one message to the outbox (inside the caller's transaction)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -92,9 +94,11 @@ class SystemMembership(models.Model):
         return self.organisation_id is None and self.group_id is None
 
     def clean(self) -> None:
-        if self.organisation_id and self.organisation.system_id != self.system_id:
+        # The casts: with its id set, the nullable relation resolves to an object.
+        if (self.organisation_id
+                and cast(Organisation, self.organisation).system_id != self.system_id):
             raise ValidationError({"organisation": "Choose an organisation in the same system."})
-        if self.group_id and self.group.system_id != self.system_id:
+        if self.group_id and cast(Group, self.group).system_id != self.system_id:
             raise ValidationError({"group": "Choose a group in the same system."})
 
 
@@ -162,10 +166,12 @@ class Group(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.organisation_id and self.organisation.system_id != self.system_id:
+        # The casts: with its id set, the nullable relation resolves to an object.
+        if (self.organisation_id
+                and cast(Organisation, self.organisation).system_id != self.system_id):
             raise ValidationError({"organisation": "Choose an organisation in the same system."})
         if self.parent_id:
-            if self.parent.system_id != self.system_id:
+            if cast(Group, self.parent).system_id != self.system_id:
                 raise ValidationError({"parent": "Choose a parent group in the same system."})
             node: Group | None = self.parent
             while node is not None:
@@ -181,13 +187,17 @@ class Group(models.Model):
         if not self.system_id or not self.name:
             return
         same = Group.objects.filter(
-            system_id=self.system_id, organisation_id=self.organisation_id,
+            system_id=self.system_id,
+            # django-stubs types an `_id` lookup as "str | int", but Django reads an exact
+            # None as IS NULL (a group that spans the system), which is meant here.
+            organisation_id=self.organisation_id,  # type: ignore[misc]
             name__iexact=self.name.strip(),
         ).exclude(pk=self.pk)
         if not same.exists():
             return
         if self.organisation_id:
-            message = f"A group with this name already exists in {self.organisation.name}"
+            organisation = cast(Organisation, self.organisation)  # its id is set
+            message = f"A group with this name already exists in {organisation.name}"
         else:
             message = "A group with this name already exists across the system"
         raise ValidationError({"name": message})
