@@ -369,3 +369,29 @@ def test_the_job_page_follows_the_job_in_a_browser_and_passes_axe(
     assert download.value.suggested_filename == "tracelead-northbrook-ics-groups.pdf"
     console.assert_clean()
     context.close()
+
+
+def test_a_job_whose_task_was_lost_is_queued_again_once(
+    facilitator_client: Any, published: Any, system: Any, start: Any
+) -> None:
+    """The queue could not be reached when the request committed: the job page would wait
+    for ever. The scheduler queues it again, once; a worker then finishes it."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tracelead.messaging.jobs import job_run
+    from tracelead.messaging.scheduler import tick
+
+    page = start(f"/reports/systems/{system.pk}/report.pdf")
+    DBTaskResult.objects.all().delete()  # the task never reached the queue
+    assert tick().jobs_requeued == 0  # not yet ten minutes
+    Job.objects.update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    assert tick().jobs_requeued == 1
+    assert tick().jobs_requeued == 0  # once only
+    assert DBTaskResult.objects.count() == 1
+    (job,) = Job.objects.all()
+    assert job_run(job.pk) == "done"
+    assert job_run(job.pk) == "skipped"  # a second task for it would find nothing to do
+    assert "Download" in _text(facilitator_client.get(page))

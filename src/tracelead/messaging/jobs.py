@@ -51,6 +51,8 @@ PROGRESS_EVERY = 0.5
 KEEP_DAYS = 7
 # A job still running this many hours after it was asked for lost its worker.
 STALLED_HOURS = 2
+# A job not started this many minutes after it was asked for is queued again (once).
+LOST_MINUTES = 10
 # How many of an import's problems the job keeps for its page.
 PROBLEMS_SHOWN = 100
 
@@ -242,6 +244,23 @@ def jobs_stalled_fail(*, hours: float = STALLED_HOURS) -> int:
     return Job.objects.filter(status=Status.RUNNING, created_at__lt=cutoff).update(
         status=Status.FAILED, finished_at=timezone.now(),
         message="The worker stopped while doing this, so it did not finish. Ask again.")
+
+
+def jobs_requeue_lost(*, minutes: float = LOST_MINUTES) -> int:
+    """Queue again, once, each job never started long after it was asked for: its task was
+    lost (the queue could not be reached when the request committed). A second task for a
+    job that does run meanwhile is harmless: only one claims it (``job_run``)."""
+    from .models import NoticeSent
+
+    cutoff = timezone.now() - dt.timedelta(minutes=minutes)
+    again = 0
+    for pk in Job.objects.filter(status=Status.QUEUED, attempts=0, created_at__lt=cutoff
+                                 ).values_list("pk", flat=True):
+        _, first = NoticeSent.objects.get_or_create(key=f"job-requeued:{pk}")
+        if first:
+            _enqueue(pk)
+            again += 1
+    return again
 
 
 def jobs_clean(*, days: int = KEEP_DAYS) -> int:

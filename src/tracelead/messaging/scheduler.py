@@ -16,7 +16,8 @@ A tick with nothing to do costs a few small queries.
    the scheduler on for an old database does not send its history.
 5. **The outbox**: a worker is asked to send when a message is due (retries included);
    with GOV.UK Notify, delivery statuses are fetched. A job still "running" hours after it
-   was asked for lost its worker, and is marked failed.
+   was asked for lost its worker, and is marked failed; one never started ten minutes
+   after it was asked for lost its task, and is queued again (once).
 6. **Once a day**: retention (:func:`tracelead.core.privacy.apply_retention`), and the
    clean-up of ended jobs and their files, old task results and old markers.
 """
@@ -55,6 +56,7 @@ class TickReport:
     sender_asked: bool = False
     statuses_checked: int = 0
     jobs_stalled: int = 0
+    jobs_requeued: int = 0
     retention: bool = False
     cleaned: int = 0
     failed: list[str] = field(default_factory=list)
@@ -63,6 +65,7 @@ class TickReport:
     def did_something(self) -> bool:
         return any((self.reminders, self.links_forgotten, self.publications, self.notices,
                     self.sender_asked, self.statuses_checked, self.jobs_stalled,
+                    self.jobs_requeued,
                     self.retention, self.cleaned,
                     self.failed))
 
@@ -72,6 +75,7 @@ class TickReport:
             ("publications made", self.publications), ("notices queued", self.notices),
             ("delivery statuses checked", self.statuses_checked),
             ("stalled jobs marked failed", self.jobs_stalled),
+            ("lost jobs queued again", self.jobs_requeued),
             ("old jobs and records cleaned", self.cleaned)) if value]
         if self.sender_asked:
             parts.append("a worker asked to send email")
@@ -202,9 +206,10 @@ def _delivery_statuses(report: TickReport, now: dt.datetime, today: dt.date) -> 
 
 
 def _stalled_jobs(report: TickReport, now: dt.datetime, today: dt.date) -> None:
-    from .jobs import jobs_stalled_fail
+    from .jobs import jobs_requeue_lost, jobs_stalled_fail
 
     report.jobs_stalled = jobs_stalled_fail()
+    report.jobs_requeued = jobs_requeue_lost()
 
 
 def _retention(report: TickReport, now: dt.datetime, today: dt.date) -> None:
