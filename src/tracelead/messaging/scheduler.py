@@ -296,17 +296,16 @@ def _round_closed_body(assessment: Any) -> str:
 
 
 def _new_in(publication: Any) -> set[int]:
-    """The rounds a publication brings something new for: responses first published in
-    it, or the round's closing (final) since the cycle's previous publication."""
-    from tracelead.diagnostics.models import Response
+    """The rounds a publication brings final results for: those that closed since the
+    cycle's previous publication. Not rounds that merely gained responses: naming a round
+    still open (or hidden) because answers arrived would tell its facilitator that someone
+    answered, a fact the gate shows only at or over the threshold."""
     from tracelead.publishing.selectors import table_of
 
-    fresh = set(Response.objects.filter(publication=publication)
-                .values_list("assessment_id", flat=True).distinct())
     previous = publication.cycle.publications.filter(number__lt=publication.number).order_by(
         "-number").first()
     final_before = set(table_of(previous).get("final", [])) if previous else set()
-    return fresh | (set(table_of(publication).get("final", [])) - final_before)
+    return set(table_of(publication).get("final", [])) - final_before
 
 
 def _publication_messages(publication: Any) -> list[Notice]:
