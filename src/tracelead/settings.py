@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "tracelead.publishing",
     "tracelead.reports",
     "tracelead.messaging",
+    "tracelead.academy",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -1,0 +1,438 @@
+"""Named writes of the academy: joining and leaving, events, registration with a waiting
+list, and check-in at the door. Each runs in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tracelead.organisations.models import Organisation, Sector, System
+
+from .models import (
+    Academy,
+    CheckIn,
+    CheckInMethod,
+    Effort,
+    Event,
+    Member,
+    Registration,
+    RegistrationStatus,
+    RoleLevel,
+    StaffGroup,
+    hash_token,
+)
+
+# Event codes avoid letters and digits that are read alike (0/O, 1/I/L).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+TOKEN_BYTES = 24
+
+
+def new_event_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_event_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())[:12]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# --- The academy --------------------------------------------------------------------
+
+
+@transaction.atomic
+def academy_create(*, system: System, name: str, purpose: str = "", principles: str = "",
+                   places: str = "", privacy_notice: str = "") -> Academy:
+    if Academy.objects.filter(system=system).exists():
+        raise ValidationError({"name": f"{system.name} already has an academy."})
+    return Academy.objects.create(
+        system=system, name=name.strip(), purpose=purpose, principles=principles,
+        places=places, privacy_notice=privacy_notice,
+        join_code=secrets.token_urlsafe(9),
+    )
+
+
+# --- Members ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberDetails:
+    """What a member tells the academy about themselves (sign-up, their own page, import)."""
+
+    name: str
+    email: str
+    organisation: Organisation | None
+    organisation_name: str
+    sector: str
+    staff_group: str
+    place: str
+    level: str
+
+
+def _check_details(academy: Academy, details: MemberDetails) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not details.name.strip():
+        problems["name"] = "Enter your name"
+    if "@" not in details.email:
+        problems["email"] = "Enter an email address, like name@example.org"
+    if details.organisation is not None and details.organisation.system_id != academy.system_id:
+        problems["organisation"] = "Choose an organisation of this system"
+    if details.organisation is None and not details.organisation_name.strip():
+        problems["organisation"] = "Choose your organisation, or name it if it is not listed"
+    if details.sector not in Sector.values:
+        problems["sector"] = "Choose a sector"
+    if details.staff_group and details.staff_group not in StaffGroup.values:
+        problems["staff_group"] = "Choose a profession or staff group"
+    if details.level and details.level not in RoleLevel.values:
+        problems["level"] = "Choose a level of role"
+    places = academy.place_list()
+    if details.place and places and details.place not in places:
+        problems["place"] = "Choose a place from the list"
+    return problems
+
+
+def _apply(member: Member, details: MemberDetails) -> None:
+    member.name = details.name.strip()
+    member.email = normalise_email(details.email)
+    member.organisation = details.organisation
+    member.organisation_name = "" if details.organisation else details.organisation_name.strip()
+    # A listed organisation decides the sector; the member chooses it otherwise.
+    member.sector = details.organisation.sector if details.organisation else details.sector
+    member.staff_group = details.staff_group
+    member.place = details.place
+    member.level = details.level
+
+
+def member_link(member: Member) -> str:
+    """Give the member a new personal link (the old one stops working); returns its path."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    member.token_hash = hash_token(token)
+    member.save(update_fields=["token_hash", "updated_at"])
+    member.token = token
+    return reverse("academy_member_home", kwargs={"token": token})
+
+
+def member_by_token(token: str) -> Member | None:
+    if not token or len(token) > 100:
+        return None
+    return (Member.objects.select_related("academy", "organisation")
+            .filter(token_hash=hash_token(token), left_at__isnull=True).first())
+
+
+def _send_link(member: Member, *, joined: bool) -> None:
+    from tracelead.messaging.services import notice_queue
+
+    path = member_link(member)
+    url = settings.TRACELEAD_SITE_URL.rstrip("/") + path
+    academy = member.academy
+    opening = (f"Welcome to {academy.name}." if joined
+               else f"You asked for the link to your membership of {academy.name}.")
+    notice_queue(
+        to=[member.email or ""],
+        subject=f"Your link to {academy.name}",
+        body=(f"{opening}\n\nYour own page, where you can see and change your details, book "
+              f"events and leave the academy, is at:\n\n{url}\n\nKeep this link to yourself: "
+              "anyone who has it can see your details. If you did not ask for it, you can "
+              "ignore this email.\n"),
+    )
+
+
+@transaction.atomic
+def member_join(*, academy: Academy, details: MemberDetails, consent: bool,
+                now: dt.datetime | None = None) -> tuple[Member, bool]:
+    """Sign a person up, or, when their address is already a member, send them their link.
+
+    Returns the member and whether they are new. The sign-up page answers the same either
+    way (a link is emailed), so the page never tells anyone whether an address is a member.
+    """
+    problems = _check_details(academy, details)
+    if not consent:
+        problems["consent"] = "Confirm that you agree to the academy keeping these details"
+    if problems:
+        raise ValidationError(problems)
+    now = now or timezone.now()
+    existing = Member.objects.filter(
+        academy=academy, email=normalise_email(details.email)).first()
+    if existing is not None:
+        _send_link(existing, joined=False)
+        return existing, False
+    member = Member(academy=academy, joined_at=now, consented_at=now)
+    _apply(member, details)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:
+        # The same address signed up at the same moment: one member, one more link.
+        existing = Member.objects.get(academy=academy, email=member.email)
+        _send_link(existing, joined=False)
+        return existing, False
+    _send_link(member, joined=True)
+    return member, True
+
+
+@transaction.atomic
+def member_link_resend(*, academy: Academy, email: str) -> None:
+    """Email a member a fresh link; does nothing (and says nothing) for other addresses."""
+    member = Member.objects.filter(academy=academy, email=normalise_email(email),
+                                   left_at__isnull=True).first()
+    if member is not None:
+        _send_link(member, joined=False)
+
+
+@transaction.atomic
+def member_update(*, member: Member, details: MemberDetails,
+                  exchange_opt_in: bool | None = None,
+                  exchange_sectors: list[str] | None = None) -> Member:
+    problems = _check_details(member.academy, details)
+    email = normalise_email(details.email)
+    if (not problems.get("email") and Member.objects.filter(academy=member.academy, email=email)
+            .exclude(pk=member.pk).exists()):
+        problems["email"] = "Another member uses this email address"
+    if exchange_sectors and any(s not in Sector.values for s in exchange_sectors):
+        problems["exchange_sectors"] = "Choose sectors from the list"
+    if problems:
+        raise ValidationError(problems)
+    _apply(member, details)
+    if exchange_opt_in is not None:
+        member.exchange_opt_in = exchange_opt_in
+    if exchange_sectors is not None:
+        member.exchange_sectors = list(exchange_sectors)
+    member.save()
+    return member
+
+
+@transaction.atomic
+def member_leave(*, member: Member, now: dt.datetime | None = None) -> None:
+    """Erase what identifies the member and give up their future places.
+
+    Kept: the organisation and sector (counts of reach and attendance already reported do
+    not change), past check-ins and the dates. Gone: name, address, link, profession,
+    place, level, exchange wishes, and their reflections on exchange visits.
+    """
+    from .models import ExchangeVisit
+
+    now = now or timezone.now()
+    for registration in Registration.objects.filter(
+            member=member, event__starts_at__gt=now,
+            status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING]):
+        registration_cancel(registration=registration, now=now)
+    ExchangeVisit.objects.filter(pair__first=member).update(reflection="")
+    ExchangeVisit.objects.filter(pair__second=member).update(reflection="")
+    member.name = ""
+    member.email = None
+    member.token_hash = None
+    member.staff_group = ""
+    member.place = ""
+    member.level = ""
+    member.exchange_opt_in = False
+    member.exchange_sectors = []
+    member.left_at = now
+    member.save()
+    from tracelead.core.storage import forget_deleted_rows
+
+    forget_deleted_rows()
+
+
+# --- Events -------------------------------------------------------------------------
+
+
+def event_code_unique() -> str:
+    for _ in range(20):
+        code = new_event_code()
+        if not Event.objects.filter(code=code).exists():
+            return code
+    raise RuntimeError("could not find a free event code")  # 31^6 codes: never in practice
+
+
+def _check_event(fields: dict[str, Any]) -> None:
+    starts, ends = fields.get("starts_at"), fields.get("ends_at")
+    if starts and ends and ends <= starts:
+        raise ValidationError({"ends_at": "The end must be after the start"})
+
+
+@transaction.atomic
+def event_create(*, academy: Academy, characteristics: Any = (), **fields: Any) -> Event:
+    _check_event(fields)
+    programme = fields.get("programme")
+    if programme is not None and programme.academy_id != academy.pk:
+        raise ValidationError({"programme": "Choose a programme of this academy"})
+    event = Event.objects.create(academy=academy, code=event_code_unique(), **fields)
+    event.characteristics.set(list(characteristics))
+    return event
+
+
+@transaction.atomic
+def event_update(*, event: Event, characteristics: Any = None, **fields: Any) -> Event:
+    _check_event(fields)
+    locked = Event.objects.select_for_update().get(pk=event.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    if characteristics is not None:
+        locked.characteristics.set(list(characteristics))
+    # A larger capacity lets people in from the waiting list.
+    _fill_from_waiting_list(locked)
+    return locked
+
+
+@transaction.atomic
+def effort_add(*, event: Event, kind: str, hours: Decimal, note: str = "") -> Effort:
+    effort = Effort(event=event, kind=kind, hours=hours, note=note)
+    effort.full_clean()
+    effort.save()
+    return effort
+
+
+# --- Registration and the waiting list ------------------------------------------------
+
+
+class RegistrationClosed(Exception):
+    """The event has started, or was cancelled."""
+
+
+def _confirmed_count(event: Event) -> int:
+    return Registration.objects.filter(event=event, status=RegistrationStatus.CONFIRMED).count()
+
+
+def _notify_place(registration: Registration) -> None:
+    from tracelead.messaging.services import notice_queue
+
+    event = registration.event
+    when = timezone.localtime(event.starts_at).strftime("%-d %B %Y at %H:%M")
+    notice_queue(to=[registration.member.email or ""],
+                 subject=f"You have a place at {event.title}",
+                 body=(f"A place came free at {event.title} on {when}, and it is yours. "
+                       "If you cannot come after all, cancel on your own page so that "
+                       "the next person can have it.\n"))
+
+
+def _fill_from_waiting_list(event: Event) -> list[Registration]:
+    """Confirm people from the waiting list, first come first served, while places are
+    free. The caller holds the event's row lock."""
+    promoted: list[Registration] = []
+    free = None if event.capacity is None else event.capacity - _confirmed_count(event)
+    waiting = Registration.objects.filter(event=event, status=RegistrationStatus.WAITING
+                                          ).select_related("member", "event")
+    for registration in waiting.order_by("created_at", "id"):
+        if free is not None and free <= 0:
+            break
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.save(update_fields=["status", "updated_at"])
+        _notify_place(registration)
+        promoted.append(registration)
+        if free is not None:
+            free -= 1
+    return promoted
+
+
+@transaction.atomic
+def registration_create(*, event: Event, member: Member,
+                        now: dt.datetime | None = None) -> Registration:
+    """Book a place, or a place on the waiting list when the event is full.
+
+    The event's row is locked for the count and the insert, so simultaneous bookings for
+    the last places confirm exactly as many as there are places (SQLite's IMMEDIATE
+    transactions serialise the same way).
+    """
+    now = now or timezone.now()
+    locked = Event.objects.select_for_update().get(pk=event.pk)
+    if locked.cancelled_at is not None or locked.starts_at <= now:
+        raise RegistrationClosed
+    if member.academy_id != locked.academy_id or member.left_at is not None:
+        raise ValidationError("This member is not in the event's academy.")
+    full = locked.capacity is not None and _confirmed_count(locked) >= locked.capacity
+    status = RegistrationStatus.WAITING if full else RegistrationStatus.CONFIRMED
+    registration = Registration.objects.filter(event=locked, member=member).first()
+    if registration is None:
+        registration = Registration.objects.create(event=locked, member=member, status=status)
+    elif registration.status == RegistrationStatus.CANCELLED:
+        # Booking again after cancelling joins the end of the line.
+        registration.status = status
+        registration.created_at = now
+        registration.save(update_fields=["status", "created_at", "updated_at"])
+    return registration
+
+
+@transaction.atomic
+def registration_cancel(*, registration: Registration,
+                        now: dt.datetime | None = None) -> list[Registration]:
+    """Cancel a booking; a confirmed place goes to the next in line, who is told by email.
+    Returns the registrations that were confirmed from the waiting list."""
+    locked_event = Event.objects.select_for_update().get(pk=registration.event_id)
+    current = Registration.objects.select_for_update().get(pk=registration.pk)
+    if current.status == RegistrationStatus.CANCELLED:
+        return []
+    was_confirmed = current.status == RegistrationStatus.CONFIRMED
+    current.status = RegistrationStatus.CANCELLED
+    current.save(update_fields=["status", "updated_at"])
+    registration.status = current.status
+    now = now or timezone.now()
+    if was_confirmed and locked_event.starts_at > now:
+        return _fill_from_waiting_list(locked_event)
+    return []
+
+
+# --- Check-in -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def check_in(*, event: Event, member: Member, method: str,
+             now: dt.datetime | None = None) -> tuple[CheckIn, bool]:
+    """Record that a member came to an event; doing it twice records it once. Returns the
+    check-in and whether it is new."""
+    if member.academy_id != event.academy_id:
+        raise ValidationError("This member is not in the event's academy.")
+    if method not in CheckInMethod.values:
+        raise ValueError(f"method must be one of {', '.join(CheckInMethod.values)}")
+    existing = CheckIn.objects.filter(event=event, member=member).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            row = CheckIn.objects.create(event=event, member=member, method=method,
+                                         at=now or timezone.now())
+    except IntegrityError:
+        return CheckIn.objects.get(event=event, member=member), False
+    return row, True
+
+
+@transaction.atomic
+def check_in_undo(*, event: Event, member: Member) -> bool:
+    """Untick a member on the facilitator's list (a tick made by mistake)."""
+    deleted, _ = CheckIn.objects.filter(event=event, member=member).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def walk_in(*, event: Event, details: MemberDetails, consent: bool,
+            now: dt.datetime | None = None) -> CheckIn:
+    """Add someone at the door: an existing member by address, or a new member (who agrees
+    to the academy keeping their details), then check them in."""
+    academy = event.academy
+    member = Member.objects.filter(academy=academy, email=normalise_email(details.email),
+                                   left_at__isnull=True).first()
+    if member is None:
+        problems = _check_details(academy, details)
+        if not consent:
+            problems["consent"] = ("Confirm that the person agrees to the academy keeping "
+                                   "these details")
+        if problems:
+            raise ValidationError(problems)
+        now = now or timezone.now()
+        member = Member(academy=academy, joined_at=now, consented_at=now)
+        _apply(member, details)
+        member.save()
+    row, _ = check_in(event=event, member=member, method=CheckInMethod.WALK_IN, now=now)
+    return row
