@@ -182,7 +182,8 @@ class Programme(models.Model):
     """A development programme under an offer, with a shared challenge and faculty."""
 
     academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="programmes")
-    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="programmes")
+    # RESTRICT: an offer with programmes cannot be removed alone, but goes with its academy.
+    offer = models.ForeignKey(Offer, on_delete=models.RESTRICT, related_name="programmes")
     name = models.CharField(max_length=200)
     purpose = models.TextField("purpose (the shared challenge)", blank=True)
     faculty = models.TextField(blank=True, help_text="Who leads it, one name a line.")
