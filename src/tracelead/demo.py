@@ -412,6 +412,11 @@ def demo_load(
         hub = next(group for group, spec in plan if spec["name"] == "Discharge Hub")
         _open_round(system, hub, today, rng, items)
         _users(system)
+        say("Growing the academy: members, a programme, events and who came")
+        from tracelead.academy.demo import academy_demo_load
+
+        academy_demo_load(system=system, today=today, seed=seed,
+                          facilitator=get_user_model().objects.get(username=DEMO_USERNAME))
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)
