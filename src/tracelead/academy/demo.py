@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -86,17 +87,17 @@ MORE_ORGANISATIONS = (
     ("Vale Home Care Partnership", Sector.SOCIAL_CARE),
     ("Northbrook Homes", Sector.HOUSING),
 )
-HEADCOUNT = {
+HEADCOUNT: dict[str, int] = {
     Sector.ACUTE: 11_500, Sector.LOCAL_AUTHORITY: 5_200, Sector.VCFSE: 1_100,
     Sector.MENTAL_HEALTH: 4_600, Sector.PRIMARY_CARE: 1_700, Sector.SOCIAL_CARE: 4_900,
     Sector.HOUSING: 1_000,
 }
 # How likely a new member comes from each sector (primary care: nobody).
-JOIN_WEIGHTS = {
+JOIN_WEIGHTS: dict[str, float] = {
     Sector.ACUTE: 0.36, Sector.LOCAL_AUTHORITY: 0.18, Sector.VCFSE: 0.16,
     Sector.MENTAL_HEALTH: 0.17, Sector.SOCIAL_CARE: 0.06, Sector.HOUSING: 0.07,
 }
-STAFF_GROUPS = {
+STAFF_GROUPS: dict[str, tuple[str, ...]] = {
     Sector.ACUTE: (StaffGroup.MEDICAL, StaffGroup.NURSING, StaffGroup.AHP,
                    StaffGroup.MANAGEMENT, StaffGroup.SCIENCE, StaffGroup.PHARMACY),
     Sector.MENTAL_HEALTH: (StaffGroup.NURSING, StaffGroup.PSYCHOLOGY, StaffGroup.MEDICAL,
@@ -134,8 +135,8 @@ PROGRAMME = "Leading for Whole-System Change"
 # others came to each session (the sixth is still to come).
 CORE_GROUP = 16
 OTHERS = (34, 27, 21, 24, 15)
-LEARNING_EFFORT = {EffortKind.ADMINISTRATION: "4.5", EffortKind.FACILITATION: "7",
-                   EffortKind.PREPARATION: "6"}
+LEARNING_EFFORT: dict[str, str] = {
+    EffortKind.ADMINISTRATION: "4.5", EffortKind.FACILITATION: "7", EffortKind.PREPARATION: "6"}
 REFLECTIONS = (
     "Seeing how the home care rota is put together changed how I plan discharges.",
     "I had never sat in on a council housing panel; we now call each other directly.",
@@ -228,7 +229,7 @@ def _attend(event: Event, people: list[Member], rng: random.Random, *,
     CheckIn.objects.bulk_create(check_ins)
 
 
-def _effort(event: Event, amounts: dict[str, str]) -> None:
+def _effort(event: Event, amounts: Mapping[str, str]) -> None:
     Effort.objects.bulk_create(Effort(event=event, kind=kind, hours=Decimal(hours))
                                for kind, hours in amounts.items())
 
