@@ -243,7 +243,8 @@ def person_erase(
         raise typer.Exit(2) from error
     typer.echo(
         f"Erased: {report.people} people records, {report.invitation_labels} invitation "
-        f"labels, {report.drafts} unsubmitted drafts, {report.accounts} accounts."
+        f"labels, {report.drafts} unsubmitted drafts, {report.accounts} accounts, "
+        f"{report.academy_members} academy memberships (the member left)."
     )
 
 
@@ -268,6 +269,59 @@ def import_structure(system_id: int, file: Path) -> None:
         typer.secho("Nothing was imported.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Imported {result.organisations} organisations and {result.groups} groups.")
+
+
+@import_app.command("members")
+def import_members(
+    academy_id: int,
+    file: Path,
+    send_links: Annotated[bool, typer.Option(
+        "--send-links", help="Email each new member their personal link.")] = False,
+) -> None:
+    """Add members to an academy from a CSV or .xlsx file (see docs/operations.md).
+
+    Running it confirms that the people in the file agreed to join the academy."""
+    _django()
+    from tracelead.academy import importing
+    from tracelead.academy.models import Academy
+
+    academy = Academy.objects.filter(pk=academy_id).first()
+    if academy is None:
+        typer.secho(f"No academy with id {academy_id}.", err=True, fg="red")
+        raise typer.Exit(1)
+    if not file.is_file():
+        typer.secho(f"No such file: {file}", err=True, fg="red")
+        raise typer.Exit(1)
+    if file.stat().st_size > importing.MAX_BYTES:
+        typer.secho(f"{file.name}: larger than {importing.MAX_BYTES // (1024 * 1024)} MB; "
+                    "split it.", err=True, fg="red")
+        raise typer.Exit(1)
+    parsed = importing.parse_members(academy=academy, data=file.read_bytes(),
+                                     filename=file.name)
+    if parsed.problems:
+        for problem in parsed.problems:
+            typer.secho(f"{file.name}, {problem}", err=True, fg="red")
+        typer.secho("Nothing was imported.", err=True)
+        raise typer.Exit(1)
+    progress, advance = _rows_progress(len(parsed.rows), "Importing members")
+    with progress:
+        result = importing.members_write(academy=academy, parsed=parsed,
+                                         send_links=send_links, progress=advance)
+    if result.problems:
+        for problem in result.problems:
+            typer.secho(f"{file.name}, {problem}", err=True, fg="red")
+        typer.secho("Nothing was imported.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Imported {result.created} members into {academy.name}.")
+    if result.skipped:
+        typer.echo(f"Skipped {result.skipped} rows whose address is already a member's "
+                   f"({parsed.unit}s "
+                   + ", ".join(str(n) for n in result.skipped_lines[:20])
+                   + (" and more" if result.skipped > 20 else "") + ").")
+    if result.ignored_columns:
+        typer.echo("Columns not read: " + ", ".join(result.ignored_columns) + ".")
+    if result.links_sent:
+        typer.echo(f"Queued {result.links_sent} emails with personal links.")
 
 
 @app.command()
@@ -500,6 +554,25 @@ def bench_analysis(
         baseline=baseline,
         progress=lambda text: typer.echo(text, err=True),
     )
+    typer.echo(json.dumps(figures, indent=2, default=str))
+
+
+@bench_app.command("academy")
+def bench_academy(
+    members: Annotated[int, typer.Option(help="Academy members.")] = 20_000,
+    events: Annotated[int, typer.Option(help="Events over two years.")] = 2_000,
+    attendances: Annotated[int, typer.Option(help="Check-ins.")] = 200_000,
+    organisations: Annotated[int, typer.Option(help="Organisations.")] = 200,
+    repeat: Annotated[int, typer.Option(help="Timed requests per page.")] = 7,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Time the academy's reach and attendance pages at scale, in a throwaway database."""
+    _django()
+    from tracelead.benchmarks.academy_bench import run
+
+    figures = run(members=members, events=events, attendances=attendances,
+                  organisations=organisations, repeat=repeat, seed=seed,
+                  progress=lambda text: typer.echo(text, err=True))
     typer.echo(json.dumps(figures, indent=2, default=str))
 
 

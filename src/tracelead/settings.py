@@ -278,6 +278,9 @@ RATELIMIT_IP_META_KEY = "tracelead.core.throttles.client_address"
 TRACELEAD_TOKEN_GUESS_RATE = env_str("TRACELEAD_TOKEN_GUESS_RATE", "30/m")
 TRACELEAD_RESUME_RATE = env_str("TRACELEAD_RESUME_RATE", "5/15m")
 TRACELEAD_EMAIL_CODE_RATE = env_str("TRACELEAD_EMAIL_CODE_RATE", "3/15m")
+# Sign-ups and "lost your link" requests on an academy's public pages, per client address:
+# each may send an email, so a script cannot mail anyone at will.
+TRACELEAD_SIGN_UP_RATE = env_str("TRACELEAD_SIGN_UP_RATE", "30/10m")
 RATELIMIT_VIEW = "tracelead.core.views.too_many_requests"
 
 TRACELEAD_SESSION_IDLE_SECONDS = env_int("TRACELEAD_SESSION_IDLE_MINUTES", 30) * 60

@@ -29,7 +29,9 @@ from tracelead.publishing.services import cycle_create
 
 # Public by design: respondents reach these by link, without an account (the unsubscribe
 # link in a reminder carries its own signed invitee id).
-PUBLIC = re.compile(r"^(r/|accounts/|email/unsubscribe/|$)")
+# Academy members likewise reach their own pages by their personal link (m/), sign up
+# (join/) and check in at the door (c/); tests/academy covers those links.
+PUBLIC = re.compile(r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 
@@ -62,15 +64,68 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
         kind = "cycle"
     elif route.startswith("jobs/<int:pk>"):
         kind = "job"  # a background job (a report file, an import) of someone else
+    elif route.startswith("academy/<int:pk>"):
+        kind = "academy"
     if "<" in route and kind is None:
         raise AssertionError(f"map the object ids of {route!r} in test_tenancy")
     if kind is None:
         return []
     url = "/" + route.replace("<int:pk>", str(ids[kind]))
+    if "<listkind:kind>" in url:
+        return [u for kind in ("characteristics", "offers")
+                for u in _fill(route.replace("<listkind:kind>", kind), ids)]
+    for name in ACADEMY_PARTS:
+        # An academy's own objects (an event, a member, ...) of the same target academy.
+        url = url.replace(f"<int:{name}>", str(ids.get(name, 0)))
     if "<str:fmt>" in url:
         return [url.replace("<str:fmt>", fmt) for fmt in FORMATS]
     assert "<" not in url, f"map the converters of {route!r} in test_tenancy"
     return [url]
+
+
+ACADEMY_PARTS = ("item", "member", "programme", "event", "effort", "registration", "target",
+                 "round_pk", "pair")
+
+
+def _academy(system: Any, organisation: Any) -> dict[str, int]:
+    """An academy with one of everything its pages take an id of."""
+    from django.utils import timezone
+
+    from tracelead.academy import services as academy
+    from tracelead.academy.models import (
+        Characteristic,
+        Effort,
+        ExchangePair,
+        ExchangeRound,
+        Member,
+        Offer,
+        Programme,
+        Target,
+    )
+
+    made = academy.academy_create(system=system, name=f"{system.name} academy")
+    now = timezone.now()
+    offer = Offer.objects.create(academy=made, name="Offer")
+    Characteristic.objects.create(academy=made, name="Trait")
+    people = [Member.objects.create(academy=made, name=f"{system.name} member {n}",
+                                    email=f"m{n}.{system.pk}@example.org",
+                                    organisation=organisation, sector=organisation.sector,
+                                    joined_at=now) for n in (1, 2)]
+    programme = Programme.objects.create(academy=made, offer=offer, name="Programme")
+    event = academy.event_create(academy=made, kind="workshop", title="Workshop",
+                                 starts_at=now + dt.timedelta(days=3),
+                                 ends_at=now + dt.timedelta(days=3, hours=2))
+    registration = academy.registration_create(event=event, member=people[0])
+    effort = Effort.objects.create(event=event, kind="administration", hours=2)
+    target = Target.objects.create(academy=made, name="Target", kind="count", people=10,
+                                   starts_on=now.date(), by_date=now.date())
+    exchange = ExchangeRound.objects.create(academy=made, name="Round")
+    pair = ExchangePair.objects.create(round=exchange, academy=made, first=people[0],
+                                       second=people[1])
+    return {"academy": made.pk, "item": offer.pk, "member": people[0].pk,
+            "programme": programme.pk, "event": event.pk, "effort": effort.pk,
+            "registration": registration.pk, "target": target.pk,
+            "round_pk": exchange.pk, "pair": pair.pk}
 
 
 @dataclass
@@ -143,19 +198,26 @@ def world(db: Any, django_user_model: Any) -> World:
                              created_by=user("job.owner", role=SystemRole.FACILITATOR),
                              params={"system": a.pk}, result_name="a.pdf",
                              result_type="application/pdf")
-    other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk}
+    own_academy = _academy(a, a1)
+    b_org = organisation_create(system=b, name="B Trust", sector=Sector.ACUTE)
+    other_academy = _academy(b, b_org)
+    other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk,
+                    **other_academy}
     foreign = {
         "system facilitator": other_system,
         "system viewer": other_system,
         # Within their own system, the other organisation's assessment is out of reach
         # (a cycle belongs to the whole system: the scoped may read it, never change it).
         "organisation facilitator": {"system": b.pk, "assessment": in_a2.pk,
-                                     "cycle": cycle_b.pk, "job": job.pk},
+                                     "cycle": cycle_b.pk, "job": job.pk, **other_academy},
         "group viewer": {"system": b.pk, "assessment": in_a2.pk, "cycle": cycle_b.pk,
-                         "job": job.pk},
+                         "job": job.pk, **other_academy},
     }
-    own = {role: {"system": a.pk, "assessment": in_a1.pk, "cycle": cycle_a.pk}
-           for role in users}
+    own = {role: {"system": a.pk, "assessment": in_a1.pk, "cycle": cycle_a.pk,
+                  **own_academy} for role in users}
+    # The academy's objects of another system, asked for under one's own academy's id.
+    foreign["system facilitator, own academy"] = {**other_academy,
+                                                  "academy": own_academy["academy"]}
     return World(users=users, foreign=foreign, own=own)
 
 
@@ -179,12 +241,53 @@ def test_no_page_or_export_reaches_another_organisation_or_system(
                 checked.append(url)
     assert len(set(checked)) >= 8, checked
     foreign = world.foreign[role]
+    assert f"/academy/{foreign['academy']}/events/{foreign['event']}/door/" in checked
     assert {
         f"/systems/{foreign['system']}/cycles/",
         f"/systems/{foreign['system']}/cycles/new/",
         f"/cycles/{foreign['cycle']}/edit/",
         f"/assessments/{foreign['assessment']}/publish/",
     } <= set(checked)
+
+
+def test_no_academy_page_reaches_another_academy_s_objects_through_one_s_own(
+        world: World) -> None:
+    """A facilitator of academy A asks for B's events, members, pairs ... under A's id."""
+    client = Client()
+    client.force_login(world.users["system facilitator"])
+    ids = world.foreign["system facilitator, own academy"]
+    checked = []
+    for route in _routes():
+        if not route.startswith("academy/<int:pk>/") or not any(
+                f"<int:{part}>" in route for part in ACADEMY_PARTS):
+            continue
+        for url in _fill(route, ids):
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                assert response.status_code in {403, 404}, (method, url, response.status_code)
+            checked.append(url)
+    assert len(checked) >= 15, checked
+
+
+def test_an_academy_viewer_sees_counts_but_cannot_change_or_see_names(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["system viewer"])
+    own = world.own["system viewer"]
+    academy = own["academy"]
+    assert client.get(f"/academy/{academy}/").status_code == 200
+    members = client.get(f"/academy/{academy}/members/")
+    assert members.status_code == 200 and b"System A member" not in members.content
+    for url in [f"/academy/{academy}/set-up/", f"/academy/{academy}/members/new/",
+                f"/academy/{academy}/members/{own['member']}/",
+                f"/academy/{academy}/events/new/",
+                f"/academy/{academy}/events/{own['event']}/door/",
+                f"/academy/{academy}/events/{own['event']}/registrations/",
+                f"/academy/{academy}/exchange/{own['round_pk']}/"]:
+        assert client.get(url).status_code == 403, url
+        assert client.post(url).status_code == 403, url
+    for fmt in ("pdf", "xlsx"):
+        report = client.get(f"/academy/{academy}/report.{fmt}")
+        assert report.status_code == 200, fmt
 
 
 def test_a_viewer_cannot_change_or_export_links_of_their_own_system(world: World) -> None:
@@ -323,6 +426,11 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
     assert client.get(f"/api/v1/cycles/{world.foreign[role]['cycle']}/groups"
                       ).status_code in {403, 404}
     assert client.get(f"/api/v1/cycles/{world.own[role]['cycle']}/groups").status_code == 200
+    # The academy's endpoints: another system's academy, and its events, answer 404.
+    other, their_event = world.foreign[role]["academy"], world.foreign[role]["event"]
+    assert other not in {row["id"] for row in client.get("/api/v1/academies").json()}
+    for path in ("members", "events", f"events/{their_event}/attendance"):
+        assert client.get(f"/api/v1/academies/{other}/{path}").status_code == 404, path
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths) == {
         "/api/v1/assessments",
@@ -330,6 +438,10 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
         "/api/v1/assessments/{assessment_id}/results",
         "/api/v1/cycles",
         "/api/v1/cycles/{cycle_id}/groups",
+        "/api/v1/academies",
+        "/api/v1/academies/{academy_id}/members",
+        "/api/v1/academies/{academy_id}/events",
+        "/api/v1/academies/{academy_id}/events/{event_id}/attendance",
     }, "a new API endpoint needs a tenancy check here"
 
 

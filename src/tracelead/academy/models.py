@@ -187,7 +187,8 @@ class Programme(models.Model):
     name = models.CharField(max_length=200)
     purpose = models.TextField("purpose (the shared challenge)", blank=True)
     faculty = models.TextField(blank=True, help_text="Who leads it, one name a line.")
-    members = models.ManyToManyField(Member, through="Enrolment", related_name="programmes")
+    members: models.ManyToManyField[Member, Enrolment] = models.ManyToManyField(
+        Member, through="Enrolment", related_name="programmes")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -399,11 +400,22 @@ class WorkforceFigure(models.Model):
 
 
 class ExchangeRound(models.Model):
-    """One round of pairing for the exchange (shadowing visits across boundaries)."""
+    """One round of pairing for the exchange (shadowing visits across boundaries).
+
+    The pairing is first proposed (``proposal``: the pairs and the unpaired with reasons,
+    as member ids) so that a facilitator can look at it, try another ``seed`` or leave
+    someone out (``left_out``); confirming it makes the ExchangePair rows and tells the
+    members.
+    """
 
     academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="exchange_rounds")
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    seed = models.PositiveIntegerField(default=0)
+    left_out = models.JSONField(default=list, blank=True)
+    proposal = models.JSONField(default=dict, blank=True)
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

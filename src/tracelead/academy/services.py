@@ -4,6 +4,8 @@ list, and check-in at the door. Each runs in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from tracelead.analysis.exchange import Candidate, Pairing, organisation_key, pair_members
 from tracelead.organisations.models import Organisation, Sector, System
 
 from .models import (
@@ -22,8 +25,14 @@ from .models import (
     CheckIn,
     CheckInMethod,
     Effort,
+    Enrolment,
     Event,
+    ExchangePair,
+    ExchangeRound,
+    ExchangeVisit,
     Member,
+    Offer,
+    Programme,
     Registration,
     RegistrationStatus,
     RoleLevel,
@@ -192,6 +201,43 @@ def member_link_resend(*, academy: Academy, email: str) -> None:
 
 
 @transaction.atomic
+def member_link_send(*, member: Member, joined: bool = False) -> None:
+    """Email a member a new personal link (a facilitator's button, or an import asked to
+    send links); the old link stops working."""
+    if member.left_at is not None or not member.email:
+        raise ValidationError("This member has left the academy.")
+    _send_link(member, joined=joined)
+
+
+@transaction.atomic
+def member_add(*, academy: Academy, details: MemberDetails, consent: bool,
+               send_link: bool = False, now: dt.datetime | None = None) -> Member:
+    """A facilitator adds a member by hand, confirming for them that they agreed to the
+    academy keeping their details. An address that is already a member's is refused."""
+    problems = _check_details(academy, details)
+    if not consent:
+        problems["consent"] = ("Confirm that the person agreed to the academy keeping these "
+                               "details")
+    taken = "A member of the academy already has this email address"
+    if not problems.get("email") and Member.objects.filter(
+            academy=academy, email=normalise_email(details.email)).exists():
+        problems["email"] = taken
+    if problems:
+        raise ValidationError(problems)
+    now = now or timezone.now()
+    member = Member(academy=academy, joined_at=now, consented_at=now)
+    _apply(member, details)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:
+        raise ValidationError({"email": taken}) from None
+    if send_link:
+        _send_link(member, joined=True)
+    return member
+
+
+@transaction.atomic
 def member_update(*, member: Member, details: MemberDetails,
                   exchange_opt_in: bool | None = None,
                   exchange_sectors: list[str] | None = None) -> Member:
@@ -295,6 +341,68 @@ def effort_add(*, event: Event, kind: str, hours: Decimal, note: str = "") -> Ef
     return effort
 
 
+@transaction.atomic
+def effort_remove(*, effort: Effort) -> None:
+    effort.delete()
+
+
+@transaction.atomic
+def event_cancel(*, event: Event, now: dt.datetime | None = None) -> Event:
+    """Cancel an event: nobody can book or check in any more, and everyone holding a
+    place or waiting for one is told by email. Registrations are kept, as history."""
+    from tracelead.messaging.services import notice_queue
+
+    locked = Event.objects.select_for_update().get(pk=event.pk)
+    if locked.cancelled_at is not None:
+        return locked
+    locked.cancelled_at = now or timezone.now()
+    locked.save(update_fields=["cancelled_at"])
+    when = timezone.localtime(locked.starts_at).strftime("%-d %B %Y at %H:%M")
+    addresses = Registration.objects.filter(
+        event=locked, status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING],
+        member__left_at__isnull=True).values_list("member__email", flat=True)
+    notice_queue(to=[a for a in addresses if a], subject=f"{locked.title} is cancelled",
+                 body=(f"{locked.title}, planned for {when}, will not take place. You do not "
+                       "need to do anything. We are sorry for the change of plan.\n"))
+    return locked
+
+
+# --- Programmes -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def programme_save(*, academy: Academy, offer: Offer, name: str, purpose: str = "",
+                   faculty: str = "", programme: Programme | None = None) -> Programme:
+    """Create a programme under an offer, or change ``programme``."""
+    name = name.strip()
+    if offer.academy_id != academy.pk:
+        raise ValidationError({"offer": "Choose one of the academy's offers"})
+    taken = Programme.objects.filter(academy=academy, name__iexact=name)
+    if programme is not None:
+        taken = taken.exclude(pk=programme.pk)
+    if taken.exists():
+        raise ValidationError({"name": "The academy already has a programme with this name"})
+    row = programme or Programme(academy=academy)
+    row.offer, row.name, row.purpose, row.faculty = offer, name, purpose, faculty
+    row.save()
+    return row
+
+
+@transaction.atomic
+def programme_enrol(*, programme: Programme, member: Member) -> bool:
+    """Enrol a member; returns whether they were not enrolled already."""
+    if member.academy_id != programme.academy_id or member.left_at is not None:
+        raise ValidationError("This member is not in the programme's academy.")
+    _, created = Enrolment.objects.get_or_create(programme=programme, member=member)
+    return created
+
+
+@transaction.atomic
+def programme_unenrol(*, programme: Programme, member: Member) -> bool:
+    deleted, _ = Enrolment.objects.filter(programme=programme, member=member).delete()
+    return bool(deleted)
+
+
 # --- Registration and the waiting list ------------------------------------------------
 
 
@@ -320,8 +428,11 @@ def _notify_place(registration: Registration) -> None:
 
 def _fill_from_waiting_list(event: Event) -> list[Registration]:
     """Confirm people from the waiting list, first come first served, while places are
-    free. The caller holds the event's row lock."""
+    free. The caller holds the event's row lock. A cancelled or started event lets
+    nobody in (editing a past event must not email people about it)."""
     promoted: list[Registration] = []
+    if event.cancelled_at is not None or event.starts_at <= timezone.now():
+        return promoted
     free = None if event.capacity is None else event.capacity - _confirmed_count(event)
     waiting = Registration.objects.filter(event=event, status=RegistrationStatus.WAITING
                                           ).select_related("member", "event")
@@ -386,14 +497,33 @@ def registration_cancel(*, registration: Registration,
 
 # --- Check-in -------------------------------------------------------------------------
 
+# Members can check themselves in from this long before the start until the end of the
+# (local) day the event ends; the facilitator's list opens at the same time and stays open,
+# so that attendance taken on paper can be entered afterwards.
+CHECK_IN_OPENS_BEFORE = dt.timedelta(hours=2)
+
+
+class CheckInClosed(Exception):
+    """The event was cancelled: nobody can check in."""
+
+
+def check_in_window(event: Event) -> tuple[dt.datetime, dt.datetime]:
+    """When members can check themselves in: (opens, closes), closes excluded."""
+    last_day = timezone.localtime(event.ends_at).date()
+    closes = timezone.make_aware(dt.datetime.combine(last_day + dt.timedelta(days=1),
+                                                     dt.time()))
+    return event.starts_at - CHECK_IN_OPENS_BEFORE, closes
+
 
 @transaction.atomic
 def check_in(*, event: Event, member: Member, method: str,
              now: dt.datetime | None = None) -> tuple[CheckIn, bool]:
     """Record that a member came to an event; doing it twice records it once. Returns the
     check-in and whether it is new."""
-    if member.academy_id != event.academy_id:
+    if member.academy_id != event.academy_id or member.left_at is not None:
         raise ValidationError("This member is not in the event's academy.")
+    if event.cancelled_at is not None:
+        raise CheckInClosed
     if method not in CheckInMethod.values:
         raise ValueError(f"method must be one of {', '.join(CheckInMethod.values)}")
     existing = CheckIn.objects.filter(event=event, member=member).first()
@@ -436,3 +566,220 @@ def walk_in(*, event: Event, details: MemberDetails, consent: bool,
         member.save()
     row, _ = check_in(event=event, member=member, method=CheckInMethod.WALK_IN, now=now)
     return row
+
+
+# --- The exchange ---------------------------------------------------------------------
+# Pairing is proposed, looked at, then confirmed: the proposal is kept on the round (member
+# ids only), with a fingerprint of everything it was computed from, so that confirming
+# never makes pairs other than those the facilitator saw.
+
+EXCHANGE_MAX_SEED = 2**31 - 1
+EXCHANGE_REFLECTION_MAX = 2000
+
+
+def exchange_candidate(member: Member) -> Candidate:
+    """What the pairing needs to know about a member (analysis.exchange.Candidate)."""
+    return Candidate(id=member.pk,
+                     organisation=organisation_key(member.organisation_id,
+                                                   member.organisation_name),
+                     sector=member.sector, staff_group=member.staff_group,
+                     wishes=frozenset(s for s in member.exchange_sectors or [] if s))
+
+
+def exchange_taking_part(exchange_round: ExchangeRound) -> list[Member]:
+    """Members in the round: opted in, not left, not left out of it by a facilitator."""
+    return list(Member.objects.filter(academy_id=exchange_round.academy_id,
+                                      exchange_opt_in=True, left_at__isnull=True)
+                .exclude(pk__in=[int(i) for i in exchange_round.left_out or []])
+                .select_related("organisation").order_by("pk"))
+
+
+def exchange_past_pairs(academy_id: int) -> list[tuple[int, int]]:
+    return [(a, b) for a, b in ExchangePair.objects.filter(academy_id=academy_id)
+            .values_list("first_id", "second_id")]
+
+
+def _exchange_fingerprint(candidates: list[Candidate], past: list[tuple[int, int]],
+                          seed: int) -> str:
+    rows = [[c.id, c.organisation, c.sector, c.staff_group, sorted(c.wishes)]
+            for c in sorted(candidates, key=lambda c: c.id)]
+    text = json.dumps([rows, sorted(past), seed], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def exchange_proposal_current(exchange_round: ExchangeRound,
+                              taking_part: list[Member] | None = None) -> bool:
+    """Whether the round's proposed pairing was computed from the data as it is now."""
+    if taking_part is None:
+        taking_part = exchange_taking_part(exchange_round)
+    candidates = [exchange_candidate(m) for m in taking_part]
+    past = exchange_past_pairs(exchange_round.academy_id)
+    fingerprint = _exchange_fingerprint(candidates, past, exchange_round.seed)
+    return bool(exchange_round.proposal) and fingerprint == exchange_round.proposal.get(
+        "fingerprint")
+
+
+@transaction.atomic
+def exchange_round_create(*, academy: Academy, name: str) -> ExchangeRound:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name for the round"})
+    if ExchangeRound.objects.filter(academy=academy, name__iexact=name).exists():
+        raise ValidationError({"name": "The academy already has a round with this name"})
+    return ExchangeRound.objects.create(academy=academy, name=name)
+
+
+def _open_round(exchange_round: ExchangeRound) -> ExchangeRound:
+    locked = ExchangeRound.objects.select_for_update().get(pk=exchange_round.pk)
+    if locked.confirmed_at is not None:
+        raise ValidationError("The pairs of this round are confirmed, so they cannot change. "
+                              "Start a new round to pair people again.")
+    return locked
+
+
+def _propose(locked: ExchangeRound, seed: int, now: dt.datetime) -> Pairing:
+    candidates = [exchange_candidate(m) for m in exchange_taking_part(locked)]
+    past = exchange_past_pairs(locked.academy_id)
+    pairing = pair_members(candidates, past_pairs=past, seed=seed)
+    locked.seed = seed
+    locked.proposal = {
+        "pairs": [[p.first, p.second] for p in pairing.pairs],
+        "unpaired": [[u.id, u.reason] for u in pairing.unpaired],
+        "fingerprint": _exchange_fingerprint(candidates, past, seed),
+    }
+    locked.proposed_at = now
+    locked.save(update_fields=["seed", "proposal", "proposed_at"])
+    return pairing
+
+
+def _copy_round(source: ExchangeRound, target: ExchangeRound) -> None:
+    for name in ("seed", "left_out", "proposal", "proposed_at", "confirmed_at"):
+        setattr(target, name, getattr(source, name))
+
+
+@transaction.atomic
+def exchange_round_pair(*, exchange_round: ExchangeRound, seed: int | None = None,
+                        now: dt.datetime | None = None) -> Pairing:
+    """Propose the round's pairs (see analysis.exchange.pair_members) and keep the
+    proposal on the round until a facilitator confirms it. Without ``seed``, the round's
+    last seed is used; the same seed on the same people gives the same pairs."""
+    locked = _open_round(exchange_round)
+    seed = locked.seed if seed is None else seed
+    if isinstance(seed, bool) or not 0 <= seed <= EXCHANGE_MAX_SEED:
+        raise ValidationError({"seed": f"Enter a whole number from 0 to {EXCHANGE_MAX_SEED}"})
+    pairing = _propose(locked, seed, now or timezone.now())
+    _copy_round(locked, exchange_round)
+    return pairing
+
+
+@transaction.atomic
+def exchange_round_leave_out(*, exchange_round: ExchangeRound, member: Member,
+                             left_out: bool = True, now: dt.datetime | None = None) -> None:
+    """Leave a member out of the round (or put them back); a pairing already proposed is
+    run again with the same seed, so what is shown stays what would be confirmed."""
+    locked = _open_round(exchange_round)
+    if member.academy_id != locked.academy_id:
+        raise ValidationError("This member is not in the round's academy.")
+    ids = {int(i) for i in locked.left_out or []}
+    ids = ids | {member.pk} if left_out else ids - {member.pk}
+    locked.left_out = sorted(ids)
+    locked.save(update_fields=["left_out"])
+    if locked.proposal:
+        _propose(locked, locked.seed, now or timezone.now())
+    _copy_round(locked, exchange_round)
+
+
+@transaction.atomic
+def exchange_round_confirm(*, exchange_round: ExchangeRound,
+                           now: dt.datetime | None = None) -> list[ExchangePair]:
+    """Make the proposed pairs, exactly as shown, and email each member their partner's
+    name and organisation. Refused (nothing changes) if anything the pairing was computed
+    from has changed since: who takes part, their details and wishes, or pairs made in
+    another round meanwhile."""
+    from tracelead.messaging.services import notice_queue
+
+    # One confirmation at a time per academy: pairs of two rounds cannot collide.
+    Academy.objects.select_for_update().filter(pk=exchange_round.academy_id).first()
+    locked = _open_round(exchange_round)
+    proposal = locked.proposal or {}
+    if "pairs" not in proposal:
+        raise ValidationError("Run the pairing first, then confirm it.")
+    if not proposal["pairs"]:
+        raise ValidationError("The pairing made no pairs, so there is nothing to confirm.")
+    members = {m.pk: m for m in exchange_taking_part(locked)}
+    if not exchange_proposal_current(locked, list(members.values())):
+        raise ValidationError(
+            "Something changed since this pairing was shown (someone joined or left the "
+            "exchange, changed their details or wishes, or was paired in another round). "
+            "Run the pairing again and check it before confirming.")
+    now = now or timezone.now()
+    pairs = [ExchangePair(round=locked, academy_id=locked.academy_id, first_id=a, second_id=b)
+             for a, b in proposal["pairs"]]
+    try:
+        with transaction.atomic():
+            created = ExchangePair.objects.bulk_create(pairs)
+    except IntegrityError:
+        raise ValidationError("One of these pairs was made before. Run the pairing again."
+                              ) from None
+    locked.confirmed_at = now
+    locked.save(update_fields=["confirmed_at"])
+    _copy_round(locked, exchange_round)
+    academy = locked.academy
+    for a, b in proposal["pairs"]:
+        for member, partner in ((members[a], members[b]), (members[b], members[a])):
+            notice_queue(
+                to=[member.email or ""],
+                subject=f"Your partner in the {academy.name} exchange",
+                body=(f"You are paired with {partner.name} of {partner.organisation_label} "
+                      f"for {locked.name}, the academy's exchange of shadowing visits across "
+                      "organisations.\n\nArrange to spend some time in each other's work; "
+                      "the academy's facilitators can put you in touch. Afterwards, record "
+                      "the visit and a few lines on what you learned on your own page (the "
+                      "link in your welcome email), under “The exchange”.\n"),
+            )
+    return created
+
+
+def exchange_visit_count(pairs: Any) -> int:
+    """Visits recorded: one per pair, host and day, however many reflections it has."""
+    return (ExchangeVisit.objects.filter(pair__in=pairs)
+            .values("pair_id", "host_id", "visited_on").distinct().count())
+
+
+@transaction.atomic
+def exchange_visit_record(*, pair: ExchangePair, host: Member, visited_on: dt.date,
+                          reflection: str = "", today: dt.date | None = None
+                          ) -> ExchangeVisit:
+    """Record that a visit happened: who hosted, on which day, with a short reflection.
+
+    The same visit recorded again (same host and day) adds its reflection to the first
+    record if that had none, and is otherwise kept as a second reflection on it.
+    """
+    today = today or timezone.localdate()
+    reflection = reflection.strip()
+    problems: dict[str, str] = {}
+    if host.pk not in (pair.first_id, pair.second_id):
+        problems["host"] = "Choose one of the two people of the pair as the host"
+    if visited_on > today:
+        problems["visited_on"] = "The date of the visit must be today or in the past"
+    elif visited_on < timezone.localdate(pair.created_at):
+        problems["visited_on"] = ("The date of the visit must be on or after the day the "
+                                  "pair was made, "
+                                  f"{timezone.localdate(pair.created_at):%-d %B %Y}")
+    if len(reflection) > EXCHANGE_REFLECTION_MAX:
+        problems["reflection"] = (f"Keep the reflection to {EXCHANGE_REFLECTION_MAX:,} "
+                                  "characters or fewer")
+    if problems:
+        raise ValidationError(problems)
+    same = ExchangeVisit.objects.select_for_update().filter(
+        pair=pair, host=host, visited_on=visited_on).order_by("id")
+    blank = same.filter(reflection="").first()
+    if blank is not None:
+        blank.reflection = reflection
+        blank.save(update_fields=["reflection"])
+        return blank
+    existing = same.first()
+    if existing is not None and (not reflection or existing.reflection == reflection):
+        return existing
+    return ExchangeVisit.objects.create(pair=pair, host=host, visited_on=visited_on,
+                                        reflection=reflection)

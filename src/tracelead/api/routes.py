@@ -9,17 +9,30 @@ with far less code for an API of this size. The description is served at
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
 
-from tracelead.core.audit import audit_assessment
+from tracelead.academy import access as academy_access
+from tracelead.academy.models import (
+    Academy,
+    CheckIn,
+    Event,
+    EventKind,
+    Member,
+    Registration,
+    RegistrationStatus,
+    StaffGroup,
+)
+from tracelead.core.audit import audit_assessment, audit_record
 from tracelead.core.figures import finite
 from tracelead.core.models import ApiToken, AuditEvent
 from tracelead.diagnostics import services
@@ -27,6 +40,7 @@ from tracelead.diagnostics.models import RaterKind
 from tracelead.diagnostics.services import MAX_INVITATIONS_PER_REQUEST
 from tracelead.organisations import access
 from tracelead.organisations.access import assessment_for, assessments_for
+from tracelead.organisations.models import Sector
 from tracelead.reports.builders import group_report, many_groups_report
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,7 +74,8 @@ class BearerToken(HttpBearer):
 api = NinjaAPI(
     title="tracelead API",
     version="1",
-    description="Assessments, invitations and disclosure-controlled results.",
+    description=("Assessments, invitations and disclosure-controlled results; the academy's "
+                 "members, events and attendance."),
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
@@ -368,3 +383,219 @@ def cycle_groups(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
             for row in report.rows
         ],
     }
+
+
+# --- The academy: members, events and attendance, for the academy's facilitators ------------
+# Names and addresses of members are personal data: every endpoint here answers only the
+# academy's facilitators (academy.access: 404 outside the user's systems, 403 for those who
+# may only read), and a read of the member list is written to the audit log.
+
+# Ids and page numbers are bounded so that a malformed request is a 422, never a database
+# overflow.
+MAX_ID = 2**53
+MAX_PAGE_SIZE = 200
+
+
+class AcademyOut(Schema):
+    id: int
+    name: str
+    system_id: int
+    system: str
+    can_facilitate: bool
+
+
+class MemberFilters(Schema):
+    page: int = Field(1, ge=1, le=MAX_ID)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    q: str = Field("", max_length=200, description="Part of a name or an email address.")
+    organisation_id: int | None = Field(None, ge=1, le=MAX_ID)
+    sector: Sector | None = None
+    staff_group: StaffGroup | None = None
+    place: str = Field("", max_length=200)
+    status: Literal["current", "left", "all"] = Field(
+        "current", description="Members who have not left (default), who left, or both.")
+    exchange_opt_in: bool | None = None
+
+
+class MemberOut(Schema):
+    """A member. Once a member has left, what identified them is erased: ``name`` is empty
+    and ``email`` null; their organisation and sector are kept."""
+
+    id: int
+    name: str
+    email: str | None
+    organisation_id: int | None
+    organisation: str
+    sector: str
+    staff_group: str
+    place: str
+    level: str
+    joined_at: dt.datetime
+    left_at: dt.datetime | None
+    exchange_opt_in: bool
+
+
+class MemberPage(Schema):
+    count: int
+    page: int
+    pages: int
+    page_size: int
+    results: list[MemberOut]
+
+
+class EventFilters(Schema):
+    page: int = Field(1, ge=1, le=MAX_ID)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    kind: EventKind | None = None
+    programme_id: int | None = Field(None, ge=1, le=MAX_ID)
+    starts_from: dt.date | None = Field(None, description="Events starting on or after.")
+    starts_to: dt.date | None = Field(None, description="Events starting on or before.")
+
+
+class EventOut(Schema):
+    id: int
+    title: str
+    kind: str
+    programme_id: int | None
+    programme: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    venue: str
+    capacity: int | None
+    cancelled: bool
+    counts_for_reach: bool
+    confirmed: int
+    waiting: int
+    checked_in: int
+
+
+class EventPage(Schema):
+    count: int
+    page: int
+    pages: int
+    page_size: int
+    results: list[EventOut]
+
+
+class CheckInOut(Schema):
+    member_id: int
+    at: dt.datetime
+    method: str
+
+
+class AttendanceOut(Schema):
+    event_id: int
+    title: str
+    starts_at: dt.datetime
+    checked_in: int
+    check_ins: list[CheckInOut]
+
+
+def _academy(request: HttpRequest, academy_id: int) -> Academy:
+    return academy_access.academy_for(request.user, academy_id, manage=True)
+
+
+def _page_of(rows: Any, page: int, page_size: int) -> tuple[list[Any], dict[str, int]]:
+    count = rows.count()
+    pages = max(1, -(-count // page_size))
+    start = (page - 1) * page_size
+    items = list(rows[start:start + page_size]) if start < count else []
+    return items, {"count": count, "page": page, "pages": pages, "page_size": page_size}
+
+
+def _count_of(model: Any, **filters: Any) -> Coalesce:
+    """A per-event count as a subquery (one small query per listed event, not a join
+    across registrations and check-ins)."""
+    counted = (model.objects.filter(event=OuterRef("pk"), **filters).order_by()
+               .values("event").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(counted), Value(0))
+
+
+@api.get("/academies", response=list[AcademyOut], tags=["academy"])
+def list_academies(request: HttpRequest) -> list[dict[str, Any]]:
+    """Academies of the user's systems; the other academy endpoints need ``can_facilitate``."""
+    return [{"id": a.pk, "name": a.name, "system_id": a.system_id, "system": a.system.name,
+             "can_facilitate": academy_access.can_facilitate(request.user, a)}
+            for a in academy_access.academies_for(request.user)]
+
+
+@api.get("/academies/{academy_id}/members",
+         response={200: MemberPage, 403: Error, 404: Error}, tags=["academy"])
+def list_members(request: HttpRequest, academy_id: int,
+                 filters: Query[MemberFilters]) -> dict[str, Any]:
+    """Members of the academy, by name, a page at a time, with filters."""
+    academy = _academy(request, academy_id)
+    rows = Member.objects.filter(academy=academy).select_related("organisation")
+    if filters.status == "current":
+        rows = rows.filter(left_at__isnull=True)
+    elif filters.status == "left":
+        rows = rows.filter(left_at__isnull=False)
+    if filters.q.strip():
+        q = filters.q.strip()
+        rows = rows.filter(Q(name__icontains=q) | Q(email__icontains=q.lower()))
+    if filters.organisation_id is not None:
+        rows = rows.filter(organisation_id=filters.organisation_id)
+    if filters.sector is not None:
+        rows = rows.filter(sector=filters.sector.value)
+    if filters.staff_group is not None:
+        rows = rows.filter(staff_group=filters.staff_group.value)
+    if filters.place.strip():
+        rows = rows.filter(place=filters.place.strip())
+    if filters.exchange_opt_in is not None:
+        rows = rows.filter(exchange_opt_in=filters.exchange_opt_in)
+    items, page = _page_of(rows.order_by("name", "id"), filters.page, filters.page_size)
+    audit_record(user=request.user, action=AuditEvent.Action.VIEWED,
+                 what=f"members of {academy.name}", system_id=academy.system_id, via="api")
+    return {**page, "results": [
+        {"id": m.pk, "name": m.name, "email": m.email, "organisation_id": m.organisation_id,
+         "organisation": m.organisation_label, "sector": m.sector, "staff_group": m.staff_group,
+         "place": m.place, "level": m.level, "joined_at": m.joined_at, "left_at": m.left_at,
+         "exchange_opt_in": m.exchange_opt_in}
+        for m in items]}
+
+
+@api.get("/academies/{academy_id}/events",
+         response={200: EventPage, 403: Error, 404: Error}, tags=["academy"])
+def list_events(request: HttpRequest, academy_id: int,
+                filters: Query[EventFilters]) -> dict[str, Any]:
+    """Events of the academy, earliest first, with places confirmed, the waiting list and
+    check-ins."""
+    academy = _academy(request, academy_id)
+    rows = Event.objects.filter(academy=academy).select_related("programme")
+    if filters.kind is not None:
+        rows = rows.filter(kind=filters.kind.value)
+    if filters.programme_id is not None:
+        rows = rows.filter(programme_id=filters.programme_id)
+    if filters.starts_from is not None:
+        rows = rows.filter(starts_at__date__gte=filters.starts_from)
+    if filters.starts_to is not None:
+        rows = rows.filter(starts_at__date__lte=filters.starts_to)
+    rows = rows.annotate(
+        n_confirmed=_count_of(Registration, status=RegistrationStatus.CONFIRMED),
+        n_waiting=_count_of(Registration, status=RegistrationStatus.WAITING),
+        n_checked_in=_count_of(CheckIn),
+    ).order_by("starts_at", "id")
+    items, page = _page_of(rows, filters.page, filters.page_size)
+    return {**page, "results": [
+        {"id": e.pk, "title": e.title, "kind": e.kind, "programme_id": e.programme_id,
+         "programme": e.programme.name if e.programme else None, "starts_at": e.starts_at,
+         "ends_at": e.ends_at, "venue": e.venue, "capacity": e.capacity,
+         "cancelled": e.cancelled_at is not None, "counts_for_reach": e.counts_for_reach,
+         "confirmed": e.n_confirmed, "waiting": e.n_waiting, "checked_in": e.n_checked_in}
+        for e in items]}
+
+
+@api.get("/academies/{academy_id}/events/{event_id}/attendance",
+         response={200: AttendanceOut, 403: Error, 404: Error}, tags=["academy"])
+def event_attendance(request: HttpRequest, academy_id: int, event_id: int) -> dict[str, Any]:
+    """Who checked in at an event (member ids), when, and how."""
+    academy = _academy(request, academy_id)
+    event = (Event.objects.filter(academy=academy, pk=event_id).first()
+             if 0 < event_id <= MAX_ID else None)
+    if event is None:
+        raise Http404("No such event.")
+    check_ins = list(CheckIn.objects.filter(event=event).order_by("at", "id"))
+    return {"event_id": event.pk, "title": event.title, "starts_at": event.starts_at,
+            "checked_in": len(check_ins),
+            "check_ins": [{"member_id": c.member_id, "at": c.at, "method": c.method}
+                          for c in check_ins]}

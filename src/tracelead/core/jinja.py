@@ -6,6 +6,7 @@ use the NHS design system's macros from ``nhsuk-frontend-jinja``.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
@@ -58,6 +60,9 @@ def fmt_percent(value: float | None, digits: int = 0) -> str:
 
 
 def fmt_date(value: Any, fmt: str = "j F Y") -> str:
+    # As Django's own date filter: an aware time is shown in local time (Europe/London).
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
     return "" if value is None else date_format(value, fmt)
 
 

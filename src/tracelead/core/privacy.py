@@ -3,7 +3,14 @@
 Responses hold nothing that identifies a respondent, so erasing a person never changes
 a result. What can identify someone is: a Person record, the label on an invitation
 (a name or email for the facilitator's mail merge), a user account and its audit trail,
-sign-in records, and answers saved in a draft that was never submitted.
+sign-in records, answers saved in a draft that was never submitted, and membership of an
+academy (details, bookings, check-ins, exchange pairs and visits).
+
+Erasing an academy member is their leaving (:func:`tracelead.academy.services.member_leave`):
+what identifies them goes; their organisation, sector and attendance stay, so that reach
+and attendance already reported do not change. Retention has nothing more to do for
+members: those who left were erased when they left, and current members are kept while
+they are members.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tracelead.academy.models import CheckIn, ExchangePair, ExchangeVisit, Member, Registration
+from tracelead.academy.services import member_leave
 from tracelead.accounts.models import SignInFailures
 from tracelead.diagnostics.models import Invitation, OpenLinkCode, ResponseDraft
 from tracelead.organisations.models import Person, SystemMembership
@@ -44,6 +53,67 @@ def _invitations(email: str) -> Any:
 
 def _users(email: str) -> Any:
     return get_user_model().objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
+
+
+def _academy_members(email: str) -> Any:
+    return Member.objects.filter(email=email.strip().lower(), left_at__isnull=True)
+
+
+def _academy_memberships(email: str) -> list[dict[str, Any]]:
+    """A member's details, bookings, check-ins and exchange pairs. Partners in the exchange
+    are named by organisation only (their names are theirs), and a visit's reflection only
+    where this member wrote it (as the visitor)."""
+    found = []
+    for m in _academy_members(email).select_related("academy", "organisation"):
+        pairs = []
+        for pair in (ExchangePair.objects.filter(Q(first=m) | Q(second=m))
+                     .select_related("round", "first__organisation", "second__organisation")):
+            partner = pair.second if pair.first_id == m.pk else pair.first
+            pairs.append({
+                "round": pair.round.name,
+                "paired_at": pair.created_at.isoformat(),
+                "partner_organisation": partner.organisation_label,
+                "visits": [
+                    {
+                        "visited_on": v.visited_on.isoformat(),
+                        "host": "this member" if v.host_id == m.pk else "their partner",
+                        "reflection": v.reflection if v.host_id != m.pk else None,
+                    }
+                    for v in ExchangeVisit.objects.filter(pair=pair).order_by("visited_on")
+                ],
+            })
+        found.append({
+            "academy": m.academy.name,
+            "name": m.name,
+            "email": m.email,
+            "organisation": m.organisation_label,
+            "sector": m.sector,
+            "staff_group": m.staff_group,
+            "place": m.place,
+            "level": m.level,
+            "joined_at": m.joined_at.isoformat(),
+            "consented_at": m.consented_at.isoformat() if m.consented_at else None,
+            "exchange_opt_in": m.exchange_opt_in,
+            "exchange_sectors": list(m.exchange_sectors),
+            "programmes": [p.name for p in m.programmes.order_by("name")],
+            "bookings": [
+                {
+                    "event": r.event.title,
+                    "starts_at": r.event.starts_at.isoformat(),
+                    "status": r.status,
+                    "booked_at": r.created_at.isoformat(),
+                }
+                for r in Registration.objects.filter(member=m).select_related("event")
+                .order_by("event__starts_at", "pk")
+            ],
+            "check_ins": [
+                {"event": c.event.title, "at": c.at.isoformat(), "method": c.method}
+                for c in CheckIn.objects.filter(member=m).select_related("event")
+                .order_by("at", "pk")
+            ],
+            "exchange_pairs": pairs,
+        })
+    return found
 
 
 def subject_access(email: str) -> dict[str, Any]:
@@ -116,6 +186,7 @@ def subject_access(email: str) -> dict[str, Any]:
             }
             for u in users
         ],
+        "academy_memberships": _academy_memberships(email),
     }
 
 
@@ -125,6 +196,7 @@ class ErasureReport:
     invitation_labels: int = 0
     drafts: int = 0
     accounts: int = 0
+    academy_members: int = 0
     details: dict[str, int] = field(default_factory=dict)
 
 
@@ -140,6 +212,9 @@ def erase_subject(email: str) -> ErasureReport:
     # An unsubmitted draft of their link is their identifiable answers: delete it too.
     report.drafts = ResponseDraft.objects.filter(invitation__in=invitations).delete()[0]
     report.invitation_labels = invitations.update(label="")
+    for member in _academy_members(email).select_related("academy"):
+        member_leave(member=member)
+        report.academy_members += 1
     for user in _users(email):
         AuditEvent.objects.filter(user=user).update(username=f"erased-{user.pk}")
         ApiToken.objects.filter(user=user).delete()
@@ -179,6 +254,9 @@ def apply_retention(
     * audit events and sign-in records older than the cut-off;
     * one-time email codes that have expired (they last minutes, and hold an address's
       keyed hash).
+
+    Academy members need nothing here: a member who leaves is erased at once (their
+    bookings and check-ins stay, without anything that identifies them).
     """
     days = settings.TRACELEAD_RETENTION_DAYS if days is None else days
     if days < 1:
