@@ -5,9 +5,12 @@ looks after members; Vic (a viewer) sees counts only; Olu (another system) sees 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
+from unittest import mock
 
 import pytest
+from django.core import signing
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
@@ -190,6 +193,34 @@ def test_the_lost_link_page_stays_open_when_sign_up_is_closed(
     assert page.status_code == 200
 
 
+def test_asking_for_priyas_link_keeps_her_current_link_until_she_opens_the_new_one(
+        client: Any, academy: Any, make_member: Any) -> None:
+    priya = make_member("Priya")
+    current = f"/m/{priya.token}/"
+    url = reverse("academy_lost_link", args=[academy.join_code])
+    # Someone who knows her address asks twice, just before an event.
+    client.post(url, {"email": "priya@example.org"})
+    replaced = link_in_outbox("priya@example.org")
+    client.post(url, {"email": "priya@example.org"})
+    new = link_in_outbox("priya@example.org")
+    assert len({current, replaced, new}) == 3
+    assert client.get(current).status_code == 200  # her link still works
+    assert client.get(replaced).status_code == 404  # a newer request replaced it
+    # The newest link works, and from then on it is her link and the old one stops.
+    assert client.get(new).status_code == 200
+    assert client.get(new).status_code == 200
+    assert client.get(current).status_code == 404
+
+
+def test_signing_up_again_with_priyas_address_keeps_her_current_link(
+        client: Any, academy: Any, make_member: Any, council: Any) -> None:
+    priya = make_member("Priya")
+    sign_up(client, academy, email="priya@example.org", organisation=str(council.pk))
+    assert client.get(f"/m/{priya.token}/").status_code == 200
+    assert client.get(link_in_outbox("priya@example.org")).status_code == 200
+    assert client.get(f"/m/{priya.token}/").status_code == 404
+
+
 # --- A member's own page ------------------------------------------------------------------
 
 
@@ -228,6 +259,21 @@ def test_guessing_member_links_is_throttled_but_a_real_link_still_opens(
     assert client.get(f"/m/{priya.token}/").status_code == 200
 
 
+def confirm_link_in_outbox(email: str) -> str:
+    message = OutboxMessage.objects.filter(to=email).order_by("-pk").first()
+    assert message is not None, f"no email to {email}"
+    found = re.search(r"/m/new-address/[^/\s]+/", message.body)
+    assert found, message.body
+    return found.group(0)
+
+
+def change_form(hospital: Any, **fields: Any) -> dict[str, Any]:
+    data = {"name": "Priya", "email": "priya@example.org", "organisation": str(hospital.pk),
+            "staff_group": "nursing", "place": "Vale", "level": "manager"}
+    data.update(fields)
+    return data
+
+
 def test_priya_changes_her_details_and_her_wishes_for_the_exchange(
         client: Any, make_member: Any, council: Any) -> None:
     priya = make_member("Priya")
@@ -243,26 +289,105 @@ def test_priya_changes_her_details_and_her_wishes_for_the_exchange(
     })
     assert response.status_code == 302 and response["Location"] == f"/m/{priya.token}/"
     priya.refresh_from_db()
+    # Everything but the address changes at once; the address waits for its link.
     assert (priya.name, priya.email, priya.organisation, priya.sector, priya.staff_group,
-            priya.place, priya.level) == ("Priya Shah", "priya.shah@example.org", council,
+            priya.place, priya.level) == ("Priya Shah", "priya@example.org", council,
                                           "local_authority", "social_work", "Vale", "senior")
     assert (priya.exchange_opt_in, priya.exchange_sectors) == (True, ["acute", "housing"])
     page = client.get(f"/m/{priya.token}/").content.decode()
-    assert "Your details are saved." in page
+    assert ("Your details are saved. We have sent a link to priya.shah@example.org; your "
+            "address changes when you open it.") in page
     assert "most of all to see Acute, Housing" in page
+    # The old address hears that a change was asked for.
+    notice = OutboxMessage.objects.get(to="priya@example.org")
+    assert "priya.shah@example.org" in notice.body and "/m/" not in notice.body
+
+    opened = client.get(confirm_link_in_outbox("priya.shah@example.org"))
+    assert opened.status_code == 200
+    assert "Your email address is changed" in opened.content.decode()
+    priya.refresh_from_db()
+    assert priya.email == "priya.shah@example.org"
+    assert client.get(f"/m/{priya.token}/").status_code == 200  # her link is unchanged
 
 
-def test_a_change_with_an_address_another_member_uses_is_refused(
+def test_saving_without_changing_the_address_sends_no_email(
+        client: Any, make_member: Any, hospital: Any) -> None:
+    priya = make_member("Priya")
+    response = client.post(f"/m/{priya.token}/change/",
+                           change_form(hospital, name="Priya K", email="PRIYA@example.org"),
+                           follow=True)
+    assert "Your details are saved." in response.content.decode()
+    assert "We have sent a link" not in response.content.decode()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_change_page_answers_alike_for_a_free_address_and_another_members(
         client: Any, make_member: Any, hospital: Any) -> None:
     priya = make_member("Priya")
     make_member("Bob")
-    response = client.post(f"/m/{priya.token}/change/", {
-        "name": "Priya", "email": "bob@example.org", "organisation": str(hospital.pk),
-        "staff_group": "nursing", "place": "Vale", "level": "manager"})
-    assert response.status_code == 400
-    assert "Another member uses this email address" in response.content.decode()
+    url = f"/m/{priya.token}/change/"
+    taken = client.post(url, change_form(hospital, email="bob@example.org"), follow=True)
+    free = client.post(url, change_form(hospital, email="nobody@example.org"), follow=True)
+    assert taken.status_code == free.status_code == 200
+    assert taken.redirect_chain == free.redirect_chain == [(f"/m/{priya.token}/", 302)]
+    assert (without_nonce(taken).replace("bob@example.org", "ADDRESS")
+            == without_nonce(free).replace("nobody@example.org", "ADDRESS"))
+    assert "We have sent a link to bob@example.org" in taken.content.decode()
     priya.refresh_from_db()
-    assert priya.email == "priya@example.org"
+    assert priya.email == "priya@example.org"  # nothing changes until a link is opened
+
+
+def test_a_link_to_an_address_another_member_has_changes_nothing(
+        client: Any, make_member: Any, hospital: Any) -> None:
+    priya = make_member("Priya")
+    bob = make_member("Bob")
+    client.post(f"/m/{priya.token}/change/", change_form(hospital, email="bob@example.org"))
+    # Only whoever reads Bob's mail can open the link, and they know it is a member's.
+    opened = client.get(confirm_link_in_outbox("bob@example.org"))
+    assert opened.status_code == 409
+    assert "This address could not be used" in opened.content.decode()
+    priya.refresh_from_db()
+    bob.refresh_from_db()
+    assert (priya.email, bob.email) == ("priya@example.org", "bob@example.org")
+
+
+def test_a_link_to_confirm_an_address_expires_and_dies_once_the_address_changes(
+        client: Any, make_member: Any, hospital: Any, settings: Any) -> None:
+    priya = make_member("Priya")
+    url = f"/m/{priya.token}/change/"
+    client.post(url, change_form(hospital, email="first@example.org"))
+    first = confirm_link_in_outbox("first@example.org")
+    client.post(url, change_form(hospital, email="second@example.org"))
+    second = confirm_link_in_outbox("second@example.org")
+    assert client.get(second).status_code == 200
+    assert client.get(first).status_code == 404  # made for the address she had before
+    assert client.get(second).status_code == 200  # opened again: already this address
+    priya.refresh_from_db()
+    assert priya.email == "second@example.org"
+    assert client.get(second[:-6] + "xxxxx/").status_code == 404
+
+    # A link asked for two days and a minute ago has expired.
+    made_at = int(time.time()) - services.EMAIL_CHANGE_DAYS * 24 * 3600 - 60
+    with mock.patch.object(signing.TimestampSigner, "timestamp",
+                           lambda self: signing.b62_encode(made_at)):
+        client.post(url, change_form(hospital, email="third@example.org"))
+    assert client.get(confirm_link_in_outbox("third@example.org")).status_code == 404
+    priya.refresh_from_db()
+    assert priya.email == "second@example.org"
+
+
+def test_fran_may_still_change_an_address_at_once_and_is_told_if_it_is_taken(
+        facilitator_client: Any, academy: Any, make_member: Any, hospital: Any) -> None:
+    priya = make_member("Priya")
+    make_member("Bob")
+    url = f"/academy/{academy.pk}/members/{priya.pk}/change/"
+    refused = facilitator_client.post(url, change_form(hospital, email="bob@example.org"))
+    assert refused.status_code == 400
+    assert "Another member uses this email address" in refused.content.decode()
+    done = facilitator_client.post(url, change_form(hospital, email="p.shah@example.org"))
+    assert done.status_code == 302
+    priya.refresh_from_db()
+    assert priya.email == "p.shah@example.org"
 
 
 def test_leaving_asks_first_then_says_what_was_erased_and_what_was_kept(
@@ -295,6 +420,17 @@ def test_leaving_asks_first_then_says_what_was_erased_and_what_was_kept(
     assert CheckIn.objects.filter(member=priya).count() == 1
     assert Registration.objects.get(member=bob).status == RegistrationStatus.CONFIRMED
     assert client.get(f"/m/{priya.token}/").status_code == 404
+
+
+def test_a_link_still_waiting_to_be_opened_dies_when_priya_leaves(
+        client: Any, academy: Any, make_member: Any) -> None:
+    priya = make_member("Priya")
+    services.member_link_resend(academy=academy, email="priya@example.org")
+    waiting = link_in_outbox("priya@example.org")
+    services.member_leave(member=priya)
+    priya.refresh_from_db()
+    assert (priya.token_hash, priya.pending_token_hash) == (None, None)
+    assert client.get(waiting).status_code == 404
 
 
 # --- The facilitators' member list ----------------------------------------------------------
@@ -452,14 +588,17 @@ def test_fran_sees_one_members_bookings_and_attendance(
     assert "Workshop 2" in html and "Not checked in" in html
 
 
-def test_fran_emails_a_member_a_new_link_and_the_old_one_stops_working(
+def test_fran_emails_a_member_a_new_link_and_the_old_one_stops_once_it_is_opened(
         facilitator_client: Any, client: Any, academy: Any, make_member: Any) -> None:
     priya = make_member("Priya")
     old = f"/m/{priya.token}/"
     response = facilitator_client.post(f"/academy/{academy.pk}/members/{priya.pk}/send-link/")
     assert response.status_code == 302
+    assert "Their current link works until they open the new one" in (
+        facilitator_client.get(response["Location"]).content.decode())
     new = link_in_outbox("priya@example.org")
     assert new != old
+    assert client.get(old).status_code == 200
     assert client.get(new).status_code == 200
     assert client.get(old).status_code == 404
 

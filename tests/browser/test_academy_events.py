@@ -4,6 +4,7 @@ QR code's link; Fran ticks Bob on the door list and adds Eve, who walked in."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -90,17 +91,37 @@ def test_ann_books_on_her_phone_and_checks_in_with_the_qr_link(
     stranger.get_by_label("Event code").fill(event.code.lower())
     stranger.get_by_role("button", name="Continue").click()
     stranger.get_by_label("Your email address").fill("nobody@example.org")
-    stranger.get_by_role("button", name="Check in with this address").click()
-    expect(stranger.locator(".nhsuk-error-summary")).to_contain_text(
-        "We could not find a member with this address")
-    expect(stranger.get_by_role("link", name="Join the academy")).to_be_visible()
-    assert_accessible(stranger, "the check-in page with an unknown address")
+    stranger.get_by_role("button", name="Email me a link to check in").click()
+    expect(stranger.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(stranger.get_by_text("If this address belongs to a member, we have emailed a "
+                                "link to check in")).to_be_visible()
+    expect(stranger.get_by_role("link", name="Sign up to the academy")).to_be_visible()
+    assert_accessible(stranger, "the check-in page after typing an address")
+    assert_no_sideways_scroll(stranger, "the check-in page after typing an address")
     other.close()
+
+    # Bob's phone does not know him: he types his address and opens the emailed link.
+    from tracelead.messaging.models import OutboxMessage
+
+    bobs = browser.new_context(viewport=PHONE)
+    bob_phone = console.watch(bobs.new_page())
+    bob_phone.goto(f"{live_server.url}/c/{event.code}/")
+    bob_phone.get_by_label("Your email address").fill("bob@example.org")
+    bob_phone.get_by_role("button", name="Email me a link to check in").click()
+    expect(bob_phone.get_by_role("heading", level=1)).to_have_text("Check your email")
+    message = OutboxMessage.objects.get(to="bob@example.org")
+    link = re.search(r"/c/[A-Z0-9]+/link/[^/\s]+/", message.body)
+    assert link, message.body
+    bob_phone.goto(live_server.url + link.group(0))
+    expect(bob_phone.get_by_role("status")).to_contain_text("You are checked in")
+    assert_accessible(bob_phone, "the page an emailed check-in link opens")
+    bobs.close()
     console.assert_clean()
 
     from tracelead.academy.models import CheckIn
 
-    assert list(CheckIn.objects.values_list("member__name", "method")) == [("Ann Ames", "self")]
+    assert sorted(CheckIn.objects.values_list("member__name", "method")) == [
+        ("Ann Ames", "self"), ("Bob Bell", "self")]
 
 
 def test_fran_ticks_bob_on_the_door_list_and_adds_a_walk_in(

@@ -10,15 +10,14 @@ exactly one wins and every other one is told the link is used. The same runs on 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
+from concurrency import run_together
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import (
     Invitation,
@@ -30,35 +29,6 @@ from tracelead.diagnostics.respondent_views import DEVICE_COOKIE
 
 THREADS = 50
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(count: int, work: Callable[[int], str]) -> Counter[str]:
-    """Run ``work(i)`` in ``count`` threads started at the same instant; count the outcomes.
-
-    Every thread closes its own database connection at the end, as a request would.
-    """
-    barrier = threading.Barrier(count)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            outcome = work(index)
-        except Exception as error:  # recorded and asserted on, never swallowed
-            outcome = f"error: {type(error).__name__}: {error}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a submission hung"
-    return Counter(outcomes)
 
 
 def complete_answers(trace: Any) -> dict[str, int | None]:

@@ -1,6 +1,7 @@
 """Who may see and run a system's academy.
 
-Anyone with a role in the system may see the academy's counts (reach, attendance, events).
+Anyone with a role over the whole system may see the academy's counts (reach, attendance,
+events).
 Only the academy's facilitators see members' names and addresses and change anything:
 the whole-system facilitators of its system, the users named as the academy's
 facilitators, and administrators. As in :mod:`tracelead.organisations.access`, an academy
@@ -15,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from tracelead.organisations import access as organisations_access
+from tracelead.organisations.models import SystemMembership
 
 from .models import Academy
 
@@ -31,12 +33,19 @@ def can_facilitate(user: User | AnonymousUser, academy: Academy) -> bool:
 
 
 def academies_for(user: User | AnonymousUser) -> list[Academy]:
-    """Academies of the systems the user belongs to, and those they facilitate."""
+    """Academies of the systems the user has a role over as a whole, and those they
+    facilitate. A role narrowed to one organisation or group does not reach the academy:
+    its counts by organisation span the whole system, as a heatmap of every group would,
+    and the heatmap too is only for roles over the whole system."""
     if not user.is_authenticated:
         return []
-    systems = organisations_access.systems_for(user)
-    rows = Academy.objects.filter(system__in=systems) | Academy.objects.filter(
-        facilitators=user)
+    if user.is_superuser:
+        rows = Academy.objects.all()
+    else:
+        whole = SystemMembership.objects.filter(
+            user=user, organisation__isnull=True, group__isnull=True).values("system_id")
+        rows = Academy.objects.filter(system__in=whole) | Academy.objects.filter(
+            facilitators=user)
     return list(rows.select_related("system").distinct().order_by("name"))
 
 

@@ -18,9 +18,9 @@ class MemberAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "sector", "joined_at", "left_at"]
     list_filter = ["sector", "academy"]
     search_fields = ["name", "email"]
-    # The link's hash is never shown or edited; leaving goes through the member's page or
-    # `tracelead person erase`, which erase what identifies them.
-    exclude = ["token_hash"]
+    # The links' hashes are never shown or edited; leaving goes through the member's page
+    # or `tracelead person erase`, which erase what identifies them.
+    exclude = ["token_hash", "pending_token_hash"]
 
 
 @admin.register(Programme)

@@ -2,8 +2,9 @@
 
 Facilitators run programmes and events and see who is registered and who came; viewers
 see the same pages with counts and never a name. Members book on their own page
-(``/m/<token>/events/``) and check in at the door on their phone (``/c/<code>/``), or a
-facilitator ticks them on the door list.
+(``/m/<token>/events/``) and check in at the door on their phone (``/c/<code>/``: one tap
+on a phone that knows them, or a link emailed to the address they type), or a facilitator
+ticks them on the door list.
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ CONFIRMED, WAITING = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING
 SEARCH_LIMIT = 20
 PAST_PER_PAGE = 50
 
-# A phone that opened a member's personal link remembers the member (signed, and tied to
-# the link: a new link or leaving the academy makes it worthless), so that the check-in
-# page can offer "check in as ..." without typing anything.
+# A phone that opened a member's personal link (or an emailed check-in link) remembers the
+# member (signed, and tied to their current link: opening a newer link or leaving the
+# academy makes it worthless; asking for a new link does not, since the current one works
+# until the new one is opened), so that the check-in page can offer "check in as ..."
+# without typing anything.
 MEMBER_COOKIE = "tl_academy_member"
 MEMBER_SALT = "tracelead.academy.member"
 MEMBER_COOKIE_AGE = 365 * 24 * 3600
@@ -99,7 +102,7 @@ def _programme_for(academy: Academy, programme: int) -> Programme:
 
 def _member_from_post(request: HttpRequest, academy: Academy) -> Member:
     try:
-        pk = int(request.POST.get("member", ""))
+        pk = int(request.POST.get("member", "")[:12])
     except ValueError:
         raise Http404("No such member.") from None
     member = Member.objects.filter(academy=academy, pk=pk, left_at__isnull=True).first()
@@ -145,7 +148,7 @@ def _checkin_url(request: HttpRequest, event: Event) -> str:
 
 
 def _guesses_refused(request: HttpRequest, *, count: bool) -> bool:
-    """Throttle for codes, links and addresses that match nothing, per client address
+    """Throttle for event codes and links that match nothing, per client address
     (TRACELEAD_TOKEN_GUESS_RATE). Only misses are counted; once an address is over the
     rate every look-up from it is refused, hits included, so that guessing stays slow."""
     return bool(is_ratelimited(request, group="academy-guess", key=ratelimit_address,
@@ -156,8 +159,25 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     wait = wait_words(settings.TRACELEAD_TOKEN_GUESS_RATE)
     return render(request, "academy/checkin_problem.jinja", {
         "title": "Too many attempts",
-        "body": f"Too many codes, links or addresses that match nothing were tried from "
-                f"here. Wait {wait}, then try again, or ask a facilitator at the door.",
+        "body": f"Too many codes or links that match nothing were tried from here. Wait "
+                f"{wait}, then try again, or ask a facilitator at the door.",
+    }, status=429)
+
+
+def _email_requests_refused(request: HttpRequest) -> bool:
+    """Throttle for addresses typed on a check-in page, per client address
+    (TRACELEAD_SIGN_UP_RATE, as the other public forms that send email). Every
+    submission counts: the answer is the same for members and strangers."""
+    return bool(is_ratelimited(request, group="academy-check-in-email", key=ratelimit_address,
+                               rate=settings.TRACELEAD_SIGN_UP_RATE, increment=True))
+
+
+def _too_many_emails(request: HttpRequest) -> HttpResponse:
+    wait = wait_words(settings.TRACELEAD_SIGN_UP_RATE)
+    return render(request, "academy/checkin_problem.jinja", {
+        "title": "Too many attempts",
+        "body": f"Too many addresses were typed from this network. Wait {wait}, then try "
+                "again, or ask a facilitator at the door.",
     }, status=429)
 
 
@@ -169,7 +189,8 @@ def programme_list(request: HttpRequest, pk: int) -> HttpResponse:
     academy = access.academy_for(request.user, pk)
     programmes = (Programme.objects.filter(academy=academy).select_related("offer")
                   .annotate(event_count=Count("events", distinct=True),
-                            member_count=Count("enrolments", distinct=True))
+                            member_count=Count("enrolments", distinct=True,
+                                         filter=Q(enrolments__member__left_at__isnull=True)))
                   .order_by("offer__position", "offer__id", "name"))
     return render(request, "academy/programme_list.jinja", {
         "academy": academy, "programmes": list(programmes),
@@ -211,11 +232,12 @@ def programme_detail(request: HttpRequest, pk: int, programme: int) -> HttpRespo
     context: dict[str, Any] = {
         "academy": academy, "programme": row, "events": events,
         "can_facilitate": can_facilitate, "now": timezone.now(),
-        "member_count": row.enrolments.count(), **attendance,
+        "member_count": row.enrolments.filter(member__left_at__isnull=True).count(), **attendance,
         "back_href": reverse("academy_programmes", args=[academy.pk]),
     }
     if can_facilitate:
-        enrolled = list(row.members.select_related("organisation").order_by("name", "id"))
+        enrolled = list(row.members.filter(left_at__isnull=True).select_related("organisation")
+                        .order_by("name", "id"))
         query = request.GET.get("q", "")
         context.update(enrolled=enrolled, query=query,
                        found=_member_search(academy, query, exclude=[m.pk for m in enrolled]))
@@ -751,7 +773,7 @@ def checkin_start(request: HttpRequest) -> HttpResponse:
 
 
 def _checkin_page(request: HttpRequest, event: Event, *, email_form: CheckInEmailForm | None,
-                  not_found: bool = False, status: int = 200) -> HttpResponse:
+                  status: int = 200) -> HttpResponse:
     now = timezone.now()
     member = remembered_member(request, event.academy)
     email_form = email_form or CheckInEmailForm()
@@ -762,10 +784,13 @@ def _checkin_page(request: HttpRequest, event: Event, *, email_form: CheckInEmai
         "checked_in": member is not None and CheckIn.objects.filter(
             event=event, member=member).exists(),
         "email_form": email_form, "form_errors": error_list(email_form),
-        "not_found": not_found,
-        "join_url": reverse("academy_join", args=[event.academy.join_code])
-        if event.academy.sign_up_open else "",
+        "join_url": _join_url(event),
     }, status=status)
+
+
+def _join_url(event: Event) -> str:
+    academy = event.academy
+    return reverse("academy_join", args=[academy.join_code]) if academy.sign_up_open else ""
 
 
 def _checked_in_page(request: HttpRequest, event: Event, member: Member | None) -> HttpResponse:
@@ -774,8 +799,9 @@ def _checked_in_page(request: HttpRequest, event: Event, member: Member | None) 
 
 @never_cache
 def checkin(request: HttpRequest, code: str) -> HttpResponse:
-    """The page behind the QR code: check in as the member this phone remembers, or by
-    email address."""
+    """The page behind the QR code: check in as the member this phone remembers, or type
+    an address to be emailed a link that checks in (the answer is the same for any
+    address, and typing one checks nobody in)."""
     if _guesses_refused(request, count=False):
         return _too_many(request)
     event = (Event.objects.filter(code=services.normalise_event_code(code))
@@ -799,20 +825,43 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
             return _checkin_page(request, event, email_form=form, status=400)
         services.check_in(event=event, member=member, method=CheckInMethod.SELF)
         return redirect("academy_checkin", code=event.code)
+    if _email_requests_refused(request):
+        return _too_many_emails(request)
     form = CheckInEmailForm(request.POST)
     if not form.is_valid():
         return _checkin_page(request, event, email_form=form, status=400)
-    member = Member.objects.filter(academy=event.academy, left_at__isnull=True,
-                                   email=services.normalise_email(form.cleaned_data["email"])
-                                   ).first()
-    if member is None:
+    services.check_in_link_send(event=event, email=form.cleaned_data["email"])
+    # The same page for a member's address and anyone else's.
+    return render(request, "academy/checkin_sent.jinja", {
+        "event": event, "academy": event.academy, "join_url": _join_url(event)})
+
+
+@never_cache
+def checkin_link(request: HttpRequest, code: str, signed: str) -> HttpResponse:
+    """The link emailed from the check-in page: opening it checks the member in and makes
+    this phone remember them, as their personal link does."""
+    if _guesses_refused(request, count=False):
+        return _too_many(request)
+    event = (Event.objects.filter(code=services.normalise_event_code(code))
+             .select_related("academy").first())
+    member = (services.check_in_link_member(event=event, signed=signed)
+              if event is not None else None)
+    if event is None or member is None:
         if _guesses_refused(request, count=True):
             return _too_many(request)
-        form.add_error("email", "We could not find a member with this address")
-        return _checkin_page(request, event, email_form=form, not_found=True, status=400)
+        return render(request, "academy/checkin_problem.jinja", {
+            "title": "We could not find this link",
+            "body": "Check that you opened the whole link from the email. A link to check "
+                    "in works for its own event only, and stops if you change your email "
+                    "address or leave the academy. Ask for a new one on the event's check-in "
+                    "page, or ask a facilitator at the door.",
+        }, status=404)
+    if check_in_state(event, timezone.now()) != "open":
+        return _checkin_page(request, event, email_form=None, status=409)
     services.check_in(event=event, member=member, method=CheckInMethod.SELF)
-    # The name is not shown: whoever typed the address may not be its owner.
-    return _checked_in_page(request, event, None)
+    # Whoever opens the link reads the member's email, so the name can be shown.
+    response = _checked_in_page(request, event, member)
+    return _remember_member(response, member) if member.token_hash else response
 
 
 urlpatterns: list[URLPattern] = [
@@ -825,6 +874,7 @@ urlpatterns: list[URLPattern] = [
     # Check-in at the door
     path("c/", checkin_start, name="academy_checkin_start"),
     path("c/<str:code>/", checkin, name="academy_checkin"),
+    path("c/<str:code>/link/<str:signed>/", checkin_link, name="academy_checkin_link"),
     # Programmes
     path("academy/<int:pk>/programmes/", programme_list, name="academy_programmes"),
     path("academy/<int:pk>/programmes/new/", programme_edit, name="academy_programme_new"),

@@ -220,7 +220,7 @@ def exchange_round_leave_out(request: HttpRequest, pk: int,
     row = _round_of(academy, round_pk)
     _post_only(request)
     try:
-        member = Member.objects.get(academy=academy, pk=int(request.POST.get("member", "")))
+        member = Member.objects.get(academy=academy, pk=int(request.POST.get("member", "")[:12]))
     except (ValueError, Member.DoesNotExist):
         messages.error(request, "Choose someone listed on this page.")
         return redirect("academy_exchange_round", pk=academy.pk, round_pk=row.pk)

@@ -156,7 +156,9 @@ class MemberEditForm(MemberDetailsForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].help_text = (
-            "Your personal link goes to this address if you ask for a new one.")
+            "Your personal link goes to this address if you ask for a new one. If you "
+            "change it, we email a link to the new address, and it changes when you open "
+            "that link.")
 
 
 class MemberAddForm(MemberDetailsForm):

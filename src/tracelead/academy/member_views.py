@@ -158,7 +158,8 @@ def join_sent(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 def lost_link(request: HttpRequest, code: str) -> HttpResponse:
     """Ask for a new personal link; the answer is the same for any address. Open even
-    when sign-up is closed, since members still need their links."""
+    when sign-up is closed, since members still need their links. The member's current
+    link keeps working until they open the new one."""
     academy = _academy_by_code(code)
     if academy is None:
         return _unknown_sign_up(request)
@@ -196,7 +197,7 @@ def _member(request: HttpRequest, token: str) -> Member | HttpResponse:
         return _not_found(
             request, title="We could not find your membership",
             body="Check that you copied the whole link from your email. A link stops "
-                 "working when a newer one is sent, and when a member leaves the academy. "
+                 "working once a newer one is opened, and when a member leaves the academy. "
                  "If you have lost your link, ask for a new one from the academy's sign-up "
                  "page (“Already a member?”).")
     return member
@@ -240,19 +241,46 @@ def member_edit(request: HttpRequest, token: str) -> HttpResponse:
     form = MemberEditForm(request.POST or None, initial=initial, academy=member.academy)
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(member=member, details=form.details(),
-                                   exchange_opt_in=form.cleaned_data["exchange_opt_in"],
-                                   exchange_sectors=form.cleaned_data["exchange_sectors"])
+            sent_to = services.member_update_own(
+                member=member, details=form.details(),
+                exchange_opt_in=form.cleaned_data["exchange_opt_in"],
+                exchange_sectors=form.cleaned_data["exchange_sectors"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Your details are saved.")
+            # The same words whether or not another member has the new address.
+            messages.success(request, "Your details are saved." if sent_to is None else
+                             f"Your details are saved. We have sent a link to {sent_to}; "
+                             "your address changes when you open it.")
             return redirect("academy_member_home", token=token)
     return render(request, "academy/member_edit.jinja", {
         "member": member, "academy": member.academy, "token": token, "form": form,
         "form_errors": error_list(form),
         "back_href": reverse("academy_member_home", args=[token]),
     }, status=400 if form.errors else 200)
+
+
+@never_cache
+def member_email_confirm(request: HttpRequest, signed: str) -> HttpResponse:
+    """The link emailed to a member's new address: opening it makes it their address."""
+    result = services.member_email_confirm(signed=signed)
+    if result.member is None:
+        return _not_found(
+            request, title="This link does not work",
+            body=f"A link to confirm a new email address works for "
+                 f"{services.EMAIL_CHANGE_DAYS} days, and only until the address changes. "
+                 "Open your own page from your personal link and change the address again.")
+    name = result.member.academy.name
+    if result.outcome == "taken":
+        return _problem(
+            request, status=409, title="This address could not be used",
+            body=f"{result.email} could not be used for your membership of {name}. Your "
+                 "address has not changed. Ask the academy's team if you need help.")
+    return _problem(
+        request, status=200, title="Your email address is changed"
+        if result.outcome == "changed" else "Your email address is already this one",
+        body=f"{name} now uses {result.email} for your membership. Your personal link has "
+             "not changed.")
 
 
 @never_cache
@@ -459,8 +487,8 @@ def member_send_link(request: HttpRequest, pk: int, member: int) -> HttpResponse
     except ValidationError:
         messages.error(request, "This member has left the academy, so no link can be sent.")
     else:
-        messages.success(request, f"Emailed {row.name} a new personal link. Their old link "
-                                  "no longer works.")
+        messages.success(request, f"Emailed {row.name} a new personal link. Their current "
+                                  "link works until they open the new one.")
     return redirect("academy_member", pk=academy.pk, member=row.pk)
 
 
@@ -507,6 +535,8 @@ urlpatterns: list[URLPattern] = [
     path("join/<str:code>/check-your-email/", join_sent, name="academy_join_sent"),
     path("join/<str:code>/lost-link/", lost_link, name="academy_lost_link"),
     path("join/<str:code>/link-sent/", link_sent, name="academy_link_sent"),
+    path("m/new-address/<str:signed>/", member_email_confirm,
+         name="academy_member_email_confirm"),
     path("m/<str:token>/", member_home, name="academy_member_home"),
     path("m/<str:token>/change/", member_edit, name="academy_member_edit"),
     path("m/<str:token>/leave/", member_leave, name="academy_member_leave"),

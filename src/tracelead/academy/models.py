@@ -84,40 +84,43 @@ class Academy(models.Model):
         return [line.strip() for line in self.places.splitlines() if line.strip()]
 
 
-class Characteristic(models.Model):
+class AcademyList(models.Model):
+    """An entry of one of the academy's editable lists (characteristics, offers): a name
+    unique in the academy, a description and a place in the list. Each kind declares its
+    own ``academy`` link, so that its reverse name is spelled out."""
+
+    academy: models.ForeignKey[Academy, Academy]
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["academy", "name"], name="%(class)s_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Characteristic(AcademyList):
     """A leader characteristic the academy develops (an editable list)."""
 
     academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="characteristics")
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    position = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["academy", "name"], name="characteristic_name_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+    class Meta(AcademyList.Meta):
+        pass
 
 
-class Offer(models.Model):
+class Offer(AcademyList):
     """One of the academy's offers, such as community development."""
 
     academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="offers")
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    position = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["academy", "name"], name="offer_name_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+    class Meta(AcademyList.Meta):
+        pass
 
 
 class Member(models.Model):
@@ -149,6 +152,10 @@ class Member(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     left_at = models.DateTimeField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # A link sent again (lost link, sign-up with the address, a facilitator's button) waits
+    # here and the current link keeps working until the new one is opened: someone who
+    # knows a member's address cannot take their link away by asking for another.
+    pending_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # The exchange: whether the member wants to be paired, and the sectors they would
     # most like to see from the inside (empty: any).
     exchange_opt_in = models.BooleanField(default=False)

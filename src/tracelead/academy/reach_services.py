@@ -48,6 +48,10 @@ DIMENSIONS = {
 # --- Targets -----------------------------------------------------------------------------
 
 
+EARLIEST = dt.date(2000, 1, 1)
+MAX_SPAN_DAYS = 20 * 366
+
+
 def _check_target(*, name: str, kind: str, people: int | None, share_percent: Decimal | None,
                   starts_on: dt.date, by_date: dt.date, min_events: int) -> dict[str, str]:
     problems: dict[str, str] = {}
@@ -60,8 +64,14 @@ def _check_target(*, name: str, kind: str, people: int | None, share_percent: De
     elif kind == TargetKind.SHARE and (share_percent is None
                                        or not Decimal(0) < share_percent <= Decimal(100)):
         problems["share_percent"] = "Enter the share as a percentage, more than 0 and up to 100"
+    if starts_on < EARLIEST:
+        problems["starts_on"] = f"Count reach from {EARLIEST.year} or later"
     if by_date <= starts_on:
         problems["by_date"] = "The target date must be after the day reach is counted from"
+    elif (by_date - starts_on).days > MAX_SPAN_DAYS:
+        # Week by week over centuries would make a page nobody can load.
+        problems["by_date"] = ("The target date must be within 20 years of the day reach "
+                               "is counted from")
     if min_events < 1:
         problems["min_events"] = "Enter how many events make someone reached, 1 or more"
     return problems
@@ -232,7 +242,7 @@ def parse_workforce_csv(academy: Academy, data: bytes
                     key = (dimension, None, places.get(name.lower(), name))
             raw = cells["headcount"].replace(",", "")
             headcount: int | None = None
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdecimal() and len(raw) < 12):
                 row_problems.append(ImportProblem(number, "headcount", "must be a whole "
                                                   "number, 0 or more"))
             elif int(raw) > MAX_HEADCOUNT:

@@ -30,7 +30,9 @@ MAX_PROBLEMS_SHOWN = 100
 
 
 def _positive_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    # isdecimal with isascii: "²" or "٣" are digits to str.isdigit but not to int().
+    ok = value and value.isascii() and value.isdecimal() and len(value) < 10
+    return int(value) if ok else None
 
 
 def _target_of(academy: Academy, pk: int | str | None) -> Target:

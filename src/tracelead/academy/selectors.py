@@ -792,8 +792,12 @@ def _distribution(academy: Academy, counts: dict[int, int]
     """How many members came to how many events (counts, never names)."""
     members = Member.objects.filter(academy=academy, left_at__isnull=True).count()
     values = np.array(list(counts.values()), dtype=np.int64)
-    # Members who left keep their past attendance; those never attending are current ones.
-    never = max(0, members - int(np.sum(values > 0)))
+    # Members who left keep their past attendance; those never attending are current ones,
+    # so only current members' attendance is taken from them.
+    left = set(Member.objects.filter(academy=academy, left_at__isnull=False)
+               .values_list("pk", flat=True))
+    current_attenders = sum(1 for pk, count in counts.items() if count > 0 and pk not in left)
+    never = max(0, members - current_attenders)
     bands = []
     for low, high, label in DISTRIBUTION_BANDS:
         if low == 0:
