@@ -61,9 +61,29 @@ def _axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8") + "\n;typeof axe"
 
 
+def settled_evaluate(page: Any, script: str, arg: Any = None) -> Any:
+    """``page.evaluate`` once the page in front has loaded.
+
+    A test that clicks a link and checks the next page at once can land between documents:
+    the old one is gone and the new one has no ``documentElement`` yet, or the evaluation's
+    context is destroyed by the navigation. Wait for the load and try again, a few times.
+    """
+    for attempt in range(5):
+        page.wait_for_load_state("load")
+        try:
+            return page.evaluate(script, arg)
+        except Exception as error:  # playwright's Error; retried only for a navigation
+            text = str(error)
+            between_documents = "of null" in text or "context was destroyed" in text
+            if not between_documents or attempt == 4:
+                raise
+            page.wait_for_timeout(100)
+    raise AssertionError("unreachable")
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Serious or critical WCAG 2.2 AA violations on the page as it is now."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
+    if not settled_evaluate(page, "typeof window.axe !== 'undefined'"):
         # Our CSP (script-src 'self' with a nonce) rightly refuses the inline <script> that
         # page.add_script_tag() writes, and bypass_csp would hide real CSP problems. So axe
         # is evaluated through the DevTools protocol, which CSP does not govern.
@@ -90,7 +110,9 @@ def assert_accessible(page: Any, what: str) -> None:
 
 
 def assert_no_sideways_scroll(page: Any, what: str) -> None:
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    widths = settled_evaluate(
+        page, "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
     assert widths[0] <= widths[1], f"{what} scrolls sideways: {widths[0]} > {widths[1]} px"
 
 

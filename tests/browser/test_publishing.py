@@ -53,6 +53,7 @@ def test_a_facilitator_publishes_an_open_round_once_enough_have_answered(
     expect(page.get_by_role("heading", level=1)).to_have_text("Reporting cycles")
     _checked(page, "the reporting cycles, none yet")
     page.get_by_role("link", name="Add a reporting cycle").click()
+    expect(page.get_by_label("Name", exact=True)).to_be_visible()
     _checked(page, "the new cycle form", "publishing-cycle-form-360.png")
     page.get_by_label("Name", exact=True).fill("Autumn 2026")
     page.get_by_role("button", name="Add cycle").click()
