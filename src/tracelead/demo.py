@@ -415,8 +415,13 @@ def demo_load(
         say("Growing the academy: members, a programme, events and who came")
         from tracelead.academy.demo import academy_demo_load
 
-        academy_demo_load(system=system, today=today, seed=seed,
-                          facilitator=get_user_model().objects.get(username=DEMO_USERNAME))
+        facilitator = get_user_model().objects.get(username=DEMO_USERNAME)
+        academy = academy_demo_load(system=system, today=today, seed=seed,
+                                    facilitator=facilitator)
+        say("Running the programme's live polls: a poll, a TRACE pulse and a template")
+        from tracelead.polls.demo import polls_demo_load
+
+        polls_demo_load(academy=academy, facilitator=facilitator, today=today, seed=seed)
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)

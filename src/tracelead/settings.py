@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "tracelead.reports",
     "tracelead.messaging",
     "tracelead.academy",
+    "tracelead.polls",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -281,6 +282,9 @@ TRACELEAD_EMAIL_CODE_RATE = env_str("TRACELEAD_EMAIL_CODE_RATE", "3/15m")
 # Sign-ups and "lost your link" requests on an academy's public pages, per client address:
 # each may send an email, so a script cannot mail anyone at will.
 TRACELEAD_SIGN_UP_RATE = env_str("TRACELEAD_SIGN_UP_RATE", "30/10m")
+# Phones joining live polls, per client address: a room shares one Wi-Fi address, so the
+# limit is generous; it stops a script from filling a poll with phones.
+TRACELEAD_POLL_JOIN_RATE = env_str("TRACELEAD_POLL_JOIN_RATE", "1000/10m")
 RATELIMIT_VIEW = "tracelead.core.views.too_many_requests"
 
 TRACELEAD_SESSION_IDLE_SECONDS = env_int("TRACELEAD_SESSION_IDLE_MINUTES", 30) * 60

@@ -61,6 +61,7 @@ urlpatterns = [
     path("r/<str:token>/<int:page>/", respondent.respond_page, name="respond_page"),
     path("reports/", include("tracelead.reports.urls")),
     path("", include("tracelead.academy.urls")),
+    path("", include("tracelead.polls.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -424,6 +424,7 @@ def test_the_qr_code_holds_the_events_check_in_link(
         facilitator_client: Any, academy: Any, today: Any) -> None:
     response = facilitator_client.get(reverse("academy_event_qr", args=[academy.pk, today.pk]))
     assert response["Content-Type"] == "image/svg+xml"
+    assert b'xmlns="http://www.w3.org/2000/svg"' in response.content  # opens on its own
     link = f"http://testserver/c/{today.code}/"
     # The same symbol as segno draws for that link (its path data), and not another's.
     path_of = lambda svg: svg.split(' d="')[1].split('"')[0]  # noqa: E731

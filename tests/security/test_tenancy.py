@@ -30,8 +30,9 @@ from tracelead.publishing.services import cycle_create
 # Public by design: respondents reach these by link, without an account (the unsubscribe
 # link in a reminder carries its own signed invitee id).
 # Academy members likewise reach their own pages by their personal link (m/), sign up
-# (join/) and check in at the door (c/); tests/academy covers those links.
-PUBLIC = re.compile(r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|$)")
+# (join/) and check in at the door (c/); tests/academy covers those links. Participants of
+# a live poll join by its code (p/); tests/polls covers those pages.
+PUBLIC = re.compile(r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|p/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 
@@ -84,7 +85,7 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
 
 
 ACADEMY_PARTS = ("item", "member", "programme", "event", "effort", "registration", "target",
-                 "round_pk", "pair")
+                 "round_pk", "pair", "poll", "question")
 
 
 def _academy(system: Any, organisation: Any) -> dict[str, int]:
@@ -122,10 +123,16 @@ def _academy(system: Any, organisation: Any) -> dict[str, int]:
     exchange = ExchangeRound.objects.create(academy=made, name="Round")
     pair = ExchangePair.objects.create(round=exchange, academy=made, first=people[0],
                                        second=people[1])
+    from tracelead.polls import services as polls
+
+    poll = polls.poll_create(academy=made, event=event, title="Poll")
+    question = polls.question_save(poll=poll, question=None, draft=polls.QuestionDraft(
+        kind="scale", prompt="How much do you trust partners?"))
     return {"academy": made.pk, "item": offer.pk, "member": people[0].pk,
             "programme": programme.pk, "event": event.pk, "effort": effort.pk,
             "registration": registration.pk, "target": target.pk,
-            "round_pk": exchange.pk, "pair": pair.pk}
+            "round_pk": exchange.pk, "pair": pair.pk, "poll": poll.pk,
+            "question": question.pk}
 
 
 @dataclass
@@ -288,6 +295,13 @@ def test_an_academy_viewer_sees_counts_but_cannot_change_or_see_names(world: Wor
     for fmt in ("pdf", "xlsx"):
         report = client.get(f"/academy/{academy}/report.{fmt}")
         assert report.status_code == 200, fmt
+    # Live polls hold what people typed in the room: facilitators only, every page.
+    poll_pages = [url for route in _routes() if "/polls/" in route
+                  for url in _fill(route, own)]
+    assert len(poll_pages) >= 12, poll_pages
+    for url in poll_pages:
+        assert client.get(url).status_code == 403, url
+        assert client.post(url).status_code == 403, url
 
 
 def test_a_viewer_cannot_change_or_export_links_of_their_own_system(world: World) -> None:
@@ -429,7 +443,8 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
     # The academy's endpoints: another system's academy, and its events, answer 404.
     other, their_event = world.foreign[role]["academy"], world.foreign[role]["event"]
     assert other not in {row["id"] for row in client.get("/api/v1/academies").json()}
-    for path in ("members", "events", f"events/{their_event}/attendance"):
+    for path in ("members", "events", f"events/{their_event}/attendance",
+                 f"events/{their_event}/polls"):
         assert client.get(f"/api/v1/academies/{other}/{path}").status_code == 404, path
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths) == {
@@ -442,6 +457,7 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
         "/api/v1/academies/{academy_id}/members",
         "/api/v1/academies/{academy_id}/events",
         "/api/v1/academies/{academy_id}/events/{event_id}/attendance",
+        "/api/v1/academies/{academy_id}/events/{event_id}/polls",
     }, "a new API endpoint needs a tenancy check here"
 
 

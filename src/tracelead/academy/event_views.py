@@ -31,7 +31,9 @@ from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited  # type: ignore[import-untyped]
 
 from tracelead.core.forms import add_service_errors, error_list, render_form
+from tracelead.core.qr import qr_download
 from tracelead.core.throttles import ratelimit_address, wait_words
+from tracelead.polls.models import Poll
 
 from . import access, services
 from .event_forms import (
@@ -357,6 +359,8 @@ def _event_page(request: HttpRequest, academy: Academy, event: Event, *,
         "effort_form": effort_form, "form_errors": error_list(effort_form),
         "check_in_state": check_in_state(event, now),
         "checkin_url": _checkin_url(request, event) if can_facilitate else "",
+        "polls": list(Poll.objects.filter(event=event).annotate(
+            question_count=Count("questions"))) if can_facilitate else [],
         "started": event.starts_at <= now,
         "back_href": (reverse("academy_programme", args=[academy.pk, event.programme_id])
                       if event.programme_id else reverse("academy_events", args=[academy.pk])),
@@ -585,11 +589,8 @@ def event_walk_in(request: HttpRequest, pk: int, event: int) -> HttpResponse:
 def event_qr(request: HttpRequest, pk: int, event: int) -> HttpResponse:
     academy = access.academy_for(request.user, pk, manage=True)
     row = _event_for(academy, event)
-    svg = segno.make(_checkin_url(request, row), error="m").svg_inline(
-        scale=8, title=f"Check in to {row.title}")
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="event-{row.pk}-check-in.svg"'
-    return response
+    return qr_download(_checkin_url(request, row), title=f"Check in to {row.title}",
+                       filename=f"event-{row.pk}-check-in.svg")
 
 
 @login_required

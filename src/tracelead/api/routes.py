@@ -599,3 +599,61 @@ def event_attendance(request: HttpRequest, academy_id: int, event_id: int) -> di
             "checked_in": len(check_ins),
             "check_ins": [{"member_id": c.member_id, "at": c.at, "method": c.method}
                           for c in check_ins]}
+
+
+class PollQuestionOut(Schema):
+    id: int
+    number: int
+    kind: str
+    prompt: str
+    status: str
+    answered: int
+    results: dict[str, Any]
+    by_sector: dict[str, Any] | None
+
+
+class PollOut(Schema):
+    id: int
+    title: str
+    kind: str
+    anonymous: bool
+    ask_sector: bool
+    joined: int
+    ended: bool
+    threshold: int
+    kept_group_id: int | None
+    questions: list[PollQuestionOut]
+    pulse: dict[str, Any] | None
+
+
+@api.get("/academies/{academy_id}/events/{event_id}/polls",
+         response={200: list[PollOut], 403: Error, 404: Error}, tags=["academy"])
+def event_polls(request: HttpRequest, academy_id: int, event_id: int) -> list[dict[str, Any]]:
+    """The event's live polls and their results, as the results page shows them: by
+    sector only merged under the disclosure threshold, names only in a named poll."""
+    from tracelead.polls.exports import poll_results
+    from tracelead.polls.models import Poll
+
+    academy = _academy(request, academy_id)
+    event = (Event.objects.filter(academy=academy, pk=event_id).first()
+             if 0 < event_id <= MAX_ID else None)
+    if event is None:
+        raise Http404("No such event.")
+    out = []
+    for poll in Poll.objects.filter(event=event).order_by("created_at", "id"):
+        results = poll_results(poll)
+        out.append({
+            "id": poll.pk, "title": poll.title, "kind": poll.kind,
+            "anonymous": poll.anonymous, "ask_sector": poll.ask_sector,
+            "joined": results.joined, "ended": poll.ended_at is not None,
+            "threshold": results.threshold, "kept_group_id": poll.kept_group_id,
+            "pulse": results.pulse,
+            "questions": [{"id": q.question.pk, "number": q.number, "kind": q.question.kind,
+                           "prompt": q.question.prompt, "status": q.question.status,
+                           "answered": q.results["n"], "results": q.results,
+                           "by_sector": q.by_sector} for q in results.questions],
+        })
+    audit_record(user=request.user, action=AuditEvent.Action.VIEWED,
+                 what=f"poll results of {event.title}", system_id=academy.system_id,
+                 via="api")
+    return out

@@ -17,11 +17,9 @@ def error_list(form: forms.BaseForm) -> list[dict[str, str]]:
         if name == forms.forms.NON_FIELD_ERRORS:
             entries.extend({"text": str(message), "href": "#main-form"} for message in errors)
             continue
-        field = form[name]
-        anchor = field.id_for_label or f"id_{name}"
-        widget = field.field.widget
-        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-            anchor = f"{anchor}_0" if not anchor.endswith("_0") else anchor
+        # Radios and checkboxes too: the NHS macros give their first item the field's id
+        # (the next ones get "-2", "-3", ...), so the link lands on the first choice.
+        anchor = form[name].id_for_label or f"id_{name}"
         entries.extend({"text": str(message), "href": f"#{anchor}"} for message in errors)
     return entries
 

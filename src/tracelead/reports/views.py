@@ -17,6 +17,7 @@ from tracelead.core.models import AuditEvent
 from tracelead.messaging import jobs
 from tracelead.organisations import access
 from tracelead.organisations.models import Organisation, Sector, Space
+from tracelead.polls.selectors import group_pulses
 
 from . import exports
 from .builders import group_report, many_groups_report
@@ -46,6 +47,7 @@ def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
         "report": report,
         "mode": "page",
         "charts": exports.group_charts(report, mode="page"),
+        "pulses": group_pulses(report.group, threshold=report.threshold),
         "column_class": "nhsuk-grid-column-full",
         "back_href": reverse("assessment", args=[assessment.pk]),
         "back_text": "Back to the assessment",

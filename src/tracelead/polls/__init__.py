@@ -1,0 +1,1 @@
+"""Live polls at academy events: questions, votes, the presenter view and the TRACE pulse."""
