@@ -370,3 +370,25 @@ def test_an_odd_digit_in_a_presenter_form_is_a_404_not_an_error(
             f"/academy/{poll.academy_id}/polls/{poll.pk}/step/",
             {"action": "hide_idea" if field == "idea" else "open", field: "²"})
         assert response.status_code == 404
+
+
+def test_open_text_words_and_ideas_are_there_for_the_evaluation_without_names(
+        facilitator_client: Any, poll: Any) -> None:
+    from tracelead.polls import selectors, services
+
+    poll.anonymous = False
+    poll.save()
+    ann, _ = services.participant_join(poll=poll, name="Ann Smith")
+    for kind, answer in (("text", "Ring the ward first"), ("words", ["trust", "time"])):
+        q = _question(poll, kind)
+        services.poll_show(poll=poll, question=q)
+        services.vote_cast(question=poll.questions.get(pk=q.pk), participant=ann,
+                           answer=answer)
+    ideas = _question(poll, "ideas")
+    services.poll_show(poll=poll, question=ideas)
+    services.idea_add(question=poll.questions.get(pk=ideas.pk), participant=ann,
+                      text="Walk the pathway")
+    texts = selectors.poll_texts(poll)
+    assert sorted((t["kind"], t["text"]) for t in texts) == [
+        ("idea", "Walk the pathway"), ("text", "Ring the ward first"), ("words", "trust time")]
+    assert "Ann" not in repr(texts)
