@@ -422,6 +422,10 @@ def demo_load(
         from tracelead.polls.demo import polls_demo_load
 
         polls_demo_load(academy=academy, facilitator=facilitator, today=today, seed=seed)
+        say("Recording who knew, met and works with whom: the relationships network")
+        from tracelead.network.demo import network_demo_load
+
+        network_demo_load(academy=academy, today=today, seed=seed)
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)

@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "tracelead.messaging",
     "tracelead.academy",
     "tracelead.polls",
+    "tracelead.network",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -331,6 +332,7 @@ STATICFILES_DIRS = [
     ("vega-embed", NODE_MODULES / "vega-embed" / "build"),
     ("vega-interpreter", NODE_MODULES / "vega-interpreter" / "build"),
     ("vega-util", NODE_MODULES / "vega-util" / "build"),
+    ("cytoscape", NODE_MODULES / "cytoscape" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -62,6 +62,7 @@ urlpatterns = [
     path("reports/", include("tracelead.reports.urls")),
     path("", include("tracelead.academy.urls")),
     path("", include("tracelead.polls.urls")),
+    path("", include("tracelead.network.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

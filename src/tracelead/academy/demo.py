@@ -6,7 +6,8 @@ Generated from the demo's seed, so it is the same on every machine. Its story:
   away; about 430 members have joined over ten months and, at the current pace, the
   forecast falls short of the target;
 * primary care has 1,700 staff and nobody from it has come to an event (a missing
-  sector); social care is under-represented, the voluntary sector over-represented;
+  sector); social care, with only a handful of members, is under-represented (and thin
+  in the relationships network), the voluntary sector over-represented;
 * "Leading for Whole-System Change", six workshops under the capability offer, five held
   and one still to come: attendance is uneven (a core group came every time, newcomers
   joined late, some dropped off after the first sessions), and the coordination effort
@@ -95,7 +96,7 @@ HEADCOUNT: dict[str, int] = {
 # How likely a new member comes from each sector (primary care: nobody).
 JOIN_WEIGHTS: dict[str, float] = {
     Sector.ACUTE: 0.36, Sector.LOCAL_AUTHORITY: 0.18, Sector.VCFSE: 0.16,
-    Sector.MENTAL_HEALTH: 0.17, Sector.SOCIAL_CARE: 0.06, Sector.HOUSING: 0.07,
+    Sector.MENTAL_HEALTH: 0.17, Sector.SOCIAL_CARE: 0.02, Sector.HOUSING: 0.07,
 }
 STAFF_GROUPS: dict[str, tuple[str, ...]] = {
     Sector.ACUTE: (StaffGroup.MEDICAL, StaffGroup.NURSING, StaffGroup.AHP,
