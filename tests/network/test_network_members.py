@@ -21,6 +21,14 @@ from tracelead.network.models import Connection, ConnectionKind, ConnectionSourc
 
 pytestmark = pytest.mark.django_db
 
+def shown(member: Any, pks: list[int]) -> dict[str, Any]:
+    """The picker's form as a search would have drawn it for these people: their ids, and
+    the signed list of whom the search showed (only they may be ticked)."""
+    from tracelead.network.member_views import _shown_token
+
+    return {"people": pks, "shown": _shown_token(member, list(Member.objects.filter(pk__in=pks)))}
+
+
 
 def text(response: Any) -> str:
     return response.content.decode()
@@ -134,7 +142,7 @@ def test_searching_too_often_is_slowed_down(client: Client, priya: Any, tom: Any
 
 def test_a_member_records_the_people_she_knew(client: Client, priya: Any, tom: Any,
                                               ann: Any) -> None:
-    response = client.post(people_url(priya), {"people": [tom.pk, ann.pk], "q": "e"})
+    response = client.post(people_url(priya), {**shown(priya, [tom.pk, ann.pk]), "q": "e"})
     assert response.status_code == 302
     assert response["Location"] == people_url(priya) + "#ties"
     rows = Connection.objects.filter(kind=ConnectionKind.KNEW)
@@ -158,7 +166,7 @@ def test_ticking_herself_someone_who_left_or_a_stranger_is_refused(
                                      email="sam@example.org", sector="acute",
                                      joined_at=timezone.now())
     for chosen in (priya, sharon, stranger):
-        response = client.post(people_url(priya), {"people": [chosen.pk], "q": "s"})
+        response = client.post(people_url(priya), {**shown(priya, [chosen.pk]), "q": "s"})
         assert response.status_code == 400
         assert "Tick people from the list" in text(response)
     assert client.post(people_url(priya), {"q": "tom"}).status_code == 400
@@ -168,11 +176,28 @@ def test_ticking_herself_someone_who_left_or_a_stranger_is_refused(
 def test_the_list_of_ties_leaves_out_people_who_left(client: Client, priya: Any, tom: Any,
                                                      make_member: Any) -> None:
     lena = make_member("Lena Leaving")
-    client.post(people_url(priya), {"people": [tom.pk, lena.pk]})
+    client.post(people_url(priya), {**shown(priya, [tom.pk, lena.pk])})
     Member.objects.filter(pk=lena.pk).update(left_at=timezone.now())
     page = text(client.get(people_url(priya)))
     assert "Tom Shaw" in page
     assert "Lena" not in page
+
+
+def test_only_people_a_search_showed_can_be_ticked(client: Client, priya: Any, tom: Any,
+                                                  ann: Any) -> None:
+    """Posting guessed ids would list the academy's members one by one (each saved tie
+    shows a name): ids that the member's own search did not show are refused."""
+    for data in ({"people": [tom.pk]}, {"people": [tom.pk], "shown": "forged"},
+                 {"people": [tom.pk], "shown": shown(priya, [ann.pk])["shown"]},
+                 {"people": [tom.pk], "shown": shown(tom, [tom.pk])["shown"]}):
+        response = client.post(people_url(priya), data)
+        assert response.status_code == 400, data
+        assert "Tick people from the list" in text(response)
+    assert not Connection.objects.exists()
+    page = client.get(people_url(priya), {"q": "tom"}).content.decode()
+    token = re.search(r'name="shown" value="([^"]+)"', page).group(1)
+    assert client.post(people_url(priya), {"people": [tom.pk], "shown": token}
+                       ).status_code == 302
 
 
 # --- Who did you meet today? -------------------------------------------------------------
@@ -288,7 +313,14 @@ def test_worked_together_only_with_someone_already_known(
     assert "Record first that you know this person" in text(refused)
     assert not Connection.objects.exists()
 
-    client.post(people_url(priya), {"people": [tom.pk]})
+    client.post(people_url(priya), {**shown(priya, [tom.pk])})
+    type(priya).objects.filter(pk__in=[priya.pk, tom.pk]).update(
+        joined_at=timezone.now() - dt.timedelta(days=60))
+    # Not before both were members: such a date would move every rate's baseline.
+    early = (timezone.localdate() - dt.timedelta(days=400)).isoformat()
+    refused = client.post(worked_url(priya), {"person": tom.pk, "on": early})
+    assert refused.status_code == 400
+    assert "before you were both members" in text(refused)
     since = timezone.localdate() - dt.timedelta(days=30)
     saved = client.post(worked_url(priya), {"person": tom.pk, "on": since.isoformat()})
     assert saved.status_code == 302
@@ -298,7 +330,7 @@ def test_worked_together_only_with_someone_already_known(
 
 def test_worked_together_refuses_a_date_to_come_and_a_stranger(
         client: Client, priya: Any, tom: Any, sharon: Any) -> None:
-    client.post(people_url(priya), {"people": [tom.pk]})
+    client.post(people_url(priya), {**shown(priya, [tom.pk])})
     later = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
     future = client.post(worked_url(priya), {"person": tom.pk, "on": later})
     assert future.status_code == 400
@@ -310,7 +342,7 @@ def test_worked_together_refuses_a_date_to_come_and_a_stranger(
 
 def test_a_member_removes_only_ties_she_recorded(client: Client, priya: Any, tom: Any,
                                                  ann: Any) -> None:
-    client.post(people_url(priya), {"people": [tom.pk]})
+    client.post(people_url(priya), {**shown(priya, [tom.pk])})
     [mine] = ties(priya, tom)
     # Tom may see the tie Priya recorded, but not take it back.
     tom_phone = Client()
@@ -320,7 +352,7 @@ def test_a_member_removes_only_ties_she_recorded(client: Client, priya: Any, tom
         text(refused))
     assert Connection.objects.filter(pk=mine.pk).exists()
     # A tie between two other people is not Priya's to see.
-    tom_phone.post(people_url(tom), {"people": [ann.pk]})
+    tom_phone.post(people_url(tom), {**shown(tom, [ann.pk])})
     [theirs] = ties(tom, ann)
     assert client.post(reverse("network_member_remove",
                                args=[priya.token, theirs.pk])).status_code == 404

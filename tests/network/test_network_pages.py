@@ -164,6 +164,12 @@ def test_a_wrong_period_is_explained_and_the_whole_period_shown(
     assert early.status_code == 200 and figure(text(early), "people") == "0"
     data = facilitator_client.get(f"{url}data.json", {"start": "someday"})
     assert data.status_code == 400 and "real date" in data.json()["errors"][0]
+    # A start still to come (with no end) counts from today, on every view; no error.
+    later = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    for path in ("", "data.json"):
+        assert facilitator_client.get(f"{url}{path}", {"start": later}).status_code == 200
+    assert facilitator_client.get(f"/academy/{story.academy.pk}/network.xlsx",
+                                  {"start": later}).status_code == 200
 
 
 def test_the_graph_data_names_people_for_the_facilitator_only(

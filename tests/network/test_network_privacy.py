@@ -125,9 +125,13 @@ def test_the_viewer_s_graph_carries_no_member_id_or_name(
                 # [day, band]: a day offset and a band of counts, never a member.
                 assert all(len(step) == 2 for step in steps)
     labels = {n["label"] for n in data["views"]["organisation"]["nodes"]}
-    assert labels == {"Northbrook Hospitals", "Vale Council", "Smaller organisations together"}
-    assert "fewer than 5 people" in {n["peopleText"] for v in data["views"].values()
-                                     for n in v["nodes"]}
+    # The charity's two people alone would be a group of two whose ties are published: the
+    # smallest group kept (the council's five) joins them.
+    assert labels == {"Northbrook Hospitals", "Smaller organisations together"}
+    # Every circle holds at least five people: none is a small group whose lines would
+    # describe one or two people's ties.
+    assert {n["peopleText"] for v in data["views"].values() for n in v["nodes"]} == {
+        "6 people", "7 people"}
     assert not set(re.findall(r'"id":\s*(\d+)', str(data))) & {str(i) for i in ids}
 
 

@@ -65,6 +65,9 @@ PEOPLE = ("person_a", "person_b")
 # A tie as stored: the pair (lower id first), its kind and its event (for "met").
 TieKey = tuple[int, int, str, int | None]
 
+# Ties dated before this are typing mistakes; they would move every rate's baseline.
+EARLIEST = dt.date(2000, 1, 1)
+
 
 @dataclass(frozen=True)
 class ConnectionRow:
@@ -276,8 +279,12 @@ def _check_row(parsed: ParsedConnections, number: int, cells: list[Cell], formul
         else:
             if on > context.today:
                 problem("date", "is in the future")
+            elif on < EARLIEST:
+                problem("date", f"is before {EARLIEST.year}")
     elif event is not None:
         on = timezone.localdate(event.starts_at)
+        if on > context.today:
+            problem("event", "has not happened yet, so nobody can have met there")
     elif kind != ConnectionKind.MET:
         problem("date", "the date is empty")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -44,6 +45,24 @@ def _people(member: Member) -> QuerySet[Member]:
     """Whom a member may record a tie with: the academy's current members but themselves."""
     return (Member.objects.filter(academy_id=member.academy_id, left_at__isnull=True)
             .exclude(pk=member.pk))
+
+
+SHOWN_SALT = "tracelead.network.people-shown"
+SHOWN_MAX_AGE = 3600
+
+
+def _shown_token(member: Member, people: list[Member]) -> str:
+    """The people a search showed, signed for this member: only they can be ticked, so
+    that posting guessed ids cannot list the academy's members one by one."""
+    return signing.dumps([member.pk, sorted(p.pk for p in people)], salt=SHOWN_SALT)
+
+
+def _shown_ids(member: Member, token: str) -> list[int]:
+    try:
+        owner, ids = signing.loads(token, salt=SHOWN_SALT, max_age=SHOWN_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return []
+    return [int(i) for i in ids] if owner == member.pk else []
 
 
 def _search_refused(request: HttpRequest, member: Member) -> bool:
@@ -118,6 +137,7 @@ def _people_page(request: HttpRequest, member: Member, token: str, *, query: str
         "member": member, "academy": member.academy, "token": token, "search": search,
         "query": query, "short_query": 0 < len(query) < SEARCH_MIN,
         "results": [p for p in results if p.pk not in known],
+        "shown": _shown_token(member, [p for p in results if p.pk not in known]),
         "already": [p for p in results if p.pk in known], "more": more,
         "throttled": throttled, "wait": wait_words(SEARCH_RATE),
         "search_limit": SEARCH_LIMIT, "search_min": SEARCH_MIN,
@@ -141,7 +161,8 @@ def member_people(request: HttpRequest, token: str) -> HttpResponse:
         return member
     if request.method != "POST":
         return _people_page(request, member, token, query=request.GET.get("q", "")[:200])
-    form = PeoplePickForm(request.POST, people=_people(member))
+    shown = _shown_ids(member, request.POST.get("shown", ""))
+    form = PeoplePickForm(request.POST, people=_people(member).filter(pk__in=shown))
     if form.is_valid():
         try:
             added = services.connection_knew(member=member, others=form.cleaned_data["people"])

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tracelead.academy.models import Academy, Enrolment, Event, Member, Programme
 from tracelead.analysis import network as analysis
+from tracelead.analysis.polls import merge_small_categories
 from tracelead.organisations.models import Sector
 from tracelead.publishing.models import DEFAULT_THRESHOLD, Cycle
 
@@ -188,11 +189,12 @@ def network_for(academy: Academy, *, programme: Programme | None = None,
     last_tie = max((t.on for t in all_ties), default=None)
     latest = max([d for d in (last_event, last_tie, baseline) if d is not None])
     end = end or max(today, latest)
-    start = start or min(baseline, end)
-    if start > end:
-        raise ValueError("the start must not be after the end")
+    start = min(start or baseline, end)  # a start after the end counts from the end
     people = [p for p in everyone if p.joined <= end]
-    ties = [t for t in all_ties if t.on <= end]
+    present = {p.key for p in people}
+    # A tie dated before one of its people joined (a "worked since" date, an import)
+    # counts from the day both are in the network.
+    ties = [t for t in all_ties if t.on <= end and t.a in present and t.b in present]
     exact = len(people) <= EXACT_UP_TO
     report = None
     if measure:
@@ -367,10 +369,15 @@ def _sector_counts(keys: Iterable[int], people: dict[int, PersonRow],
     ordered = sorted(counts.items(), key=lambda item: (-item[1], SECTOR_ORDER.get(item[0], 99)))
     if threshold is None:
         return [(sector_label(code), f"{n:,}") for code, n in ordered]
-    named = [(sector_label(code), f"{n:,}") for code, n in ordered if n >= threshold]
-    rest = sum(n for _, n in ordered if n < threshold)
-    if rest:
-        named.append(("Other sectors together", count_text(rest, threshold)))
+    # The total is shown beside these, so "the rest" must itself hold at least the
+    # threshold and more than one sector, or it would follow by subtraction: the same
+    # merge as a poll's results by sector (nothing at all when that cannot be done).
+    merge = merge_small_categories(dict(counts), threshold=threshold)
+    if merge.withheld:
+        return []
+    named = [(sector_label(code), f"{n:,}") for code, n in merge.shown.items()]
+    if merge.merged:
+        named.append(("Other sectors together", f"{merge.merged_count:,}"))
     return named
 
 
@@ -594,6 +601,11 @@ def _merge_small(buckets: dict[tuple[str, str], set[int]], threshold: int, *,
         else:
             leftover |= members
     if leftover:
+        if len(leftover) < threshold and kept:
+            # Alone it could be one person, whose ties its rows would publish: the
+            # smallest group kept joins it.
+            smallest = min(range(len(kept)), key=lambda i: (len(kept[i][2]), kept[i][0]))
+            leftover |= kept.pop(smallest)[2]
         kept.append((together, "", leftover))
     return kept
 
@@ -667,11 +679,14 @@ def band_label(band: int, threshold: int) -> str:
 
 
 def _steps(dates: list[dt.date], threshold: int, baseline: dt.date) -> list[list[Any]]:
-    """[day offset, band] each time the band changes."""
+    """[day offset, band] each time the band changes. A line appears only once it holds
+    at least ``threshold`` ties (band 1), and at the first of the month, so that the
+    slider never dates a single tie."""
     steps: list[list[Any]] = []
-    last = -1
-    for n, day in enumerate(dates, start=1):
+    last = 0
+    for n, exact_day in enumerate(dates, start=1):
         band = tie_band(n, threshold)
+        day = max(exact_day.replace(day=1), baseline)
         if band != last:
             if steps and steps[-1][0] == (day - baseline).days:
                 steps[-1][1] = band

@@ -61,7 +61,7 @@ def connection_knew(*, member: Member, others: Iterable[Member]) -> int:
     academy = member.academy
     added = 0
     for other in _others(academy, member, others):
-        on = max(member.joined_at, other.joined_at).date()
+        on = timezone.localdate(max(member.joined_at, other.joined_at))
         added += _save(academy=academy, a=member, b=other, kind=ConnectionKind.KNEW, on=on,
                        event=None, source=ConnectionSource.MEMBER, recorded_by=member,
                        created_by=None)
@@ -101,6 +101,10 @@ def connection_worked(*, member: Member, other: Member, on: dt.date | None = Non
     day = on or timezone.localdate()
     if day > timezone.localdate():
         raise ValidationError({"on": "The date cannot be in the future"})
+    both_joined = timezone.localdate(max(member.joined_at, other.joined_at))
+    if day < both_joined:
+        raise ValidationError({"on": "The date cannot be before you were both members of "
+                               "the academy (" + both_joined.strftime("%-d %B %Y") + ")"})
     return _save(academy=academy, a=member, b=other, kind=ConnectionKind.WORKED, on=day,
                  event=None, source=ConnectionSource.MEMBER, recorded_by=member,
                  created_by=None)
