@@ -280,20 +280,30 @@ def parse_members(*, academy: Academy, data: bytes, filename: str = "",
                   today: dt.date | None = None) -> ParsedMembers:
     """Read and check a members file against the academy; never raises for bad content."""
     parsed = ParsedMembers()
+    read_and_check(parsed, data, filename,
+                   lambda rows: _check_rows(parsed, rows, academy,
+                                            today or timezone.localdate()))
+    return parsed
+
+
+def read_and_check(parsed: Any, data: bytes, filename: str,
+                   check: Callable[[Rows], None]) -> None:
+    """Read a CSV or xlsx file into ``parsed`` (its ``unit`` and ``problems``) and run
+    ``check`` on its rows: an empty, oversized or unreadable file is one problem, and the
+    problems end up in file order. Shared by every import of the academy."""
     if not data.strip():
         parsed.problems.append(ImportProblem(0, "", "The file is empty."))
-        return parsed
+        return
     if len(data) > MAX_BYTES:
         parsed.problems.append(ImportProblem(
             0, "", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it."))
-        return parsed
+        return
     try:
         rows, parsed.unit = _rows(data, filename)
-        _check_rows(parsed, rows, academy, today or timezone.localdate())
+        check(rows)
     except _Unreadable as error:
         parsed.problems.append(ImportProblem(0, "", str(error)))
     parsed.problems.sort(key=lambda p: (p.line, p.column))
-    return parsed
 
 
 def _header(parsed: ParsedMembers, number: int, cells: list[Cell]

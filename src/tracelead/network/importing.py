@@ -29,7 +29,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracelead.academy.importing import (
-    MAX_BYTES,
     MAX_EMPTY_RUN,
     Cell,
     ImportProblem,
@@ -37,9 +36,9 @@ from tracelead.academy.importing import (
     _date,
     _heading,
     _lookup,
-    _rows,
     _text,
     _Unreadable,
+    read_and_check,
 )
 from tracelead.academy.models import Academy, Event, Member
 from tracelead.academy.services import normalise_email, normalise_event_code
@@ -120,19 +119,9 @@ def parse_connections(*, academy: Academy, data: bytes, filename: str = "",
                       today: dt.date | None = None) -> ParsedConnections:
     """Read and check a file of ties against the academy; never raises for bad content."""
     parsed = ParsedConnections()
-    if not data.strip():
-        parsed.problems.append(ImportProblem(0, "", "The file is empty."))
-        return parsed
-    if len(data) > MAX_BYTES:
-        parsed.problems.append(ImportProblem(
-            0, "", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it."))
-        return parsed
-    try:
-        rows, parsed.unit = _rows(data, filename)
-        _check_rows(parsed, rows, academy, today or timezone.localdate())
-    except _Unreadable as error:
-        parsed.problems.append(ImportProblem(0, "", str(error)))
-    parsed.problems.sort(key=lambda p: (p.line, p.column))
+    read_and_check(parsed, data, filename,
+                   lambda rows: _check_rows(parsed, rows, academy,
+                                            today or timezone.localdate()))
     return parsed
 
 
