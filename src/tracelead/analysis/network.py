@@ -64,9 +64,9 @@ __all__ = [
     "sampled_betweenness",
 ]
 
-#: How many new people a month most of us meet: the rule of thumb of seed 003 ("On
-#: average we meet perhaps five new people a month"), against which
-#: :attr:`NetworkReport.new_ties_per_person_per_month` is read.
+#: How many new people a month most of us meet, the rule of thumb seed 003 compares the
+#: programme with (about five); :attr:`NetworkReport.new_ties_per_person_per_month` is
+#: read against it.
 FIVE_A_MONTH = 5.0
 
 #: The kinds of tie, as :class:`tracelead.network.models.ConnectionKind` stores them:
