@@ -426,6 +426,12 @@ def demo_load(
         from tracelead.network.demo import network_demo_load
 
         network_demo_load(academy=academy, today=today, seed=seed)
+        say("Publishing the network for viewers: at the end of last month and today")
+        from tracelead.network.publication import publish as network_publish
+
+        network_publish(academy, by=facilitator, today=today.replace(day=1)
+                        - dt.timedelta(days=1))
+        network_publish(academy, by=facilitator, today=today)
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)

@@ -222,11 +222,15 @@ def test_an_academy_without_members_or_ties_has_its_page_and_downloads(
         assert facilitator_client.get(f"/academy/{academy.pk}/network.{fmt}").status_code == 200
 
 
-def test_an_empty_academy_s_anonymised_page_works_too(viewer_client: Any,
-                                                      academy: Any) -> None:
-    assert viewer_client.get(f"/academy/{academy.pk}/network/").status_code == 200
-    data = viewer_client.get(f"/academy/{academy.pk}/network/data.json").json()
-    assert data["views"]["organisation"]["nodes"] == []
+def test_an_unpublished_network_tells_viewers_so_and_downloads_nothing(
+        viewer_client: Any, academy: Any) -> None:
+    page = text(viewer_client.get(f"/academy/{academy.pk}/network/"))
+    assert "have not published the network yet" in page
+    data = viewer_client.get(f"/academy/{academy.pk}/network/data.json")
+    assert data.status_code == 404
+    assert data.json() == {"errors": ["The network has not been published yet."]}
+    for fmt in ("pdf", "xlsx"):
+        assert viewer_client.get(f"/academy/{academy.pk}/network.{fmt}").status_code == 409
 
 
 def test_the_academy_home_page_links_to_the_network(
@@ -267,7 +271,10 @@ def test_the_graph_draws_on_a_phone_and_passes_axe(
     )
     from playwright.sync_api import expect
 
+    from tracelead.network.publication import publish
+
     story = network_story.build(academy, hospital, council, charity, make_member, make_event)
+    publish(story.academy)
     for user, named in ((facilitator, True), (viewer, False)):
         console = Console()
         context = browser.new_context(viewport=PHONE)

@@ -32,7 +32,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def story(academy: Any, hospital: Any, council: Any, charity: Any, make_member: Any,
           make_event: Any) -> network_story.Story:
-    return network_story.build(academy, hospital, council, charity, make_member, make_event)
+    """The story, published for viewers as it stands today."""
+    from tracelead.network.publication import publish
+
+    built = network_story.build(academy, hospital, council, charity, make_member, make_event)
+    publish(built.academy)
+    return built
 
 
 def pdf_text(content: bytes) -> str:
@@ -146,9 +151,14 @@ def test_the_facilitator_s_downloads_name_nobody_either(
 
 
 def test_a_cycle_s_threshold_applies(viewer_client: Any, story: network_story.Story) -> None:
+    from tracelead.network.models import NetworkPublication
+    from tracelead.network.publication import publish
     from tracelead.publishing.services import cycle_create
 
     cycle_create(system=story.academy.system, name="Autumn", threshold=7, comment_threshold=7)
+    # The next publication takes the raised threshold.
+    NetworkPublication.objects.all().delete()
+    publish(story.academy)
     page = html.unescape(viewer_client.get(f"/academy/{story.academy.pk}/network/")
                          .content.decode())
     assert "fewer than 7" in page

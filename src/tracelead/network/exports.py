@@ -222,10 +222,19 @@ def export_network(academy: Academy, fmt: str, *, programme: Programme | None = 
                for g in groupings}
     tables: dict[str, Any] = {
         g: selectors.group_tables(network, grouped[g], threshold=threshold) for g in grouped}
-    stem = (f"tracelead-{slugify(academy.name) or 'academy'}-network-"
-            f"{network.end.isoformat()}")
+    content = render_network(network, figures, grouped, tables, fmt)
+    return Export(content, filename(academy, network.end, fmt), CONTENT_TYPES[fmt])
+
+
+def filename(academy: Academy, day: dt.date, fmt: str) -> str:
+    return f"tracelead-{slugify(academy.name) or 'academy'}-network-{day.isoformat()}.{fmt}"
+
+
+def render_network(network: Network, figures: Figures,
+                   grouped: Mapping[Any, GroupedNetwork], tables: Mapping[Any, Any],
+                   fmt: str) -> bytes:
+    """The anonymised report's file, from figures already decided (live for facilitators,
+    or as a publication stores them)."""
     if fmt == "pdf":
-        content = html_to_pdf(network_html(network, figures, grouped["organisation"], tables))
-    else:
-        content = network_xlsx(network, figures, tables)
-    return Export(content, f"{stem}.{fmt}", CONTENT_TYPES[fmt])
+        return html_to_pdf(network_html(network, figures, grouped["organisation"], tables))
+    return network_xlsx(network, figures, tables)

@@ -67,3 +67,43 @@ class Connection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_id}–{self.second_id} ({self.kind})"
+
+
+class NetworkPublication(models.Model):
+    """The anonymised network as everyone but the academy's facilitators sees it: computed
+    once when a facilitator publishes it, checked against every earlier publication,
+    stored and served as stored (see :mod:`tracelead.network.publication`).
+
+    ``pooling`` keeps, per view, the organisation-and-sector cells each group pooled, so
+    that the next publication can be checked against this one as equations over the same
+    cells. ``page`` holds the page's figures and tables, ``graph`` the picture's data.
+    """
+
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE,
+                                related_name="network_publications")
+    number = models.PositiveIntegerField()
+    as_of = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    people = models.PositiveIntegerField()
+    pooling = models.JSONField()
+    page = models.JSONField()
+    graph = models.JSONField()
+    pdf = models.BinaryField()
+    xlsx = models.BinaryField()
+    widened = models.PositiveSmallIntegerField(
+        default=0, help_text="Groups pooled further so that no earlier publication, "
+        "compared with this one, singles out a small organisation or sector.")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+")
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["academy_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["academy", "number"],
+                                    name="network_publication_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Network of {self.academy} as published on {self.as_of:%d %B %Y}"

@@ -382,6 +382,7 @@ def _sector_counts(keys: Iterable[int], people: dict[int, PersonRow],
 
 
 OTHER_EVENTS = "Other events together"
+OUTSIDE_EVENTS = "New ties made outside events"
 
 
 def _event_figures(network: Network, r: analysis.NetworkReport,
@@ -400,10 +401,15 @@ def _event_figures(network: Network, r: analysis.NetworkReport,
     counts = sorted(r.per_event.items(), key=lambda item: (when(item[0]), item[0]))
     listed = list(counts)
     pooled: list[tuple[int, Any]] = []
+    # New ties made outside any event (worked together since): the total less the
+    # events' rows. In anonymised views it is pooled with the small events, since the
+    # total and the listed rows would otherwise give it away by subtraction.
+    outside = max(r.new_ties - sum(c[1] for _, c in counts), 0) if cut is not None else 0
     if cut is not None:
         listed = [(k, c) for k, c in counts if c[0] >= cut and c[1] >= cut]
         pooled = [(k, c) for k, c in counts if not (c[0] >= cut and c[1] >= cut)]
-        while pooled and 0 < sum(c[1] for _, c in pooled) < cut and listed:
+        while (pooled or outside) and 0 < sum(c[1] for _, c in pooled) + outside < cut \
+                and listed:
             smallest = min(listed, key=lambda item: (item[1][1], item[0]))
             listed.remove(smallest)
             pooled.append(smallest)
@@ -414,11 +420,13 @@ def _event_figures(network: Network, r: analysis.NetworkReport,
             pk=key, title=row.title if row else "An event no longer listed",
             on=row.on if row else None, programme=row.programme if row else "",
             attendees_with_new_tie=count_text(attendees, cut), new_ties=count_text(new, cut)))
-    if pooled:
+    if pooled or outside:
+        title = f"{OTHER_EVENTS} ({len(pooled)})" if pooled else ""
+        if outside:
+            title = f"{title}, and {OUTSIDE_EVENTS.lower()}" if title else OUTSIDE_EVENTS
         rows.append(EventFigure(
-            pk=0, title=f"{OTHER_EVENTS} ({len(pooled)})", on=None, programme="",
-            attendees_with_new_tie="–",
-            new_ties=count_text(sum(c[1] for _, c in pooled), cut)))
+            pk=0, title=title, on=None, programme="", attendees_with_new_tie="–",
+            new_ties=count_text(sum(c[1] for _, c in pooled) + outside, cut)))
     return rows
 
 
@@ -457,7 +465,11 @@ def figures(network: Network, *, named: bool, threshold: int | None = None) -> F
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
         part = round(value * total)
-        return _percent(value) if shown(part) else f"fewer than {cut} of the {total:,}"
+        if not shown(part):
+            return f"fewer than {cut} of the {total:,}"
+        # With the total shown, the rest (100% less the share) is a count as well: a
+        # share of 39 in 40 says that one person did not.
+        return _percent(value) if shown(total - part) else f"all but fewer than {cut}"
 
     enough_new = shown(r.new_ties)
     per_event = _event_figures(network, r, cut)
@@ -629,6 +641,20 @@ def grouped_network(network: Network, *, grouping: Grouping, threshold: int) -> 
     else:
         merged = _merge_small(buckets, threshold, smaller=sector_label,
                               together=OTHER_SECTORS)
+    return grouped_from(network, grouping=grouping, threshold=threshold, merged=merged)
+
+
+def atom_key(person: PersonRow) -> str:
+    """The finest cell any anonymised view pools people by: their organisation (as shown)
+    within their sector. Every group of either view is a union of these."""
+    return f"{person.organisation or NOT_RECORDED}\x1f{person.sector}"
+
+
+def grouped_from(network: Network, *, grouping: Grouping, threshold: int,
+                 merged: list[tuple[str, str, set[int]]]) -> GroupedNetwork:
+    """The grouped network for a given pooling of people: (label, sector, members) per
+    group, as :func:`grouped_network` chooses it or as a publication widens it."""
+    merged = list(merged)
     merged.sort(key=lambda g: (g[1] == "", SECTOR_ORDER.get(g[1], 99), -len(g[2]), g[0]))
     groups = [Group(key=f"g{n}", label=label, sector=sector, people=len(members),
                     members=frozenset(members))
@@ -870,14 +896,17 @@ def person_graph(network: Network) -> dict[str, Any]:
     }
 
 
-def grouped_graph(network: Network, threshold: int) -> dict[str, Any]:
+def grouped_graph(network: Network, threshold: int, *,
+                  grouped: dict[Grouping, GroupedNetwork] | None = None) -> dict[str, Any]:
     """The anonymised graph, over organisations and over sectors: no member's id or name,
     counts of people under the threshold as "fewer than N", and ties between groups in
-    bands (see :func:`tie_band`) over time."""
+    bands (see :func:`tie_band`) over time. ``grouped`` gives the views' pooling where a
+    publication chose it (:mod:`.publication`)."""
     views = {}
     for grouping in ("organisation", "sector"):
-        grouped = grouped_network(network, grouping=grouping, threshold=threshold)
-        views[grouping] = _grouped_view(network, grouped)
+        chosen = (grouped or {}).get(grouping) or grouped_network(
+            network, grouping=grouping, threshold=threshold)
+        views[grouping] = _grouped_view(network, chosen)
     sectors = sorted({p.sector for p in network.people}, key=lambda s: SECTOR_ORDER.get(s, 99))
     return {
         "mode": "groups",

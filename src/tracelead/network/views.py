@@ -12,9 +12,10 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
@@ -23,9 +24,9 @@ from tracelead.academy.models import Academy, Programme
 from tracelead.core.audit import audit_record
 from tracelead.core.forms import error_list
 from tracelead.core.models import AuditEvent
-from tracelead.reports.views import _download
+from tracelead.reports.views import _download, _nothing_to_export
 
-from . import exports, selectors
+from . import exports, publication, selectors
 
 EARLIEST = dt.date(2000, 1, 1)
 
@@ -87,10 +88,44 @@ def _query(scope: dict[str, Any]) -> str:
     return ("?" + "&".join(parts)) if parts else ""
 
 
+def _published_page(request: HttpRequest, academy: Academy, *, preview: bool
+                    ) -> HttpResponse:
+    """The network as last published: what everyone but the facilitators sees."""
+    last = publication.latest(academy)
+    context: dict[str, Any] = {
+        "academy": academy, "named": False, "published": last, "preview": preview,
+        "mode": "page", "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("network", args=[academy.pk]) if preview
+        else reverse("academy", args=[academy.pk]),
+        "back_text": "Relationships network" if preview else academy.name,
+        "kinds": selectors.KIND_LABELS, "rule_of_thumb": selectors.RULE_OF_THUMB,
+        "export_query": "", "import_url": "",
+    }
+    if last is None:
+        return render(request, "network/network_unpublished.jinja", context)
+    context.update({
+        "figures": publication.figures_from(last.page["figures"]),
+        "tables": publication.tables_from(last.page["tables"]),
+        "data_url": reverse("network_data", args=[academy.pk])
+        + ("?view=published" if preview else ""),
+    })
+    if not preview:
+        audit_record(user=request.user, action=AuditEvent.Action.VIEWED,
+                     what=f"relationships network of {academy.name} (publication "
+                          f"{last.number})", system_id=academy.system_id)
+    return render(request, "network/network.jinja", context)
+
+
+def _preview(request: HttpRequest) -> bool:
+    return request.GET.get("view") == "published"
+
+
 @login_required
 def network_page(request: HttpRequest, pk: int) -> HttpResponse:
     academy = access.academy_for(request.user, pk)
     named = access.can_facilitate(request.user, academy)
+    if not named or _preview(request):
+        return _published_page(request, academy, preview=named)
     form, scope = _scope(request, academy, choose=named)
     network = selectors.network_for(academy, **scope)
     threshold = None if named else selectors.network_threshold(academy)
@@ -108,7 +143,29 @@ def network_page(request: HttpRequest, pk: int) -> HttpResponse:
         "back_href": reverse("academy", args=[academy.pk]), "back_text": academy.name,
         "kinds": selectors.KIND_LABELS, "rule_of_thumb": selectors.RULE_OF_THUMB,
         "import_url": _import_url(academy) if named else "",
+        "published": publication.latest(academy), "publish_error": "",
     }, status=400 if form.errors else 200)
+
+
+@login_required
+def network_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """A facilitator publishes the network for everyone else (POST only)."""
+    academy = access.academy_for(request.user, pk)
+    if not access.can_facilitate(request.user, academy):
+        raise Http404("No such page.")
+    if request.method != "POST":
+        return redirect("network", academy.pk)
+    try:
+        made = publication.publish(academy, by=request.user)
+    except publication.PublicationRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(reverse("network", args=[academy.pk]) + "#publish")
+    widened = (f" {made.widened} group{'s were' if made.widened != 1 else ' was'} pooled "
+               "further so that, read with earlier publications, no small organisation or "
+               "sector can be told apart.") if made.widened else ""
+    messages.success(request, f"The network as it stands today is published for viewers "
+                              f"(publication {made.number}).{widened}")
+    return redirect(reverse("network", args=[academy.pk]) + "#publish")
 
 
 def _import_url(academy: Academy) -> str:
@@ -127,15 +184,19 @@ def network_data(request: HttpRequest, pk: int) -> HttpResponse:
     organisations and sectors, with no member's id or name."""
     academy = access.academy_for(request.user, pk)
     named = access.can_facilitate(request.user, academy)
+    if not named or _preview(request):
+        last = publication.latest(academy)
+        if last is None:
+            return JsonResponse({"errors": ["The network has not been published yet."]},
+                                status=404)
+        response = JsonResponse(last.graph)
+        response["Cache-Control"] = "private, no-store"
+        return response
     form, scope = _scope(request, academy, choose=named)
     if form.errors:
         return JsonResponse({"errors": [e["text"] for e in error_list(form)]}, status=400)
     network = selectors.network_for(academy, measure=False, **scope)
-    if named:
-        data = selectors.person_graph(network)
-    else:
-        data = selectors.grouped_graph(network, selectors.network_threshold(academy))
-    response = JsonResponse(data)
+    response = JsonResponse(selectors.person_graph(network))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -145,7 +206,19 @@ def network_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
     academy = access.academy_for(request.user, pk)
-    _, scope = _scope(request, academy, choose=access.can_facilitate(request.user, academy))
+    named = access.can_facilitate(request.user, academy)
+    if not named or _preview(request):
+        last = publication.latest(academy)
+        if last is None:
+            return _nothing_to_export(request, "The academy's facilitators have not "
+                                               "published the network yet.")
+        audit_record(user=request.user, action=AuditEvent.Action.EXPORTED,
+                     what=f"relationships network ({fmt}) of {academy.name}, publication "
+                          f"{last.number}", system_id=academy.system_id)
+        return _download(exports.Export(bytes(getattr(last, fmt)),
+                                        exports.filename(academy, last.as_of, fmt),
+                                        exports.CONTENT_TYPES[fmt]))
+    _, scope = _scope(request, academy, choose=True)
     audit_record(user=request.user, action=AuditEvent.Action.EXPORTED,
                  what=f"relationships network ({fmt}, anonymised) of {academy.name}",
                  system_id=academy.system_id)
@@ -156,4 +229,5 @@ urlpatterns: list[URLPattern] = [
     path("academy/<int:pk>/network/", network_page, name="network"),
     path("academy/<int:pk>/network/data.json", network_data, name="network_data"),
     path("academy/<int:pk>/network.<str:fmt>", network_export, name="network_export"),
+    path("academy/<int:pk>/network/publish/", network_publish, name="network_publish"),
 ]
