@@ -1,8 +1,13 @@
-"""Benchmark the analysis core at NHS scale and print the figures as JSON.
+"""Benchmark the analysis core at NHS scale against four baselines; print JSON.
 
-    python benchmarks/analysis.py                      # 1,000,000 x 35, with baseline
-    python benchmarks/analysis.py --responses 100000   # smaller
-    python benchmarks/analysis.py --no-baseline        # core only
+    python benchmarks/analysis.py                          # 1,000,000 x 35, all baselines
+    python benchmarks/analysis.py --responses 100000       # smaller
+    python benchmarks/analysis.py --no-baseline --scaling 100000 1000000 5000000
+    python benchmarks/analysis.py --only Polars --only DuckDB
+
+The baselines (per-group apply, pandas vectorised, Polars, DuckDB) run on the full data
+in the same run and are checked against the core; see
+``tracelead.benchmarks.analysis_bench``. Same as ``tracelead bench analysis``.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import sys
 from pathlib import Path
 
 try:
-    from tracelead.benchmarks.analysis_bench import run
+    from tracelead.benchmarks.analysis_bench import BASELINES, MissingExtra, run
 except ModuleNotFoundError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from tracelead.benchmarks.analysis_bench import run
+    from tracelead.benchmarks.analysis_bench import BASELINES, MissingExtra, run
 
 
 def main() -> None:
@@ -28,14 +33,21 @@ def main() -> None:
     parser.add_argument("--organisations", type=int, default=200)
     parser.add_argument("--systems", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--baseline-max-responses", type=int, default=100_000)
+    parser.add_argument("--only", action="append", choices=list(BASELINES))
+    parser.add_argument("--scaling", type=int, nargs="*", default=[])
     args = parser.parse_args()
-    result = run(responses=args.responses, items=args.items, teams=args.teams,
-                 organisations=args.organisations, systems=args.systems, seed=args.seed,
-                 baseline=not args.no_baseline,
-                 baseline_max_responses=args.baseline_max_responses,
-                 progress=lambda message: print(message, file=sys.stderr))
+    try:
+        result = run(responses=args.responses, items=args.items, teams=args.teams,
+                     organisations=args.organisations, systems=args.systems, seed=args.seed,
+                     baseline=not args.no_baseline, baselines=args.only, repeat=args.repeat,
+                     workers=args.workers, scaling=args.scaling,
+                     progress=lambda message: print(message, file=sys.stderr))
+    except MissingExtra as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(1) from None
     print(json.dumps(result, indent=2))
 
 

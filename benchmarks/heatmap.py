@@ -9,7 +9,14 @@ round in an earlier reporting cycle and one in the latest; then times the public
 each cycle by the gate (decided once per cycle, checked against history by rank tests and
 audit intervals), the selector (``many_groups_report``, which reads the frozen
 publication) and the whole page through Django's test client (middleware, CSP, template
-and the chart spec), as a superuser. The target is under one second for the page.
+and the chart spec), as a superuser. Targets: under 0.2 s median for the page, and
+under 0.5 s for the first request after a server starts.
+
+The first request is measured in a fresh process that starts the way a server does
+(importing ``tracelead.wsgi``, which warms up: see ``tracelead.warmup``) and then calls
+the WSGI application directly with the superuser's session cookie; its start-up time is
+reported too. Earlier figures called the first test-client request "first", which also
+paid for loading the middleware and importing every view.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _setup(data_dir: str) -> None:
@@ -110,6 +119,43 @@ def _load(groups: int, responses: int, organisations: int, seed: int) -> int:
     return system.pk
 
 
+_FIRST_REQUEST = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from tracelead.wsgi import application
+startup = time.perf_counter() - t0
+url, cookie = sys.argv[1], sys.argv[2]
+
+def get():
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": url, "QUERY_STRING": "",
+               "SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "localhost",
+               "HTTP_COOKIE": cookie, "wsgi.url_scheme": "http", "wsgi.input": sys.stdin.buffer,
+               "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": False,
+               "wsgi.multiprocess": True, "wsgi.run_once": False}
+    status = []
+    start = time.perf_counter()
+    body = b"".join(application(environ, lambda s, h, e=None: status.append(s)))
+    return time.perf_counter() - start, status[0], len(body)
+
+first, status, size = get()
+second, _, _ = get()
+print(json.dumps({"startup": startup, "first": first, "second": second, "status": status,
+                  "bytes": size}))
+"""
+
+
+def _first_request_after_start(url: str, cookie: str) -> dict[str, Any]:
+    """Start a fresh process as a server would and time its first request."""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [src, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    # S603: runs this interpreter on the script above, with arguments made here.
+    done = subprocess.run([sys.executable, "-c", _FIRST_REQUEST, url, cookie], env=env,  # noqa: S603
+                          capture_output=True, text=True, check=True, timeout=600)
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def _time(fn: object, repeat: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(repeat):
@@ -156,9 +202,13 @@ def main() -> None:
         client = Client()
         client.force_login(admin)
         url = f"/reports/systems/{system_id}/"
-        first = time.perf_counter()
+        from django.conf import settings
+
+        name = settings.SESSION_COOKIE_NAME
+        cookie = f"{name}={client.cookies[name].value}"
+        fresh = _first_request_after_start(url, cookie)
+        assert str(fresh["status"]).startswith("200"), fresh["status"]
         page = client.get(url)
-        first_s = time.perf_counter() - first
         assert page.status_code == 200, page.status_code
         report = many_groups_report(system)
         selector_s, _ = _time(lambda: many_groups_report(system), args.repeat)
@@ -174,11 +224,14 @@ def main() -> None:
             "selector_seconds_median": round(selector_s, 3),
             "page_seconds_median": round(page_s, 3),
             "page_seconds_all": [round(t, 3) for t in page_times],
-            "page_seconds_first_request": round(first_s, 3),
+            "server_startup_seconds": round(float(fresh["startup"]), 3),
+            "page_seconds_first_request_after_start": round(float(fresh["first"]), 3),
+            "page_seconds_second_request_after_start": round(float(fresh["second"]), 3),
             "filtered_page_seconds_median": round(filtered_s, 3),
             "page_bytes": len(page.content),
-            "target_seconds": 1.0,
-            "within_target": page_s < 1.0,
+            "target_seconds_median": 0.2,
+            "target_seconds_first_request": 0.5,
+            "within_target": page_s < 0.2 and float(fresh["first"]) < 0.5,
         }, indent=2))
 
 

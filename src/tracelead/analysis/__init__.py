@@ -36,7 +36,8 @@ from .reliability import (
     mcdonald_omega,
     shrout_fleiss_icc,
 )
-from .report import GroupsReport, groups_report
+from .report import GroupsReport, groups_report, groups_report_from_sums
+from .sums import NodeSums, alpha_from_sums, node_sums
 
 __all__ = [
     "AGREEMENT_BANDS",
@@ -50,9 +51,11 @@ __all__ = [
     "GroupProfile",
     "GroupsReport",
     "ItemDistribution",
+    "NodeSums",
     "RankedCondition",
     "SelfOtherGap",
     "agreement_band",
+    "alpha_from_sums",
     "audit_disclosure",
     "audit_intervals",
     "compare_rounds",
@@ -63,9 +66,11 @@ __all__ = [
     "disclose",
     "focus_condition",
     "groups_report",
+    "groups_report_from_sums",
     "icc1",
     "icc2",
     "mcdonald_omega",
+    "node_sums",
     "rwg",
     "rwg_from_counts",
     "rwg_j",

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from ._scipy import stats
 from ._tree import as_parents, tree_depths
 from ._validation import (
     BoolArray,
     FloatArray,
     IntArray,
-    as_float_2d,
     check_confidence,
     check_positive_int,
     check_scale_points,
 )
 from .agreement import rwg_j_from_variances, uniform_null_variance
 from .disclosure import node_thresholds, suppress_hierarchy
-from .profile import condition_index, mean_confidence_interval
 from .reliability import icc1_icc2_from_sums
+from .sums import NodeSums, check_values, node_sums
 
-__all__ = ["GroupsReport", "groups_report"]
+__all__ = ["GroupsReport", "groups_report", "groups_report_from_sums"]
 
-# Rows per block: bounds the temporary arrays (about 20 bytes per answer) whatever N is.
-_BLOCK_ROWS = 131_072
 
 
 @dataclass(frozen=True)
@@ -103,24 +102,47 @@ class GroupsReport:
     node_threshold: IntArray
 
 
-def _add_up_tree(direct: npt.NDArray[np.float64], parents: IntArray, depth: IntArray
-                 ) -> npt.NDArray[np.float64]:
-    """Subtree totals: add each node's rows into its parent, deepest level first.
+# Nodes gathered at a time when adding up the tree: bounds the temporary copy of their
+# rows (a few megabytes), however many teams there are.
+_TREE_CHUNK = 2048
+
+_Summable = TypeVar("_Summable", np.float64, np.int64)
+
+
+def _add_up_tree(total: npt.NDArray[_Summable], parents: IntArray, depth: IntArray
+                 ) -> npt.NDArray[_Summable]:
+    """Subtree totals, in place: add each node's rows into its parent, deepest level first.
 
     One vectorised step per level of the hierarchy (three for team, organisation,
-    system), never one per node: nodes of a level are sorted by parent and summed with
-    ``np.add.reduceat``.
+    system) and chunk of nodes, never one per node: nodes of a level are sorted by parent
+    and summed with ``np.add.reduceat``. A parent's children may straddle two chunks;
+    each chunk adds its part, so the parent still gets the whole sum.
     """
-    total = direct.copy()
     for d in range(int(depth.max(initial=0)), 0, -1):
         nodes = np.nonzero(depth == d)[0]
-        if nodes.size == 0:
-            continue
         nodes = nodes[np.argsort(parents[nodes], kind="stable")]
-        targets = parents[nodes]
-        starts = np.concatenate(([0], np.nonzero(np.diff(targets))[0] + 1))
-        total[targets[starts]] += np.add.reduceat(total[nodes], starts, axis=0)
+        for lo in range(0, nodes.size, _TREE_CHUNK):
+            chunk = nodes[lo:lo + _TREE_CHUNK]
+            targets = parents[chunk]
+            starts = np.concatenate(([0], np.nonzero(np.diff(targets))[0] + 1))
+            total[targets[starts]] += np.add.reduceat(total[chunk], starts, axis=0)
     return total
+
+
+def _t_interval(n: IntArray, mean: FloatArray, sd: FloatArray, confidence: float
+                ) -> tuple[FloatArray, FloatArray]:
+    """:func:`tracelead.analysis.profile.mean_confidence_interval`, with the t quantile
+    computed once per distinct n (a few hundred) rather than once per cell; the same
+    arithmetic, so the same numbers."""
+    n_arr = n.astype(np.float64)
+    df = np.where(n_arr >= 2, n_arr - 1, np.nan)
+    distinct, where = np.unique(df, return_inverse=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quantile = np.asarray(stats.t.ppf(0.5 + confidence / 2.0, distinct),
+                              dtype=np.float64)[where.reshape(df.shape)]
+        half = quantile * sd / np.sqrt(n_arr)
+    half = np.where(n_arr >= 2, half, np.nan)
+    return np.asarray(mean - half, dtype=np.float64), np.asarray(mean + half, dtype=np.float64)
 
 
 def groups_report(
@@ -133,6 +155,7 @@ def groups_report(
     scale_points: int = 5,
     confidence: float = 0.95,
     min_items: int = 1,
+    workers: int | None = None,
 ) -> GroupsReport:
     """Report every group of a hierarchy at once: n, means, intervals, rwg(j), ICCs, suppression.
 
@@ -158,6 +181,8 @@ def groups_report(
         Coverage of the intervals.
     min_items : int, default 1
         Answered items needed for a condition score.
+    workers : int, optional
+        Threads reading the matrix (see :func:`tracelead.analysis.sums.node_sums`).
 
     Returns
     -------
@@ -176,10 +201,11 @@ def groups_report(
     interval, rwg(j)) and :func:`tracelead.analysis.icc1` / :func:`icc2`, computed from
     additive sufficient statistics: per node and condition the count, sum and sum of
     squares of the scores (centred on the scale midpoint for accuracy), and per node and
-    item the counts of each answer (from which the item variances follow). Counts are
-    gathered with ``np.bincount`` in blocks of rows, then added up the hierarchy one
-    level at a time with ``np.add.reduceat``; no Python loop runs over groups or
-    respondents. Memory beyond the input is O(G x I x A) plus one block.
+    item the counts of each answer (from which the item variances follow). They are
+    gathered by :func:`tracelead.analysis.sums.node_sums` in one read of the matrix (no
+    copy of it), then added up the hierarchy one level at a time with
+    ``np.add.reduceat``; nothing after the read depends on the number of respondents.
+    Memory beyond the input is O(G x I x A) plus one block of rows per thread.
 
     References
     ----------
@@ -201,19 +227,16 @@ def groups_report(
     """
     a = check_scale_points(scale_points)
     gamma = check_confidence(confidence)
-    minimum = check_positive_int(min_items, "min_items")
-    x = as_float_2d(values, "values", "respondents", "items")
-    n_rows, n_items = x.shape
-    keys, codes = condition_index(item_conditions, n_items)
-    n_cond = len(keys)
-
+    check_positive_int(min_items, "min_items")
+    x = check_values(values)
+    n_rows = x.shape[0]
     gi_raw = np.asarray(group_index)
     if gi_raw.ndim != 1 or gi_raw.shape[0] != n_rows:
         raise ValueError(f"group_index must give one node index per respondent ({n_rows}); "
                          f"got shape {gi_raw.shape}")
     if gi_raw.size and not np.issubdtype(gi_raw.dtype, np.integer):
         raise ValueError("group_index must hold integer node indices")
-    gi = gi_raw.astype(np.int64)
+    gi = gi_raw.astype(np.int64, copy=False)
     if parents is None:
         size = int(gi.max()) + 1 if gi.size else 0
         par = np.full(size, -1, dtype=np.int64)
@@ -233,53 +256,69 @@ def groups_report(
     else:
         top = 1
 
+    sums = node_sums(x, gi, item_conditions, size=size, scale_points=a, min_items=min_items,
+                     workers=workers)
+    # These sums are ours alone, so their answer counts may be added up in place.
+    return _report_from_sums(sums, par, depth, limit, top, gamma, consume=True)
+
+
+def groups_report_from_sums(
+    sums: NodeSums,
+    *,
+    parents: npt.ArrayLike | None = None,
+    threshold: int | npt.ArrayLike = 5,
+    confidence: float = 0.95,
+) -> GroupsReport:
+    """:func:`groups_report` from sums already gathered by :func:`node_sums`.
+
+    For a caller that wants more than the report from the one read of the matrix (the
+    benchmark also takes Cronbach's alpha from the same sums). ``parents``, ``threshold``
+    and ``confidence`` are as in :func:`groups_report`; ``parents`` must have one entry
+    per node of ``sums``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tracelead.analysis.sums import node_sums
+    >>> s = node_sums(np.array([[4.0], [5.0], [2.0]]), [0, 0, 1], ["task"], size=3)
+    >>> groups_report_from_sums(s, parents=[2, 2, -1], threshold=1).mean[:, 0].tolist()
+    [4.5, 2.0, 3.6666666666666665]
+    """
+    gamma = check_confidence(confidence)
+    size = int(sums.n_respondents.shape[0])
+    par = (np.full(size, -1, dtype=np.int64) if parents is None
+           else as_parents(np.asarray(parents), size))
+    limit = node_thresholds(threshold, size)
+    top = int(limit.max()) if size else check_positive_int(threshold, "threshold")
+    return _report_from_sums(sums, par, tree_depths(par), limit, top, gamma, consume=False)
+
+
+def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: IntArray,
+                      top: int, gamma: float, *, consume: bool) -> GroupsReport:
+    """Everything after the one read of the matrix: O(groups) work on the node sums.
+
+    With ``consume`` the answer counts of ``sums`` are added up the tree in place
+    (``sums`` is then spent); otherwise a copy is.
+    """
+    keys, codes = sums.conditions, sums.item_codes
+    item_conditions = sums.item_conditions
+    a = sums.scale_points
     centre = (a + 1) / 2.0
+    size, n_items = sums.item_counts.shape[0], sums.item_counts.shape[1]
+    n_cond = len(keys)
     indicator = np.zeros((n_items, n_cond))
     indicator[np.arange(n_items), codes] = 1.0
-    # Answer codes 0..A per item, 0 = missing: one bincount over the whole block, no
-    # boolean indexing; the missing bin is dropped afterwards.
-    bins = a + 1
-    item_counts = np.zeros(size * n_items * bins, dtype=np.int64)
-    cond_stats = np.zeros((3, size * n_cond))  # count, sum, sum of squares (centred)
-    respondents = np.bincount(gi, minlength=size).astype(np.int64)
-    item_offset = np.arange(n_items, dtype=np.int64) * bins
-    cond_offset = np.arange(n_cond, dtype=np.int64)
-    for start in range(0, n_rows, _BLOCK_ROWS):
-        block = x[start:start + _BLOCK_ROWS]
-        g = gi[start:start + _BLOCK_ROWS]
-        answered = ~np.isnan(block)
-        filled = np.where(answered, block, 0.0)
-        bad = (filled > a) | (filled != np.rint(filled)) | ((filled < 1) & answered)
-        if bad.any():
-            raise ValueError(f"values must hold whole numbers from 1 to {a} (scale_points) "
-                             f"or NaN for missing; found {filled[bad][0]:g}")
-        flat = filled.astype(np.int64)
-        flat += item_offset
-        flat += (g * (n_items * bins))[:, None]
-        item_counts += np.bincount(flat.ravel(), minlength=item_counts.size)
-        sums = filled @ indicator
-        counts = answered.astype(np.float64) @ indicator
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores = sums / counts - centre
-        ok = counts >= minimum
-        idx = (g[:, None] * n_cond + cond_offset)[ok]
-        s = scores[ok]
-        cond_stats[0] += np.bincount(idx, minlength=size * n_cond)
-        cond_stats[1] += np.bincount(idx, weights=s, minlength=size * n_cond)
-        cond_stats[2] += np.bincount(idx, weights=s * s, minlength=size * n_cond)
-
-    # Everything below is additive, so subtree totals are sums up the tree.
-    stacked = np.concatenate([
-        respondents[:, None].astype(np.float64),
-        cond_stats.reshape(3, size, n_cond).transpose(1, 0, 2).reshape(size, 3 * n_cond),
-        item_counts.reshape(size, n_items, bins)[:, :, 1:].reshape(size, n_items * a).astype(
-            np.float64),
-    ], axis=1)
-    total = _add_up_tree(stacked, par, depth)
+    respondents = sums.n_respondents
+    # Everything below is additive, so subtree totals are sums up the tree: the few
+    # per-condition sums in float64, the answer counts as exact integers.
+    total = _add_up_tree(np.concatenate([
+        respondents[:, None].astype(np.float64), sums.score_n, sums.score_sum,
+        sums.score_sumsq], axis=1), par, depth)
+    counts_tot = _add_up_tree(sums.item_counts if consume else sums.item_counts.copy(), par,
+                              depth)
     n_resp = np.rint(total[:, 0]).astype(np.int64)
     c_stats = total[:, 1:1 + 3 * n_cond].reshape(size, 3, n_cond)
     cnt, s_sum, s_sq = c_stats[:, 0], c_stats[:, 1], c_stats[:, 2]
-    counts_tot = np.rint(total[:, 1 + 3 * n_cond:]).astype(np.int64).reshape(size, n_items, a)
 
     n = np.rint(cnt).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -287,12 +326,20 @@ def groups_report(
         var = (s_sq - s_sum**2 / cnt) / (cnt - 1.0)
     mean = np.where(n > 0, mean, np.nan)
     sd = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
-    ci_low, ci_high = mean_confidence_interval(n, mean, sd, gamma)
+    ci_low, ci_high = _t_interval(n, mean, sd, gamma)
 
-    options = np.arange(1, a + 1, dtype=np.float64) - centre
-    n_item = counts_tot.sum(axis=2).astype(np.float64)
-    item_s = counts_tot @ options
-    item_q = counts_tot @ (options**2)
+    # Item sums about the midpoint from the counts: whole numbers, so exact in float64.
+    # Count, sum and sum of squares of each item's answers in one product over the
+    # options (a sum over the last axis of five would be several times slower).
+    options = np.arange(1, a + 1, dtype=np.int64)
+    moments = np.einsum("gia,ak->gik", counts_tot, np.stack([options ** 0, options,
+                                                             options * options], axis=1))
+    n_item_int = np.ascontiguousarray(moments[:, :, 0])
+    n_item = n_item_int.astype(np.float64)
+    raw_s = moments[:, :, 1].astype(np.float64)
+    raw_q = moments[:, :, 2].astype(np.float64)
+    item_s = raw_s - centre * n_item
+    item_q = raw_q - 2.0 * centre * raw_s + centre * centre * n_item
     with np.errstate(invalid="ignore", divide="ignore"):
         item_var = np.maximum((item_q - item_s**2 / n_item) / (n_item - 1.0), 0.0)
     usable = n_item >= 2
@@ -316,18 +363,20 @@ def groups_report(
             level_1[d, c], level_2[d, c] = one[0], two[0]
 
     suppressed = suppress_hierarchy(n_resp, par, threshold=limit)
+    # One call per condition and per item. (Laying the columns side by side as one forest
+    # gives the same answer but was slower: the loop then runs over every copy until
+    # the slowest converges.)
     cell_suppressed = np.column_stack([
         suppress_hierarchy(n[:, c], par, threshold=limit, already_suppressed=suppressed)
         for c in range(n_cond)
     ]) if n_cond else np.zeros((size, 0), dtype=bool)
-    n_item_int = n_item.astype(np.int64)
     item_suppressed = np.column_stack([
         suppress_hierarchy(n_item_int[:, i], par, threshold=limit,
                            already_suppressed=cell_suppressed[:, codes[i]])
         for i in range(n_items)
     ])
     return GroupsReport(
-        conditions=keys, item_conditions=tuple(item_conditions), parents=par, depth=depth,
+        conditions=keys, item_conditions=item_conditions, parents=par, depth=depth,
         n_respondents=n_resp, n=n, mean=mean, sd=sd, ci_low=ci_low, ci_high=ci_high,
         rwg_j=rwg, item_counts=counts_tot, icc1=icc_1, icc2=icc_2, level_icc1=level_1,
         level_icc2=level_2, suppressed=suppressed, cell_suppressed=cell_suppressed,
