@@ -38,7 +38,7 @@ def test_an_open_link_resumes_on_the_same_device(
     again.goto(link)
     expect(again).to_have_url(re.compile(r"/2/$"))
     expect(again.get_by_role("heading", level=1)).to_have_text("Route")
-    again.get_by_role("link", name="Back").click()
+    again.get_by_role("button", name="Back", exact=True).click()  # the back link saves the page
     expect(
         again.locator("form#main-form fieldset fieldset").nth(1).get_by_label("Don't know")
     ).to_be_checked()

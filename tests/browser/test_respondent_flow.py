@@ -95,7 +95,7 @@ def test_a_respondent_stops_comes_back_on_another_page_and_submits_at_360px(
     page.get_by_role("button", name="Continue here").click()
     expect(page).to_have_url(re.compile(r"/4/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Capability")
-    page.get_by_role("link", name="Back").click()
+    page.get_by_role("button", name="Back", exact=True).click()  # the back link saves the page
     expect(page).to_have_url(re.compile(r"/3/$"))
     fieldsets = page.locator("form#main-form fieldset fieldset")
     for index, choice in enumerate(ANSWERS[3]):

@@ -134,7 +134,7 @@ def test_the_workbook_holds_the_published_figures_only(
     book = load_workbook(io.BytesIO(download.getvalue()))
     heat = list(book["Heatmap"].iter_rows(values_only=True))
     assert [row[0] for row in heat[1:]] == ["Ward 7 team"]
-    assert heat[1][5] == 6  # as published: not the seventh answer that came later
+    assert heat[1][6] == 6  # as published: not the seventh answer that came later
     assert Response.objects.filter(assessment=published["ward"]).count() == 7
     everything = " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True)
                           for v in row if v is not None)

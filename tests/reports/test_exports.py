@@ -124,10 +124,10 @@ def test_the_workbook_matches_the_analysis_core_on_the_published_responses(
     header = rows[0]
     for row, result in zip(rows[1:], expected.conditions, strict=True):
         record = dict(zip(header, row, strict=False))
-        assert record["n"] == result.n
-        assert record["level_mean"] == pytest.approx(result.mean, abs=5e-4)
-        assert record["ci_low"] == pytest.approx(result.ci_low, abs=5e-4)
-        assert record["sharedness_rwg_j"] == pytest.approx(result.rwg_j, abs=5e-4)
+        assert record["People who answered"] == result.n
+        assert record["Level (mean, 1 to 5)"] == pytest.approx(result.mean, abs=5e-4)
+        assert record["95% interval from"] == pytest.approx(result.ci_low, abs=5e-4)
+        assert record["Sharedness (rwg(j), 0 to 1)"] == pytest.approx(result.rwg_j, abs=5e-4)
     items = list(book["Items"].iter_rows(values_only=True))[1:]
     for row, dist in zip(items, expected.items, strict=True):
         assert tuple(row[3:8]) == dist.counts
@@ -137,9 +137,9 @@ def test_the_workbook_matches_the_analysis_core_on_the_published_responses(
     heat = load_workbook(io.BytesIO(workbook))["Heatmap"]
     records = {r[0]: r for r in heat.iter_rows(values_only=True)}
     ward = records["Ward 7 team"]
-    assert ward[5] == 8
-    assert ward[6] == pytest.approx(expected.conditions[0].mean, abs=5e-4)
-    assert ward[9] == pytest.approx(expected.conditions[0].rwg_j, abs=5e-4)
+    assert ward[6] == 8
+    assert ward[7] == pytest.approx(expected.conditions[0].mean, abs=5e-4)
+    assert ward[10] == pytest.approx(expected.conditions[0].rwg_j, abs=5e-4)
 
 
 def _csv_answers(rows: list[list[str]]) -> list[tuple[str, ...]]:

@@ -84,10 +84,18 @@ def read_scale_page(
     return result
 
 
+def free_text_value(raw: str) -> str:
+    """A comment as it is counted and kept: line breaks as LF, the ends trimmed."""
+    return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def read_free_text_page(instrument: Instrument, data: Mapping[str, str]) -> PageInput:
     result = PageInput()
     for prompt in instrument.free_text:
-        text = (data.get(prompt.key) or "").strip()
+        # Browsers send a textarea's line breaks as CRLF; the character counter in the page
+        # sees one character per break, so the length is counted with one here too
+        # (code points after trimming, as static/tracelead/init.js counts).
+        text = free_text_value(data.get(prompt.key) or "")
         if len(text) > prompt.max_length:
             result.errors.append(
                 PageError(

@@ -175,7 +175,7 @@ def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
     # A device that submitted on the open link is told so (it is the respondent's own
     # device). A personal link never says so: see _invitation_state.
     if link.invitation is None and _device_submitted(link):
-        return _used(request)
+        return _used_on_this_device(request, token, link.assessment)
     return link
 
 
@@ -242,6 +242,41 @@ def _used(request: HttpRequest) -> HttpResponse:
         body="Answers have already been submitted with this link, and they have been counted "
         "once. Thank you for taking part.",
     )
+
+
+def _used_on_this_device(request: HttpRequest, token: str, assessment: Assessment
+                         ) -> HttpResponse:
+    """The open link on a device that has answered: the next person there may answer too.
+
+    A ward's shared computer is one device for many people, so the page does not say the
+    survey is over; it offers a fresh start as another person (``respond_another``).
+    """
+    return render(request, "diagnostics/respond_used_device.jinja",
+                  {"respondent_page": True, "token": token,
+                   "instrument": _instrument_of(assessment)})
+
+
+@never_cache
+def respond_another(request: HttpRequest, token: str) -> HttpResponse:
+    """Start afresh on the open link as another person on a shared device (POST only).
+
+    The device gets a new random key, so the next person has a draft of their own and
+    never sees the answers of the one before. Only a plain open link does this: a personal
+    link belongs to one person, and a verifying open link already counts one response per
+    confirmed email address, which its own pages enforce.
+    """
+    if not TOKEN_PATTERN.match(token):
+        return _not_found(request)
+    if request.method != "POST":
+        return redirect("respond", token=token)
+    assessment = Assessment.objects.filter(open_token=token).first()
+    if assessment is None:
+        return _not_found(request)
+    response = redirect("respond", token=token)
+    if not assessment.open_link_verify and assessment.status == AssessmentStatus.OPEN:
+        _set_cookie(response, DEVICE_COOKIE, secrets.token_urlsafe(32), salt=DEVICE_SALT,
+                    max_age=365 * 24 * 3600)
+    return response
 
 
 def _draft(link: Link) -> ResponseDraft | None:
@@ -422,6 +457,7 @@ def _intro_context(
         "instrument": instrument,
         "token": token,
         "group": assessment.group,
+        **_runner_context(assessment),
         # The radios keep the choice made when the page comes back with an error.
         "kind_items": [
             {"value": kind, "text": RaterKind(kind).label, "checked": kind == chosen}
@@ -434,6 +470,56 @@ def _intro_context(
         "self_link": link.invitation is not None
         and link.invitation.rater_kind == RaterKind.SELF,
     }
+
+
+EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_LIKE = re.compile(r"^\+?[0-9][0-9 ()-]{5,}$")
+
+
+def _runner_context(assessment: Assessment) -> dict[str, Any]:
+    """Who runs the questionnaire and how to reach them, as the system has set it."""
+    system = assessment.group.system
+    contact = system.survey_contact.strip()
+    if EMAIL_LIKE.match(contact):
+        href = f"mailto:{contact}"
+    elif PHONE_LIKE.match(contact):
+        href = "tel:" + re.sub(r"[^0-9+]", "", contact)
+    else:
+        href = ""
+    return {
+        "system": system,
+        "runner": system.survey_runner.strip() or f"the facilitators of {system.name}",
+        "contact": contact,
+        "contact_href": href,
+    }
+
+
+@never_cache
+def respond_privacy(request: HttpRequest, token: str) -> HttpResponse:
+    """The privacy notice of the link's system: its own text, or the standard one.
+
+    Read-only and cookie-free, so that reading it never starts or binds a draft.
+    """
+    if not TOKEN_PATTERN.match(token):
+        return _not_found(request)
+    invitation = (Invitation.objects.select_related("assessment__group__system")
+                  .filter(token_hash=Invitation.hash_token(token)).first())
+    assessment = invitation.assessment if invitation is not None else (
+        Assessment.objects.select_related("group__system").filter(open_token=token).first())
+    if assessment is None:
+        return _not_found(request)
+    context = _runner_context(assessment)
+    notice = context["system"].privacy_notice.strip()
+    return render(request, "diagnostics/respond_privacy.jinja", {
+        **context,
+        "respondent_page": True,
+        "instrument": _instrument_of(assessment),
+        "token": token,
+        "paragraphs": [p.strip() for p in notice.split("\n\n") if p.strip()],
+        "assessment": assessment,
+        "back_href": reverse("respond", args=[token]),
+        "back_text": "Back to the introduction",
+    })
 
 
 def _verify_start(
@@ -798,9 +884,9 @@ def _questionnaire_page(
         "form_errors": [{"text": e.message, "href": f"#{e.field}"} for e in checked.errors],
         "incomplete": request.GET.get("incomplete") == "1",
         "dont_know": DONT_KNOW,
-        "back_href": reverse("respond_page", args=[token, page - 1])
-        if page > 1
-        else reverse("respond_intro_again", args=[token]),
+        # The top back link submits the page's form with action "back", so it saves the
+        # answers on this page as "Save and go back" does.
+        "back_form": "main-form",
         # Shown to the device that holds the draft, so it can be moved to another device.
         "resume_code": link.resume_code if link.invitation is not None else "",
     }

@@ -255,6 +255,43 @@ def assessment_update(
 
 
 @transaction.atomic
+def assessment_close_now(*, assessment: Assessment, closed_by: User | None = None) -> Assessment:
+    """Close an open round at once: its last day becomes yesterday, so that it is closed
+    today and the gate publishes it as it publishes any round that has closed.
+
+    A round that opened today also gets yesterday as its open date (a round cannot close
+    before it opens), unless another round of the group ended yesterday. The change is in
+    the audit log.
+    """
+    locked = Assessment.objects.select_for_update().select_related("group").get(pk=assessment.pk)
+    day = today()
+    if locked.status_on(day) != AssessmentStatus.OPEN:
+        raise ValidationError("Only an open round can be closed now.")
+    yesterday = day - dt.timedelta(days=1)
+    before = locked.closes_on
+    opens_on = min(locked.opens_on, yesterday)
+    if opens_on != locked.opens_on:
+        try:
+            _check_dates(group=locked.group, opens_on=opens_on, closes_on=yesterday,
+                         exclude=locked.pk)
+        except ValidationError as clash:
+            raise ValidationError(
+                "This round opened today, straight after another round of the group: it "
+                "can be closed from tomorrow."
+            ) from clash
+    locked.opens_on, locked.closes_on = opens_on, yesterday
+    locked.full_clean()
+    locked.save(update_fields=["opens_on", "closes_on"])
+    Response.objects.filter(assessment=locked).update(submitted_on=yesterday)
+    from tracelead.core.audit import audit_assessment
+    from tracelead.core.models import AuditEvent
+
+    audit_assessment(user=closed_by, action=AuditEvent.Action.CHANGED, assessment=locked,
+                     what=f"closed now (it was to close on {before})")
+    return locked
+
+
+@transaction.atomic
 def assessment_open_link(*, assessment: Assessment) -> str:
     """The assessment's open link token, created on first use."""
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
@@ -263,6 +300,26 @@ def assessment_open_link(*, assessment: Assessment) -> str:
         locked.save(update_fields=["open_token"])
     assessment.open_token = locked.open_token
     return locked.open_token
+
+
+def unique_labels(names: list[str], *, assessment: Assessment) -> list[str]:
+    """The labels to make links for: an email address listed twice (in any case), or one
+    that already has a link to this round, gets no second link. Names that are not email
+    addresses are kept as they are: two colleagues may share a name."""
+    seen = {
+        label.casefold()
+        for label in Invitation.objects.filter(assessment=assessment, label__contains="@")
+        .values_list("label", flat=True)
+    }
+    kept = []
+    for name in names:
+        key = name.casefold()
+        if "@" in name:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(name)
+    return kept
 
 
 @transaction.atomic
@@ -282,9 +339,15 @@ def invitations_create(
         raise ValidationError(
             {"rater_kind": "Choose one of the kinds of rater this assessment asks."}
         )
+    labels = list(labels)
     # NUL cannot be stored in PostgreSQL text and is never part of a real name.
     names = [label.replace("\x00", "").strip()[:200] for label in labels]
-    names = [name for name in names if name]
+    names = unique_labels([name for name in names if name], assessment=assessment)
+    if not names and any(label.strip() for label in labels):
+        raise ValidationError(
+            {"labels": "Everyone listed already has a link to this round. If someone has "
+             "lost theirs, re-issue it."}
+        )
     total = len(names) if names else count
     if total < 1:
         raise ValidationError({"count": "Ask for at least one invitation."})

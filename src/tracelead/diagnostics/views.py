@@ -136,6 +136,30 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def assessment_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close an open round now, after a confirmation page; the close publishes it as any
+    close does (on the next read of its results)."""
+    assessment = access.assessment_for(request.user, pk, manage=True)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.assessment_close_now(assessment=assessment, closed_by=request.user)
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            messages.success(request, f"Closed {assessment.title}. As at every close, its "
+                             "results are published if enough people answered.")
+            return redirect("assessment", pk=assessment.pk)
+    return render(request, "diagnostics/assessment_close.jinja", {
+        "assessment": assessment,
+        "error": error,
+        "form_errors": [{"text": error, "href": "#close-form"}] if error else [],
+        "back_href": reverse("assessment", args=[assessment.pk]),
+        "back_text": "Back to the assessment",
+    }, status=400 if error else 200)
+
+
+@login_required
 def assessment_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """A publishing point: show an open round's results now (POST only)."""
     assessment = access.assessment_for(request.user, pk, manage=True)
@@ -223,6 +247,18 @@ def _invitations_page(
     )
 
 
+def _created_message(made: int, skipped: int) -> str:
+    """What the facilitator reads after making links; repeats of an address are named."""
+    text = f"Created {made} {'link' if made == 1 else 'links'}."
+    if skipped == 1:
+        text += (" One email address was listed twice or already had a link, so it got "
+                 "no second link.")
+    elif skipped:
+        text += (f" {skipped} email addresses were listed twice or already had a link, so "
+                 "they got no second link.")
+    return text
+
+
 @login_required
 def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
     """Make personal links (each shown and downloadable once) and show the open link.
@@ -243,7 +279,9 @@ def assessment_invitations(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             _remember_new_links(request, assessment, created)
-            messages.success(request, f"Created {len(created)} links.")
+            listed = len(form.cleaned_data["label_list"])
+            skipped = listed - len(created) if listed else 0
+            messages.success(request, _created_message(len(created), skipped))
             return redirect("assessment_invitations", pk=assessment.pk)
     reissue_form = ReissueForm(invitations=assessment.invitations.all())
     return _invitations_page(request, assessment, form=form, reissue_form=reissue_form)

@@ -378,10 +378,11 @@ class _Reader:
         )
 
     def item(self, node: yaml.Node, field: str) -> Item:
-        fields = self.mapping(node, field, required=("key", "text"))
+        fields = self.mapping(node, field, required=("key", "text"), optional=("hint",))
         return Item(
             key=self.key(fields["key"], f"{field}.key"),
             text=self.text(fields["text"], f"{field}.text"),
+            hint=self.optional_text(fields.get("hint"), f"{field}.hint"),
         )
 
     def practice(self, node: yaml.Node, field: str) -> Practice:

@@ -20,10 +20,14 @@ class ResponseOption:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One statement a respondent rates. ``key`` is stable across wording edits."""
+    """One statement a respondent rates. ``key`` is stable across wording edits.
+
+    ``hint`` explains words in the statement that a respondent may not know; it is shown
+    under the statement and changes nothing of what is asked."""
 
     key: str
     text: str
+    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

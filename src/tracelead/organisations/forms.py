@@ -105,3 +105,41 @@ class GroupForm(forms.Form):
     def clean_parent(self) -> Group | None:
         value = self.cleaned_data.get("parent")
         return self.parent_choices.filter(pk=value).first() if value else None
+
+
+class SystemSettingsForm(forms.Form):
+    """What respondents read about who runs the survey, and the logo on the reports."""
+
+    survey_runner = forms.CharField(
+        label="Who runs the questionnaires (optional)", required=False, max_length=200,
+        help_text="Respondents read it after “Run by”, for example “the organisational "
+        "development team at Northbrook ICS”.",
+    )
+    survey_contact = forms.CharField(
+        label="How respondents can contact them (optional)", required=False, max_length=300,
+        help_text="An email address or a phone number.",
+    )
+    privacy_notice = forms.CharField(
+        label="Privacy notice (optional)", required=False, widget=forms.Textarea,
+        max_length=20000,
+        help_text="Leave it empty to show tracelead's standard notice. Put a blank line "
+        "between paragraphs.",
+    )
+    logo = forms.FileField(
+        label="Logo for the cover of the PDF reports (optional)", required=False,
+        help_text="A PNG, JPEG or SVG image smaller than 1 MB.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+
+    def clean_logo(self) -> Any:
+        from django.core.exceptions import ValidationError
+
+        from .logos import check_logo
+
+        upload = self.cleaned_data.get("logo")
+        if upload:
+            try:
+                check_logo(upload)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from error
+        return upload

@@ -43,6 +43,24 @@ class System(models.Model):
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    # What a respondent reads before starting: who runs the questionnaires, how to reach
+    # them, and the privacy notice (each system is its own data controller's business).
+    survey_runner = models.CharField(
+        max_length=200, blank=True,
+        help_text="Who runs the questionnaires, as respondents will read it after “Run "
+        "by”, such as “the organisational development team at Northbrook ICS”.",
+    )
+    survey_contact = models.CharField(
+        max_length=300, blank=True,
+        help_text="How respondents can reach them: an email address or phone number.",
+    )
+    privacy_notice = models.TextField(
+        blank=True,
+        help_text="The privacy notice respondents can read from the introduction. Leave "
+        "empty to show tracelead's standard notice. Separate paragraphs with a blank line.",
+    )
+    # Printed on the cover of the PDF reports; checked by organisations.logos on upload.
+    logo = models.FileField(upload_to="systems/logos/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,15 +3,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from tracelead.core.forms import add_service_errors, render_form
+from tracelead.core.forms import add_service_errors, error_list, render_form
 from tracelead.messaging.jobs import structure_import_start
 
-from . import access, importing, services
-from .forms import GroupForm, OrganisationForm, SystemForm
+from . import access, importing, logos, services
+from .forms import GroupForm, OrganisationForm, SystemForm, SystemSettingsForm
 from .models import Group, Sector
 
 
@@ -204,3 +204,55 @@ def structure_import_page(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if problems else 200,
     )
+
+
+@login_required
+def system_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """A facilitator sets the respondents' information and uploads the reports' logo."""
+    system = access.system_for(request.user, pk, manage=True)
+    initial = {"survey_runner": system.survey_runner, "survey_contact": system.survey_contact,
+               "privacy_notice": system.privacy_notice}
+    form = SystemSettingsForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.system_settings_update(
+                system=system, survey_runner=data["survey_runner"],
+                survey_contact=data["survey_contact"], privacy_notice=data["privacy_notice"],
+                logo=data["logo"] or None, remove_logo=data["remove_logo"], by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Saved the settings of {system.name}.")
+            return redirect("system", pk=system.pk)
+    return render(
+        request,
+        "organisations/system_settings.jinja",
+        {
+            "system": system,
+            "form": form,
+            "form_errors": error_list(form),
+            "back_href": reverse("system", args=[system.pk]),
+            "back_text": system.name,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def system_logo(request: HttpRequest, pk: int) -> HttpResponse:
+    """The system's logo, for the settings page's preview (members of the system only)."""
+    system = access.system_for(request.user, pk)
+    kind = logos.logo_kind(system.logo.name) if system.logo else None
+    if kind is None:
+        raise Http404("This system has no logo.")
+    try:
+        handle = system.logo.open("rb")
+    except OSError as error:
+        raise Http404("This system has no logo.") from error
+    response = FileResponse(handle, content_type=kind)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # Opened on its own, an SVG may not run anything or load anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response

@@ -10,6 +10,8 @@ table in the templates (its accessible alternative); colour is never the only ca
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from typing import Any
 
@@ -20,13 +22,18 @@ from tracelead.analysis.agreement import SHARED_ABOVE, WIDELY_SHARED_ABOVE, shar
 from tracelead.core.figures import finite
 from tracelead.diagnostics.presentation import SCALE_COLOURS
 
+from . import colours
 from .figures import GroupReport, ManyGroupsReport
 
 NHS_BLUE = "#005eb8"
 NHS_RED = "#d5281b"
 TEXT = "#212b32"
 SECONDARY = "#4c6272"
-HIDDEN = "#e8edee"
+HIDDEN_BAND = "Hidden"
+# The heatmap's column labels slant up at this angle; a 12 px Arial character is at most
+# about 7 px wide.
+HEATMAP_LABEL_ANGLE = 35
+LABEL_CHAR_WIDTH = 7
 # Page width of an A4 PDF in CSS pixels (minus margins), for server-side drawing.
 PDF_WIDTH = 620
 
@@ -68,22 +75,35 @@ def _r(value: float, digits: int = 2) -> float | None:
 
 
 def profile_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[str, Any]:
-    """Level (dot with its 95% interval) and sharedness (colour, shape and label) together."""
+    """Level (dot with its 95% interval) and sharedness (colour, shape and label) together.
+
+    In the page (``width="container"``) the chart must also fit a 360 px phone: each
+    condition's label is split over two lines (its name, then its sharedness) and the axis
+    title over two, so that the level axis keeps most of the width and nothing is cut.
+    """
+    narrow = width == "container"
+    separator = "|" if narrow else " "
     rows = [
         {
-            "condition": f"{c.name} (sharedness {c.rwg_j:.2f})" if not math.isnan(c.rwg_j)
-            else f"{c.name} (sharedness –)",
+            "condition": f"{c.name}{separator}(sharedness {c.rwg_j:.2f})"
+            if not math.isnan(c.rwg_j) else f"{c.name}{separator}(sharedness –)",
             "order": i, "mean": _r(c.mean), "low": _r(c.ci_low), "high": _r(c.ci_high),
             "sharedness": _sharedness(c.rwg_j),
         }
         for i, c in enumerate(report.conditions) if c.shown
     ]
     data = alt.Data(values=rows)
-    y = alt.Y("condition:N", sort=alt.EncodingSortField("order"), title=None,
-              axis=alt.Axis(labelLimit=260))
+    label_axis = (alt.Axis(labelLimit=160, labelExpr="split(datum.label, '|')",
+                           labelLineHeight=14, labelBaseline="middle", labelOffset=-7)
+                  if narrow else alt.Axis(labelLimit=260))
+    y = alt.Y("condition:N", sort=alt.EncodingSortField("order"), title=None, axis=label_axis)
     x_scale = alt.Scale(domain=[1, 5])
+    title: str | list[str] = "Level: mean from 1 to 5, with 95% interval"
+    if narrow:
+        title = ["Level: mean from 1 to 5,", "with 95% interval"]
     interval = alt.Chart(data).mark_rule(color=SECONDARY, strokeWidth=2).encode(
-        x=alt.X("low:Q", scale=x_scale, title="Level: mean from 1 to 5, with 95% interval"),
+        x=alt.X("low:Q", scale=x_scale, title=title,
+                axis=alt.Axis(values=[1, 2, 3, 4, 5], format="d")),
         x2="high:Q", y=y,
     )
     dots = alt.Chart(data).mark_point(filled=True, size=160, opacity=1).encode(
@@ -94,10 +114,15 @@ def profile_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[
         shape=alt.Shape("sharedness:N", scale=alt.Scale(domain=list(SHARED_CATEGORIES),
                                                         range=list(SHARED_SHAPES))),
     )
-    chart = alt.layer(interval, dots).properties(height=alt.Step(34))
-    if width != "container":
-        chart = chart.properties(width=width - 260)
-    return _spec(chart, "Level and sharedness of each condition", width)
+    chart = alt.layer(interval, dots).properties(height=alt.Step(44 if narrow else 34))
+    if not narrow:
+        chart = chart.properties(width=int(width) - 260)
+    spec = _spec(chart, "Level and sharedness of each condition", width)
+    if narrow:
+        # Room on the right for the "5" at the end of the axis.
+        spec["padding"] = {"left": 5, "top": 5, "bottom": 5, "right": 12}
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
 
 
 def items_chart(report: GroupReport, condition: str, *, width: int = PDF_WIDTH
@@ -132,9 +157,13 @@ def items_chart(report: GroupReport, condition: str, *, width: int = PDF_WIDTH
     )
     centre = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(color=TEXT).encode(x="x:Q")
     dk_label = report.instrument.dont_know_label or "Don't know"
+    # Counts of people: whole-number ticks only. Vega's tickMinStep still let "0 1 1" through
+    # (ticks at 0, 0.5 and 1 printed as integers), so the ticks are given outright.
+    ticks = count_ticks(max([row["dont_know"] for row in dk_rows], default=0))
     dk = alt.Chart(alt.Data(values=dk_rows)).mark_bar(color="#768692").encode(
         x=alt.X("dont_know:Q", title=f"{dk_label} (people)",
-                axis=alt.Axis(tickMinStep=1, format="d")),
+                scale=alt.Scale(domain=[0, ticks[-1]], nice=False),
+                axis=alt.Axis(values=ticks, format="d", tickMinStep=1)),
         y=alt.Y("item:N", sort=alt.EncodingSortField("order"), title=None,
                 axis=alt.Axis(labels=False, ticks=False)),
     ).properties(width=90)
@@ -142,6 +171,21 @@ def items_chart(report: GroupReport, condition: str, *, width: int = PDF_WIDTH
     chart = alt.hconcat(main, dk, spacing=12).properties()
     scale = report.instrument.scale(condition)
     return _spec(chart.properties(), f"Answers to the {scale.name} statements", width)
+
+
+def count_ticks(largest: int, *, most: int = 5) -> list[int]:
+    """Whole-number ticks from 0 that reach ``largest`` (at least 1), at most ``most`` + 1 of
+    them, at a step of 1, 2, 5, 10, 20, 50, ...: ``count_ticks(3)`` is ``[0, 1, 2, 3]``,
+    ``count_ticks(7)`` is ``[0, 2, 4, 6, 8]``."""
+    top = max(1, int(largest))
+    step = 1
+    while math.ceil(top / step) > most:
+        for factor in (2, 5, 10):
+            if math.ceil(top / (step * factor)) <= most or factor == 10:
+                step *= factor
+                break
+    end = math.ceil(top / step) * step
+    return list(range(0, end + 1, step))
 
 
 def change_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> dict[str, Any]:
@@ -199,73 +243,107 @@ def self_other_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> di
     return _spec(chart, "Self rating against the others' ratings", width)
 
 
+_ID_MARK = "918273645"  # stands in for a group's round id in its link, once per heatmap
+
+
 def heatmap_rows(report: ManyGroupsReport, rows: list[Any] | None = None
                  ) -> list[dict[str, Any]]:
     """One datum per group and condition, for the heatmap (only disclosed rows)."""
     measure = report.measure
+    scale = colours.heat_scale(measure)
     data = []
     chosen = rows if rows is not None else report.shown_rows
+    # One reverse() for the whole heatmap, not one per cell: with 500 groups the
+    # resolver's work was the largest part of making the chart's data.
+    link = reverse("report_group", args=[int(_ID_MARK)])
     for order, row in enumerate(chosen):
         label = ("  " * row.depth) + row.name
+        href = (link.replace(_ID_MARK, str(row.assessment_id), 1) if row.assessment_id
+                else None)
         for (_, name), cell in zip(report.conditions, row.cells, strict=True):
             datum: dict[str, Any] = {"group": label, "order": order, "condition": name,
-                                     "href": reverse("report_group", args=[row.assessment_id])
-                                     if row.assessment_id else None}
+                                     "href": href}
             if cell.shown:
                 value = cell.mean if measure == "level" else cell.rwg_j
                 datum["value"] = _r(value)
                 digits = 1 if measure == "level" else 2
                 datum["text"] = "–" if math.isnan(value) else f"{value:.{digits}f}"
+                index = colours.heat_class(measure, value)
+                datum["band"] = HIDDEN_BAND if index is None else scale.labels[index]
             else:
                 datum["value"] = None
                 datum["text"] = "hidden"
+                datum["band"] = HIDDEN_BAND
             data.append(datum)
     return data
 
 
 def heatmap_chart(report: ManyGroupsReport, *, rows: list[Any] | None = None,
                   width: int | str = PDF_WIDTH, links: bool = True) -> dict[str, Any]:
-    """Groups by condition, coloured by level or sharedness; hidden cells grey."""
+    """Groups by condition, each cell filled by its class of :mod:`.colours` (hidden grey).
+
+    The colour and text scales are ordinal over the classes' labels, so vega draws exactly
+    the fills that :func:`tracelead.reports.colours.heat_fill` gives the workbook. The key
+    is not a vega legend but the HTML one beside the chart (``_heat_key.jinja``), which
+    names the midpoint and wraps on a phone.
+    """
+    spec = copy.deepcopy(heatmap_skeleton(report.measure,
+                                           tuple(name for _, name in report.conditions),
+                                           width, links))
+    spec["datasets"] = {"heatmap": heatmap_rows(report, rows)}
+    # The slanted column labels start at their column's centre and run up to the right, so
+    # the last one reaches past the cells: room for it is kept on the right, inside the
+    # width, or a narrow screen clips it ("Ene").
+    last = report.conditions[-1][1] if report.conditions else ""
+    spec["padding"] = {"left": 5, "top": 5, "bottom": 5,
+                       "right": 8 + math.ceil(len(last) * LABEL_CHAR_WIDTH * math.cos(
+                           math.radians(HEATMAP_LABEL_ANGLE)))}
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"} if width == "container" else {
+        "type": "pad"}
+    return spec
+
+
+@functools.lru_cache(maxsize=32)
+def heatmap_skeleton(measure: str, conditions: tuple[str, ...], width: int | str,
+                      links: bool) -> dict[str, Any]:
+    """The heatmap's spec without its data: the same for every report with these
+    conditions, measure and width, so Altair builds it once per process (building and
+    serialising Altair's objects took a third of the page's time)."""
     # Named data, filled in after Altair: a few thousand cells need no schema walk.
     data = alt.Data(name="heatmap")
-    level = report.measure == "level"
-    domain = [1, 3, 5] if level else [0, 0.5, 1]
-    colours = [NHS_RED, "#e8edee", NHS_BLUE]
+    scale = colours.heat_scale(measure)
+    bands = [*scale.labels, HIDDEN_BAND]
     y = alt.Y("group:N", sort=alt.EncodingSortField("order"), title=None,
               axis=alt.Axis(labelLimit=220))
-    x = alt.X("condition:N", sort=[name for _, name in report.conditions], title=None,
-              axis=alt.Axis(orient="top", labelAngle=-35, labelAlign="left"))
+    x = alt.X("condition:N", sort=list(conditions), title=None,
+              axis=alt.Axis(orient="top", labelAngle=-HEATMAP_LABEL_ANGLE, labelAlign="left",
+                            labelLimit=0,
+                            labelPadding=4))
     base = alt.Chart(data)
     encoding: dict[str, Any] = {"x": x, "y": y}
     if links:
         encoding["href"] = alt.Href("href:N")
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.condition(
-            "isValid(datum.value)",
-            alt.Color("value:Q", title="Level (mean 1 to 5)" if level else
-                      "Sharedness (rwg(j), 0 to 1)",
-                      scale=alt.Scale(domain=domain, range=colours),
-                      legend=alt.Legend(orient="bottom", direction="horizontal",
-                                        gradientLength=200)),
-            alt.value(HIDDEN),
-        ),
+        color=alt.Color("band:N", legend=None,
+                        scale=alt.Scale(domain=bands, range=[*scale.fills, colours.HIDDEN_FILL])),
         **encoding,
     )
-    low, high = (2.2, 4.2) if level else (0.2, 0.85)
     text = base.mark_text(fontSize=11).encode(
         text="text:N",
-        color=alt.condition(
-            f"isValid(datum.value) && (datum.value < {low} || datum.value > {high})",
-            alt.value("white"), alt.value(TEXT)),
+        color=alt.Color("band:N", legend=None,
+                        scale=alt.Scale(domain=bands, range=[*scale.texts, colours.DARK_TEXT])),
         **encoding,
     )
-    chart = alt.layer(cells, text).properties(height=alt.Step(24))
+    # The scale's name as the chart's title: the key beside the chart explains the colours.
+    chart = (alt.layer(cells, text)
+             .properties(height=alt.Step(24),
+                         title=alt.TitleParams(scale.title, anchor="start", fontSize=12,
+                                               fontWeight="normal", color=TEXT))
+             .resolve_scale(color="independent"))
     if width != "container":
         chart = chart.properties(width=max(250, width - 230))
-    what = "level" if level else "sharedness"
-    spec = _spec(chart, f"Heatmap of groups by condition, coloured by {what}", width)
-    spec["datasets"] = {"heatmap": heatmap_rows(report, rows)}
-    return spec
+    what = "level" if measure == "level" else "sharedness"
+    return _spec(chart, f"Heatmap of groups by condition, coloured by {what}", width)
 
 
 def to_svg(spec: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from collections import Counter
 
 from tracelead.analysis.agreement import sharedness
 
+from . import colours
 from .figures import Change, FocusFigure, GroupReport, ManyGroupsReport
 
 # One wording for "too few answered" and "hidden to protect a smaller group": telling the
@@ -19,6 +20,11 @@ from .figures import Change, FocusFigure, GroupReport, ManyGroupsReport
 WITHHELD_SENTENCE = ("This round's results are not shown: fewer people answered than the "
                      "anonymity threshold, or showing them would let someone work out the "
                      "answers of a smaller group alongside it.")
+
+
+# A highest mean from here up reads as a strength; from the midpoint to here it is only
+# "just above the middle" (4 is "agree" on the five-point scale; 3.5 is halfway to it).
+STRONG_FROM = 3.5
 
 
 def _number_word(n: int) -> str:
@@ -56,18 +62,37 @@ def _who_answered(report: GroupReport) -> str:
 
 
 def _highest_rated(report: GroupReport) -> str | None:
+    """The highest-rated condition, worded by its value, not its rank.
+
+    A mean printed below the midpoint of the answer scale (3.0, the same line the heatmap's
+    colours turn on) is not a strength, even when it is the highest: the sentence then says
+    that nothing reaches the midpoint. From 3.0 to 3.4 it is only "just above the middle".
+    """
     shown = [c for c in report.shown_conditions if not math.isnan(c.mean)]
     if not shown:
         return None
     best = max(shown, key=lambda c: c.mean)
+    printed = round(best.mean, 1)
+    midpoint = colours.LEVEL.midpoint
+    if printed < midpoint:
+        many = "No condition" if len(shown) > 1 else "The condition shown does not"
+        verb = " reaches" if len(shown) > 1 else " reach"
+        return (f"{many}{verb} the middle of the scale ({midpoint:.0f} out of 5): the highest "
+                f"rated, {best.name}, is at {_fmt(best.mean)}.")
     if sharedness(best.rwg_j) == "widely shared":
         how = "is widely shared"
     elif best.shared:
         how = "is fairly widely shared"
     else:
         how = "but people see it differently"
-    joiner = " and" if best.shared else ","
-    return f"{best.name} is rated highest ({_fmt(best.mean)} out of 5){joiner} {how}."
+    if printed == midpoint:
+        where = ", at the middle of the scale,"
+    elif printed < STRONG_FROM:
+        where = ", just above the middle of the scale,"
+    else:
+        where = ""
+    joiner = " and" if best.shared else ("" if where else ",")
+    return f"{best.name} is rated highest ({_fmt(best.mean)} out of 5){where}{joiner} {how}."
 
 
 def _where_to_focus(focus: FocusFigure | None) -> str | None:
@@ -85,15 +110,33 @@ def _where_to_focus(focus: FocusFigure | None) -> str | None:
 
 
 def _what_changed(change: Change) -> str | None:
+    """The changes beyond chance, largest first by size; "all five rose" when they did."""
     if change.status != "shown" or change.previous_opens_on is None:
         return None
     since = change.previous_opens_on.strftime("%B %Y")
-    moved = [r for r in change.rows if r.shown and r.beyond_noise]
+    moved = sorted((r for r in change.rows if r.shown and r.beyond_noise),
+                   key=lambda r: -abs(r.difference))
     if not moved:
         return f"Nothing has changed by more than chance since {since}."
+    rises = [r for r in moved if r.difference > 0]
+    if len(moved) == len(change.rows) > 1 and len(rises) in (0, len(moved)):
+        word = "rose" if rises else "fell"
+        largest = moved[0]
+        return (f"Since {since}, all {_number_word(len(moved)).lower()} conditions {word} by "
+                f"more than chance would explain; the largest change is in {largest.name} "
+                f"({_signed(largest.difference)}).")
     parts = [f"{r.name} has {'risen' if r.difference > 0 else 'fallen'} by "
              f"{abs(r.difference):.1f}" for r in moved[:2]]
-    return f"Since {since}, {' and '.join(parts)}, more than chance would explain."
+    sentence = f"Since {since}, {' and '.join(parts)}, more than chance would explain"
+    others = len(moved) - 2
+    if others > 0:
+        sentence += (f"; {_number_word(others).lower()} other "
+                     f"{'condition has' if others == 1 else 'conditions have'} changed too")
+    return sentence + "."
+
+
+def _signed(value: float) -> str:
+    return f"{'+' if value > 0 else '−'}{abs(value):.1f}"
 
 
 # --- Many groups -------------------------------------------------------------------------

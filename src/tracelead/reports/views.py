@@ -12,12 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from tracelead.actions.views import report_context as actions_context
 from tracelead.core.audit import audit_assessment, audit_record
 from tracelead.core.models import AuditEvent
 from tracelead.messaging import jobs
 from tracelead.organisations import access
 from tracelead.organisations.models import Organisation, Sector, Space
 from tracelead.polls.selectors import group_pulses
+from tracelead.words.selectors import round_convergence
 
 from . import exports
 from .builders import group_report, many_groups_report
@@ -48,6 +50,12 @@ def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
         "mode": "page",
         "charts": exports.group_charts(report, mode="page"),
         "pulses": group_pulses(report.group, threshold=report.threshold),
+        # Task convergence: only where the gate shows the round's comments (words app).
+        "convergence": round_convergence(assessment) if report.disclosed else None,
+        "can_theme": report.comments_disclosed
+        and access.can_manage_group(request.user, assessment.group),
+        # The team's action plan, and the earlier round's actions beside the change.
+        **actions_context(assessment, compared_with=report.change.previous_id),
         "column_class": "nhsuk-grid-column-full",
         "back_href": reverse("assessment", args=[assessment.pk]),
         "back_text": "Back to the assessment",

@@ -1,0 +1,1 @@
+"""Turning reports into action: action plans, sharing with viewers, response tracking."""
