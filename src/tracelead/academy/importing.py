@@ -169,20 +169,32 @@ Cell = str | dt.date | dt.datetime | None
 Rows = Iterator[tuple[int, list[Cell], set[int]]]
 
 
-def _csv_rows(data: bytes) -> Rows:
+def csv_reader(data: bytes, *, advice: str = "In Excel, save it as “CSV UTF-8”, or upload "
+               "the .xlsx file itself.") -> Any:
+    """A CSV reader over the file's text (UTF-8, with or without a byte-order mark), its
+    delimiter (comma, semicolon or tab) judged from the first line. Raises
+    :class:`Unreadable` for text that is not UTF-8 or holds NUL characters; ``advice``
+    tells the person what to do instead."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _Unreadable(
-            f"The file is not UTF-8 text (byte {error.start} cannot be read). In Excel, save "
-            "it as “CSV UTF-8”, or upload the .xlsx file itself.") from error
+            f"The file is not UTF-8 text (byte {error.start} cannot be read). {advice}"
+        ) from error
     if "\x00" in text:
         raise _Unreadable("The file contains NUL characters, so it is not a CSV file.")
     first = text.split("\n", 1)[0]
     delimiter = ","
     if "," not in first:
         delimiter = ";" if ";" in first else ("\t" if "\t" in first else ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+Unreadable = _Unreadable  # for the other importers that share csv_reader
+
+
+def _csv_rows(data: bytes) -> Rows:
+    reader = csv_reader(data)
     try:
         for number, record in enumerate(reader, start=1):
             yield number, list(record[:MAX_COLUMNS]), set()

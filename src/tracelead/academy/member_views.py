@@ -227,7 +227,15 @@ def member_home(request: HttpRequest, token: str) -> HttpResponse:
         "attended_count": len(attended),
         "exchange_sectors": [Sector(s).label for s in member.exchange_sectors
                              if s in Sector.values],
+        "forms": _evaluation_forms(member),
     })
+
+
+def _evaluation_forms(member: Member) -> list[Any]:
+    """Evaluation forms of the member's programmes still open to them."""
+    from tracelead.evaluation.views import member_forms
+
+    return member_forms(member)
 
 
 @never_cache

@@ -5,7 +5,9 @@ Each step is idempotent, so a tick may run late, twice, or from two machines at 
 without sending anything twice; a step that fails is logged and the others still run.
 A tick with nothing to do costs a few small queries.
 
-1. **Reminders** due today are queued (each person gets each reminder once).
+1. **Reminders** due today are queued (each person gets each reminder once); so are the
+   personal links of programme evaluation forms whose sending day has come, and their
+   one reminder.
 2. **Clear links** no reminder can need any more are wiped.
 3. **Publications** that are due are made: a round "closes on its date" by its cycle
    being published when that date has passed (the gate decides what shows).
@@ -50,6 +52,8 @@ class TickReport:
     """What one tick did (counts), and the steps that failed."""
 
     reminders: int = 0
+    evaluation_sent: int = 0
+    evaluation_reminded: int = 0
     links_forgotten: int = 0
     publications: int = 0
     notices: int = 0
@@ -63,7 +67,8 @@ class TickReport:
 
     @property
     def did_something(self) -> bool:
-        return any((self.reminders, self.links_forgotten, self.publications, self.notices,
+        return any((self.reminders, self.evaluation_sent, self.evaluation_reminded,
+                    self.links_forgotten, self.publications, self.notices,
                     self.sender_asked, self.statuses_checked, self.jobs_stalled,
                     self.jobs_requeued,
                     self.retention, self.cleaned,
@@ -71,7 +76,10 @@ class TickReport:
 
     def describe(self) -> str:
         parts = [f"{value} {name}" for name, value in (
-            ("reminders queued", self.reminders), ("links forgotten", self.links_forgotten),
+            ("reminders queued", self.reminders),
+            ("evaluation links queued", self.evaluation_sent),
+            ("evaluation reminders queued", self.evaluation_reminded),
+            ("links forgotten", self.links_forgotten),
             ("publications made", self.publications), ("notices queued", self.notices),
             ("delivery statuses checked", self.statuses_checked),
             ("stalled jobs marked failed", self.jobs_stalled),
@@ -93,6 +101,7 @@ def tick(*, now: dt.datetime | None = None) -> TickReport:
     report = TickReport()
     steps: list[tuple[str, Callable[[TickReport, dt.datetime, dt.date], None]]] = [
         ("reminders", _reminders),
+        ("evaluation forms", _evaluation_forms),
         ("links", _forget_links),
         ("publications", _publications),
         ("round notices", _round_notices),
@@ -117,6 +126,17 @@ def tick(*, now: dt.datetime | None = None) -> TickReport:
 
 def _reminders(report: TickReport, now: dt.datetime, today: dt.date) -> None:
     report.reminders = services.reminders_due(today=today)
+
+
+def _evaluation_forms(report: TickReport, now: dt.datetime, today: dt.date) -> None:
+    """Programme evaluation forms whose sending day has come: each member's own link, and
+    one reminder to those who have not answered
+    (:func:`tracelead.evaluation.services.sends_due`)."""
+    from tracelead.evaluation.services import sends_due
+
+    sent, reminded = sends_due(now=now, base_url=settings.TRACELEAD_SITE_URL.rstrip("/"))
+    report.evaluation_sent += sent
+    report.evaluation_reminded += reminded
 
 
 def _forget_links(report: TickReport, now: dt.datetime, today: dt.date) -> None:

@@ -1,0 +1,1 @@
+"""Evaluation of an academy's programmes on Kirkpatrick's four levels."""
