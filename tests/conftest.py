@@ -310,3 +310,9 @@ def close_and_publish(db: Any) -> Any:
         return publication
 
     return close
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files (evaluation evidence) go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from tracelead.bootstrap import django_setup
 from tracelead.reports.cli import report_app
@@ -24,7 +25,20 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(token_app, name="token")
 app.add_typer(report_app, name="report")
-import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+
+
+class _ImportGroup(TyperGroup):
+    """`tracelead import FILE --programme ID` runs `tracelead import answers`; the other
+    imports are named sub-commands."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["answers", *args]
+        return super().resolve_command(ctx, args)
+
+
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True,
+                         cls=_ImportGroup)
 app.add_typer(import_app, name="import")
 person_app = typer.Typer(help="Personal data: subject access and erasure.", no_args_is_help=True)
 app.add_typer(person_app, name="person")
@@ -324,6 +338,68 @@ def import_members(
         typer.echo(f"Queued {result.links_sent} emails with personal links.")
 
 
+@import_app.command("answers")
+def import_answers(
+    file: Annotated[Path, typer.Argument(help="A CSV or .xlsx export of the tool.")],
+    programme_id: Annotated[int, typer.Option("--programme", help="The programme's id.")],
+    event_id: Annotated[int | None, typer.Option(
+        "--event", help="The event, for its feedback (one of the programme's events).")] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="menti, surveymonkey or forms (found from the file if not given).")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(
+        help="The form's kind: imported, feedback, reflection, before, after, then_now or "
+             "follow_up [default: feedback with --event, otherwise imported].")] = None,
+    title: Annotated[str, typer.Option(help="The new form's title.")] = "",
+    commit: Annotated[bool, typer.Option(
+        "--commit", help="Save; without it, only say what would be created.")] = False,
+) -> None:
+    """Import answers from a Mentimeter, SurveyMonkey or Microsoft Forms export into a
+    programme's questionnaire (see docs/evaluation.md)."""
+    _django()
+    from tracelead.academy.models import Event, Programme
+    from tracelead.evaluation import importing
+    from tracelead.evaluation.models import FormKind
+
+    if fmt is not None and fmt not in importing.FORMATS:
+        typer.secho(f"--format must be one of {', '.join(importing.FORMATS)}.", err=True,
+                    fg="red")
+        raise typer.Exit(2)
+    if kind is not None and kind not in FormKind.values:
+        typer.secho(f"--kind must be one of {', '.join(FormKind.values)}.", err=True, fg="red")
+        raise typer.Exit(2)
+    programme = Programme.objects.filter(pk=programme_id).first()
+    if programme is None:
+        typer.secho(f"No programme with id {programme_id}.", err=True, fg="red")
+        raise typer.Exit(1)
+    event = None
+    if event_id is not None:
+        event = Event.objects.filter(pk=event_id, programme=programme).first()
+        if event is None:
+            typer.secho(f"No event with id {event_id} in {programme.name}.", err=True,
+                        fg="red")
+            raise typer.Exit(1)
+    if not file.is_file():
+        typer.secho(f"No such file: {file}", err=True, fg="red")
+        raise typer.Exit(1)
+    if file.stat().st_size > importing.MAX_BYTES:
+        typer.secho(f"{file.name}: larger than {importing.MAX_BYTES // (1024 * 1024)} MB; "
+                    "split it.", err=True, fg="red")
+        raise typer.Exit(2)
+    outcome = importing.answers_import(
+        programme=programme, data=file.read_bytes(), filename=file.name, fmt=fmt or "",
+        event=event, kind=kind or "", title=title, commit=commit)
+    if outcome.problems:
+        for problem in outcome.problems:
+            typer.secho(f"{file.name}, {problem}", err=True, fg="red")
+        typer.secho("Nothing was imported.", err=True)
+        raise typer.Exit(2)
+    for line in importing.describe(outcome):
+        typer.echo(line)
+    if not commit:
+        typer.echo("Nothing was saved: run again with --commit to import.")
+
+
 @app.command()
 def retention(
     days: Annotated[int | None, typer.Option(help="Override TRACELEAD_RETENTION_DAYS.")] = None,
@@ -535,25 +611,45 @@ def bench_analysis(
     teams: Annotated[int, typer.Option(help="Teams.")] = 20_000,
     organisations: Annotated[int, typer.Option(help="Organisations.")] = 200,
     systems: Annotated[int, typer.Option(help="Systems.")] = 40,
-    baseline: Annotated[bool, typer.Option(help="Also time the pandas/pingouin baseline.")] = True,
+    baseline: Annotated[bool, typer.Option(
+        help="Also time the baselines (per-group apply, pandas vectorised, Polars, DuckDB) "
+             "and check them against the core.")] = True,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Run only this baseline (repeat the option for more).")] = None,
+    repeat: Annotated[int, typer.Option(help="Timed runs of the core; the median is kept.")] = 3,
+    workers: Annotated[int | None, typer.Option(
+        help="Threads of the core (default: the usable processors).")] = None,
+    scaling: Annotated[list[int] | None, typer.Option(
+        "--scaling", help="Also time the core alone at this many responses "
+                          "(repeat the option for more).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
-    """Time the many-groups report at NHS scale against a pandas/pingouin baseline."""
+    """Time the many-groups report at NHS scale against four baselines, in one run."""
+    from tracelead.benchmarks.analysis_bench import BASELINES, MissingExtra, run
+
+    unknown = [name for name in only or [] if name not in BASELINES]
+    if unknown:
+        typer.secho(f"Unknown baseline {unknown[0]!r}; choose from: {', '.join(BASELINES)}.",
+                    err=True, fg="red")
+        raise typer.Exit(2)
     try:
-        from tracelead.benchmarks.analysis_bench import run
-    except ImportError as error:  # pandas and pingouin are development extras
-        typer.secho(f"{error}. Install the development extras: pip install -e '.[dev]'", err=True)
-        raise typer.Exit(1) from error
-    figures = run(
-        responses=responses,
-        items=items,
-        teams=teams,
-        organisations=organisations,
-        systems=systems,
-        seed=seed,
-        baseline=baseline,
-        progress=lambda text: typer.echo(text, err=True),
-    )
+        figures = run(
+            responses=responses,
+            items=items,
+            teams=teams,
+            organisations=organisations,
+            systems=systems,
+            seed=seed,
+            baseline=baseline,
+            baselines=only or None,
+            repeat=repeat,
+            workers=workers,
+            scaling=scaling or (),
+            progress=lambda text: typer.echo(text, err=True),
+        )
+    except MissingExtra as error:  # checked before the data is made or the core runs
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(1) from None
     typer.echo(json.dumps(figures, indent=2, default=str))
 
 

@@ -390,6 +390,12 @@ def demo_load(
                 pattern = spec.get("round_two") if label == "round 2" else None
                 pattern = pattern or spec["pattern"]
                 statements = list(spec["statements"])  # type: ignore[call-overload]
+                if spec is SYSTEM_BOARD:
+                    # The board agreed its task between the rounds (tracelead.words.demo).
+                    from tracelead.words import demo as words_demo
+
+                    statements = list(words_demo.BOARD_ROUND_ONE if label == "round 1"
+                                      else words_demo.BOARD_ROUND_TWO)
                 responses = []
                 for index in range(answered):
                     free_text: dict[str, str] = {}
@@ -426,6 +432,14 @@ def demo_load(
         from tracelead.network.demo import network_demo_load
 
         network_demo_load(academy=academy, today=today, seed=seed)
+        say("Keeping an action plan after a team's first round")
+        from tracelead.actions.demo import actions_demo_load
+
+        actions_demo_load(system=system, today=today, facilitator=facilitator)
+        say("Evaluating the programme on four levels: feedback, self-ratings, impact")
+        from tracelead.evaluation.demo import evaluation_demo_load
+
+        evaluation_demo_load(academy=academy, facilitator=facilitator, today=today, seed=seed)
         say("Publishing the network for viewers: at the end of last month and today")
         from tracelead.network.publication import publish as network_publish
 
@@ -435,6 +449,10 @@ def demo_load(
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)
+    say("Comparing how each group describes its task")
+    from tracelead.words.demo import words_demo_load
+
+    words_demo_load(system=system)
     if _mail_folder():
         say(f"Writing the pulse round's email invitations to {_mail_folder()}")
         outbox.deliver_due()

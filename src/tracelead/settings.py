@@ -100,6 +100,9 @@ def env_choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
 
 DEBUG = env_bool("TRACELEAD_DEBUG", False)
 DATA_DIR = Path(env_str("TRACELEAD_DATA_DIR", str(PROJECT_DIR / "var"))).resolve()
+# Uploaded files (evidence attached to an evaluation's impact measures): in the data folder,
+# never served by URL; each download goes through a view that checks who is asking.
+MEDIA_ROOT = Path(env_str("TRACELEAD_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 
 
 def _secret_key() -> str:
@@ -149,6 +152,9 @@ INSTALLED_APPS = [
     "tracelead.academy",
     "tracelead.polls",
     "tracelead.network",
+    "tracelead.evaluation",
+    "tracelead.words",
+    "tracelead.actions",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -253,6 +259,11 @@ LOGIN_URL = "login"
 TRACELEAD_SYSTEM_CREATORS = env_choice(
     "TRACELEAD_SYSTEM_CREATORS", "administrators", ("administrators", "anyone-signed-in")
 )
+
+# The protective marking printed at the head and foot of every page of the PDF reports
+# (tracelead.reports.exports). See docs/operations.md.
+TRACELEAD_CLASSIFICATION = env_str("TRACELEAD_CLASSIFICATION", "OFFICIAL-SENSITIVE").strip() or (
+    "OFFICIAL-SENSITIVE")
 
 # Sign-in protection (tracelead.accounts.cooloff). Failures are counted per account name
 # (as Django compares it, case-folded), whether or not the account exists, so a wait says

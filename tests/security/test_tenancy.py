@@ -32,7 +32,12 @@ from tracelead.publishing.services import cycle_create
 # Academy members likewise reach their own pages by their personal link (m/), sign up
 # (join/) and check in at the door (c/); tests/academy covers those links. Participants of
 # a live poll join by its code (p/); tests/polls covers those pages.
-PUBLIC = re.compile(r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|p/|$)")
+# An invitation to view results is accepted from the link in its email (sharing/accept/;
+# tests/actions/test_sharing.py covers it).
+# Evaluation forms are answered by code (f/) or by a member's emailed link (e/);
+# tests/evaluation covers those pages.
+PUBLIC = re.compile(
+    r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 
@@ -67,6 +72,10 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
         kind = "job"  # a background job (a report file, an import) of someone else
     elif route.startswith("academy/<int:pk>"):
         kind = "academy"
+    elif route.startswith("actions/<int:pk>"):
+        kind = "action"  # one action of a group's action plan
+    elif route.startswith("themes/<int:pk>"):
+        kind = "themeset"  # a facilitator's themes of a round's or a poll's free text
     if "<" in route and kind is None:
         raise AssertionError(f"map the object ids of {route!r} in test_tenancy")
     if kind is None:
@@ -78,6 +87,10 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
     for name in ACADEMY_PARTS:
         # An academy's own objects (an event, a member, ...) of the same target academy.
         url = url.replace(f"<int:{name}>", str(ids.get(name, 0)))
+    # A round's free-text question; an upload waiting to be imported (none of its own
+    # can be reached either); a themes action.
+    url = url.replace("<slug:prompt>", "one_change").replace("<str:token>", "an-upload")
+    url = url.replace("<slug:action>", "rename")
     if "<str:fmt>" in url:
         return [url.replace("<str:fmt>", fmt) for fmt in FORMATS]
     assert "<" not in url, f"map the converters of {route!r} in test_tenancy"
@@ -85,7 +98,7 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
 
 
 ACADEMY_PARTS = ("item", "member", "programme", "event", "effort", "registration", "target",
-                 "round_pk", "pair", "poll", "question")
+                 "round_pk", "pair", "poll", "question", "form", "measure", "evidence")
 
 
 def _academy(system: Any, organisation: Any) -> dict[str, int]:
@@ -128,7 +141,19 @@ def _academy(system: Any, organisation: Any) -> dict[str, int]:
     poll = polls.poll_create(academy=made, event=event, title="Poll")
     question = polls.question_save(poll=poll, question=None, draft=polls.QuestionDraft(
         kind="scale", prompt="How much do you trust partners?"))
-    return {"academy": made.pk, "item": offer.pk, "member": people[0].pk,
+    from django.core.files.base import ContentFile
+
+    from tracelead.evaluation import services as evaluation
+    from tracelead.evaluation.models import Evidence
+
+    form = evaluation.form_create(programme=programme, kind="before")
+    measure = evaluation.measure_save(programme=programme, name="Waiting list", unit="",
+                                      better="lower")
+    evidence = Evidence.objects.create(measure=measure, title="Minutes",
+                                       file=ContentFile(b"%PDF-1.4", name="evidence.pdf"),
+                                       content_type="application/pdf", size=8)
+    return {"form": form.pk, "measure": measure.pk, "evidence": evidence.pk,
+            "academy": made.pk, "item": offer.pk, "member": people[0].pk,
             "programme": programme.pk, "event": event.pk, "effort": effort.pk,
             "registration": registration.pk, "target": target.pk,
             "round_pk": exchange.pk, "pair": pair.pk, "poll": poll.pk,
@@ -208,17 +233,31 @@ def world(db: Any, django_user_model: Any) -> World:
     own_academy = _academy(a, a1)
     b_org = organisation_create(system=b, name="B Trust", sector=Sector.ACUTE)
     other_academy = _academy(b, b_org)
+    from tracelead.actions.services import action_create
+
+    action_b = action_create(assessment=in_b, title="B's action", condition="task",
+                             owner="B lead").pk
+    action_a2 = action_create(assessment=in_a2, title="A2's action", condition="task",
+                              owner="A2 lead").pk
+    from tracelead.words.models import ThemeSet
+
+    themes_b = ThemeSet.objects.create(source="round", assessment=in_b,
+                                       prompt_key="one_change", method="tfidf").pk
+    themes_a2 = ThemeSet.objects.create(source="round", assessment=in_a2,
+                                        prompt_key="one_change", method="tfidf").pk
     other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk,
-                    **other_academy}
+                    "action": action_b, "themeset": themes_b, **other_academy}
     foreign = {
         "system facilitator": other_system,
         "system viewer": other_system,
         # Within their own system, the other organisation's assessment is out of reach
         # (a cycle belongs to the whole system: the scoped may read it, never change it).
         "organisation facilitator": {"system": b.pk, "assessment": in_a2.pk,
-                                     "cycle": cycle_b.pk, "job": job.pk, **other_academy},
+                                     "cycle": cycle_b.pk, "job": job.pk, "action": action_a2,
+                                     "themeset": themes_a2, **other_academy},
         "group viewer": {"system": b.pk, "assessment": in_a2.pk, "cycle": cycle_b.pk,
-                         "job": job.pk, **other_academy},
+                         "job": job.pk, "action": action_a2, "themeset": themes_a2,
+                         **other_academy},
     }
     own = {role: {"system": a.pk, "assessment": in_a1.pk, "cycle": cycle_a.pk,
                   **own_academy} for role in users}
