@@ -302,6 +302,17 @@ def assessment_open_link(*, assessment: Assessment) -> str:
     return locked.open_token
 
 
+def _is_email(text: str) -> bool:
+    """Whether a label is an email address (not merely a text with an "@" in it)."""
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(text.strip())
+    except ValidationError:
+        return False
+    return True
+
+
 def unique_labels(names: list[str], *, assessment: Assessment) -> list[str]:
     """The labels to make links for: an email address listed twice (in any case), or one
     that already has a link to this round, gets no second link. Names that are not email
@@ -310,11 +321,12 @@ def unique_labels(names: list[str], *, assessment: Assessment) -> list[str]:
         label.casefold()
         for label in Invitation.objects.filter(assessment=assessment, label__contains="@")
         .values_list("label", flat=True)
+        if _is_email(label)
     }
     kept = []
     for name in names:
         key = name.casefold()
-        if "@" in name:
+        if _is_email(name):
             if key in seen:
                 continue
             seen.add(key)
