@@ -112,7 +112,8 @@ def test_a_facilitator_sets_up_an_assessment_and_its_links(
     page.get_by_label("Member of the group").check()
     page.get_by_label("How many links?").fill("3")
     page.get_by_role("button", name="Create links").click()
-    expect(page.get_by_role("status").filter(has_text="Created")).to_contain_text("Created 3 links.")
+    expect(page.get_by_role("status").filter(has_text="Created")).to_contain_text(
+        "Created 3 links.")
     expect(page.locator("main")).to_contain_text("3 created so far.")
     expect(page.locator("main")).to_contain_text("They cannot be shown again")
     listed = page.get_by_role("region", name="New personal links").locator("tbody tr")
