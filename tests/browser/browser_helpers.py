@@ -140,8 +140,13 @@ def sign_in(page: Any, base_url: str, username: str, *, next_path: str = "") -> 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url, "sign-in failed"
+    # The click starts a navigation that may not have begun when it returns (on a busy
+    # machine, load-state waits can resolve on the login page itself): wait for the URL.
+    try:
+        page.wait_for_url(lambda url: "/accounts/login/" not in url, timeout=15_000)
+    except Exception as error:  # Playwright's TimeoutError, reported plainly
+        problem = page.locator(".nhsuk-error-summary").all_inner_texts()
+        raise AssertionError(f"sign-in failed: {problem or error}") from error
 
 
 def answer_scale_page(page: Any, choices: list[str]) -> None:
