@@ -289,46 +289,94 @@ def suppress_hierarchy(
             raise ValueError(f"already_suppressed must have one entry per node ({size}); got "
                              f"shape {forced.shape}")
 
-    child = np.nonzero(par >= 0)[0]
-    cpar = par[child]
-    child_sum = np.bincount(cpar, weights=n[child], minlength=size).astype(np.int64)
-    n_children = np.bincount(cpar, minlength=size)
+    return suppress_families(Families.of(par), n, limit, forced)
+
+
+@dataclass(frozen=True)
+class Families:
+    """The parent-child structure of a valid forest, worked out once and shared by every
+    :func:`suppress_hierarchy` pass over it (a report makes one per condition and item).
+
+    ``child`` lists the nodes with a parent, ``child_parent`` their parents, in the order
+    (parent, node index); ``n_children`` counts each node's children and ``heads`` lists
+    the nodes that have children (the families).
+    """
+
+    size: int
+    parents: IntArray
+    child: IntArray
+    child_parent: IntArray
+    n_children: IntArray
+    heads: IntArray
+
+    @classmethod
+    def of(cls, parents: IntArray) -> Families:
+        """From a parent array already checked by ``as_parents``."""
+        child = np.nonzero(parents >= 0)[0]
+        order = np.argsort(parents[child], kind="stable")
+        child = child[order]
+        size = int(parents.shape[0])
+        n_children = np.bincount(parents[child], minlength=size)
+        return cls(size=size, parents=parents, child=child, child_parent=parents[child],
+                   n_children=n_children, heads=np.nonzero(n_children)[0])
+
+
+def suppress_families(fam: Families, n: IntArray, limit: IntArray, forced: BoolArray
+                      ) -> BoolArray:
+    """The rules of :func:`suppress_hierarchy` on checked input (see its notes).
+
+    The unknowns and hidden totals of the families are counted once and then updated
+    with the nodes each pass hides, so a pass costs O(families + newly hidden), not
+    O(nodes).
+    """
+    size, child, cpar, heads = fam.size, fam.child, fam.child_parent, fam.heads
+    n_child = n[child]
+    child_sum = np.bincount(cpar, weights=n_child, minlength=size).astype(np.int64)
     residual = n - child_sum
     if (residual < 0).any():
         node = int(np.nonzero(residual < 0)[0][0])
         raise ValueError(f"counts: node {node} has {int(n[node])} respondents but its "
                          f"children have {int(child_sum[node])}; a parent counts everyone "
                          "below it")
-    family = n_children > 0
-    residual_unknown = family & (residual > 0)
+    head_n, head_limit = n[heads], limit[heads]
+    head_residual = residual[heads]
+    residual_unknown = head_residual > 0
+    lone_residual_ok = residual_unknown & (head_residual >= head_limit)
+
     hidden = (n < limit) | forced
+    positive_hidden = hidden[child] & (n_child > 0)
+    unknowns = np.bincount(cpar[positive_hidden], minlength=size)
+    hidden_total = np.bincount(cpar[positive_hidden], weights=n_child[positive_hidden],
+                               minlength=size)
     for _ in range(size + 1):
-        positive_hidden_child = hidden[child] & (n[child] > 0)
-        u_children = np.bincount(cpar, weights=positive_hidden_child, minlength=size)
-        u_children = u_children + residual_unknown
-        hidden_total = np.bincount(cpar, weights=n[child] * positive_hidden_child,
-                                   minlength=size) + np.where(residual_unknown, residual, 0)
-        parent_unknown = hidden & (n > 0)
-        unknowns = u_children + parent_unknown
-        lone_big_residual = (unknowns == 1) & residual_unknown & (residual >= limit)
-        single = family & (unknowns == 1) & ~lone_big_residual
-        small_total = family & ~hidden & (hidden_total > 0) & (hidden_total < limit)
-        breaking = single | small_total
-        if not breaking.any():
+        head_hidden = hidden[heads]
+        u = unknowns[heads] + residual_unknown + (head_hidden & (head_n > 0))
+        total = hidden_total[heads] + np.where(residual_unknown, head_residual, 0)
+        single = (u == 1) & ~lone_residual_ok
+        small_total = ~head_hidden & (total > 0) & (total < head_limit)
+        broken = heads[single | small_total]
+        if not broken.size:
             break
-        # Smallest published child with respondents, per parent (ties: lowest index).
-        candidate = child[~hidden[child] & (n[child] > 0)]
+        # The smallest published child with respondents of each broken family (ties: the
+        # lowest index), sorted among the broken families' children only.
+        is_broken = np.zeros(size, dtype=bool)
+        is_broken[broken] = True
+        candidate = child[is_broken[cpar] & ~hidden[child] & (n_child > 0)]
         best = np.full(size, -1, dtype=np.int64)
         if candidate.size:
-            order = np.lexsort((candidate, n[candidate], par[candidate]))
-            ordered = candidate[order]
-            first_parent, first_at = np.unique(par[ordered], return_index=True)
-            best[first_parent] = ordered[first_at]
-        before = int(hidden.sum())
-        broken = np.nonzero(breaking)[0]
+            candidate = candidate[np.lexsort((candidate, n[candidate],
+                                              fam.parents[candidate]))]
+            candidate_parent = fam.parents[candidate]
+            first = np.ones(candidate.size, dtype=bool)
+            first[1:] = candidate_parent[1:] != candidate_parent[:-1]
+            best[candidate_parent[first]] = candidate[first]
         fix = best[broken]
-        hidden[fix[fix >= 0]] = True
-        hidden[broken[fix < 0]] = True
-        if int(hidden.sum()) == before:  # pragma: no cover - cannot happen for valid input
+        newly = np.unique(np.concatenate([fix[fix >= 0], broken[fix < 0]]))
+        newly = newly[~hidden[newly]]
+        if not newly.size:  # pragma: no cover - cannot happen for valid input
             break
+        hidden[newly] = True
+        counted = newly[(n[newly] > 0) & (fam.parents[newly] >= 0)]
+        np.add.at(unknowns, fam.parents[counted], 1)
+        np.add.at(hidden_total, fam.parents[counted], n[counted])
     return hidden

@@ -20,7 +20,7 @@ from ._validation import (
     check_scale_points,
 )
 from .agreement import rwg_j_from_variances, uniform_null_variance
-from .disclosure import node_thresholds, suppress_hierarchy
+from .disclosure import Families, node_thresholds, suppress_families
 from .reliability import icc1_icc2_from_sums
 from .sums import NodeSums, check_values, node_sums
 
@@ -362,17 +362,20 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
                                            np.where(depth == d, 0, -1), 1)
             level_1[d, c], level_2[d, c] = one[0], two[0]
 
-    suppressed = suppress_hierarchy(n_resp, par, threshold=limit)
-    # One call per condition and per item. (Laying the columns side by side as one forest
-    # gives the same answer but was slower: the loop then runs over every copy until
-    # the slowest converges.)
+    # The family structure is worked out once for all the passes below. One pass per
+    # condition and per item. (Laying the columns side by side as one forest gives the
+    # same answer but was slower: the loop then runs over every copy until the slowest
+    # converges.)
+    families = Families.of(par)
+    no_one = np.zeros(size, dtype=bool)
+    suppressed = suppress_families(families, n_resp.astype(np.int64), limit, no_one)
     cell_suppressed = np.column_stack([
-        suppress_hierarchy(n[:, c], par, threshold=limit, already_suppressed=suppressed)
+        suppress_families(families, n[:, c].astype(np.int64), limit, suppressed)
         for c in range(n_cond)
     ]) if n_cond else np.zeros((size, 0), dtype=bool)
     item_suppressed = np.column_stack([
-        suppress_hierarchy(n_item_int[:, i], par, threshold=limit,
-                           already_suppressed=cell_suppressed[:, codes[i]])
+        suppress_families(families, n_item_int[:, i].astype(np.int64), limit,
+                  cell_suppressed[:, codes[i]])
         for i in range(n_items)
     ])
     return GroupsReport(
