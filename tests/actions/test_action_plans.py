@@ -6,7 +6,11 @@ another system and must not learn that Ward 7's plan exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import io
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -182,3 +186,42 @@ def test_a_viewer_of_another_group_cannot_reach_the_plan(
     assert lee.get(reverse("action_plan", args=[two_rounds["before"].pk])).status_code == 404
     action = Action.objects.get()
     assert lee.get(reverse("action_edit", args=[action.pk])).status_code == 404
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_board_pdf_and_the_workbook_carry_the_actions_beside_the_change(
+    facilitator: Any, two_rounds: Any, tmp_path: Any
+) -> None:
+    from openpyxl import load_workbook
+
+    from tracelead.actions import services
+    from tracelead.reports.builders import group_report
+    from tracelead.reports.exports import export_group
+
+    before, now = two_rounds["before"], two_rounds["now"]
+    services.action_create(assessment=before, title="=HYPERLINK(\"x\") Agree our priorities",
+                           condition="task", owner="Ward manager", status="done",
+                           due_on=dt.date(2025, 6, 30), created_by=facilitator)
+    services.action_create(assessment=now, title="A plan for next year", condition="route",
+                           owner="Team", created_by=facilitator)
+    report = group_report(now)
+    task = next(c for c in report.change.rows if c.key == "task")
+
+    pdf = tmp_path / "board.pdf"
+    pdf.write_bytes(export_group(report, "pdf").content)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,  # noqa: S603, S607
+                          capture_output=True, text=True).stdout
+    assert "What the team did since the previous round" in text
+    assert "1 of the 1 action recorded after “Ward 7 – winter” is done" in " ".join(text.split())
+    assert "Agree our priorities" in text
+
+    book = load_workbook(io.BytesIO(export_group(report, "xlsx").content))
+    rows = list(book["Actions"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("Recorded", "Condition", "Action")
+    done = next(r for r in rows if r[1] == "Task")
+    assert done[0] == "After “Ward 7 – winter”" and done[6] == "Done"
+    assert done[2].startswith("'=")  # a formula typed as a title stays text
+    assert done[5] == dt.datetime(2025, 6, 30)
+    assert done[7] == pytest.approx(round(task.difference, 3))
+    planned = next(r for r in rows if r[2] == "A plan for next year")
+    assert planned[0] == "After this round (“Ward 7 – spring”)" and planned[1] == "Route"

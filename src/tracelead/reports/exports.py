@@ -164,11 +164,20 @@ def group_html(report: GroupReport) -> str:
         subtitle=(f"{a.title} · {report.cycle.name}, publication "
                   f"{report.publication_number} · {report.system.name}"),
         body="reports/_group_body.jinja",
-        context={"report": report, "charts": group_charts(report, mode="print")},
+        context={"report": report, "charts": group_charts(report, mode="print"),
+                 "action_review": _action_review(report)},
         system=report.system,
         copy_note=(COPY_WITH_COMMENTS if report.comments and not report.comments_left_out
                    else COPY_FOR_BOARD),
     )
+
+
+def _action_review(report: GroupReport) -> Any:
+    """The actions recorded after the earlier round, set beside the change (as on the
+    page)."""
+    from tracelead.actions.selectors import review_for
+
+    return review_for(report.assessment, compared_with=report.change.previous_id)
 
 
 def many_html(report: ManyGroupsReport) -> str:
@@ -417,8 +426,40 @@ def group_xlsx(report: GroupReport) -> bytes:
                [[g.name, _number(g.self_mean), _number(g.other_mean), _number(g.gap),
                  g.n_other, "Yes" if g.outside else "No"] for g in report.self_other.rows],
                formats={2: FIGURE_FORMAT, 3: FIGURE_FORMAT, 4: "+0.00;-0.00;0.00"})
+    _actions_sheet(book, report)
     _comments_sheet(book, report)
     return _workbook_bytes(book)
+
+
+def _actions_sheet(book: Any, report: GroupReport) -> None:
+    """The actions recorded after the earlier round beside each condition's change since
+    then, and this round's plan: what the team did, and what it means to do."""
+    from tracelead.actions.selectors import plan_of
+
+    review = _action_review(report)
+    change = ({r.key: r for r in report.change.rows if r.shown}
+              if report.change.status == "shown" else {})
+    names = {c.key: c.name for c in report.conditions}
+    rows: list[list[Any]] = []
+    for condition in review.conditions:
+        row_change = change.get(condition.key)
+        for action in [*condition.done, *condition.other]:
+            rows.append([f"After “{action.assessment.title}”", condition.name, action.title,
+                         action.practice, action.owner, _date_cell(action.due_on),
+                         action.get_status_display(),
+                         _number(row_change.difference) if row_change else "not shown"])
+    for action in plan_of(report.assessment):
+        rows.append([f"After this round (“{report.assessment.title}”)",
+                     names.get(action.condition, action.condition), action.title,
+                     action.practice, action.owner, _date_cell(action.due_on),
+                     action.get_status_display(), ""])
+    if not rows:
+        rows = [["No actions have been recorded for this group yet."]]
+        _sheet(book, "Actions", ["Note"], rows)
+        return
+    _sheet(book, "Actions", ["Recorded", "Condition", "Action", "Practice", "Owner", "Due",
+                             "Status", "Change in the condition since"], rows,
+           formats={6: DATE_FORMAT, 8: "+0.00;-0.00;0.00"})
 
 
 def _comments_sheet(book: Any, report: GroupReport) -> None:
