@@ -291,3 +291,63 @@ def test_quotes_pinned_in_a_poll_s_themes_feed_the_evaluation(
     quote = Quote.objects.get()
     assert (quote.level, quote.source, quote.consent) == (1, "theme", True)
     assert "Trust grew when we shared the data" in text(facilitator_client.get(f"{base}/"))
+
+
+def test_a_forms_open_answers_are_themed_only_from_the_threshold_and_pins_keep_consent(
+        client: Client, facilitator_client: Any, other_facilitator: Any, programme: Any,
+        make_event: Any) -> None:
+    from tracelead.words.models import PinnedQuote, ThemeSet
+
+    event = make_event("Workshop 3", days=-1, programme=programme)
+    form = services.form_create(programme=programme, kind=FormKind.REFLECTION, event=event)
+    item = form.items.get(key="noticed")
+    academy = programme.academy_id
+    url = (f"/academy/{academy}/programmes/{programme.pk}/evaluation/forms/{form.pk}/"
+           f"questions/{item.pk}/themes/")
+    detail = text(facilitator_client.get(
+        f"/academy/{academy}/programmes/{programme.pk}/evaluation/forms/{form.pk}/"))
+    assert f'href="{url}"' in detail
+    # Four written answers: under the threshold of 5, nothing of them is shown or themed.
+    _answers(form, [{"noticed": f"Secret note number {n}"} for n in range(4)])
+    page = text(facilitator_client.get(url))
+    assert "at least 5 people have answered" in page and "Secret note" not in page
+    assert facilitator_client.post(url).status_code == 302
+    assert not ThemeSet.objects.exists()
+
+    _answers(form, [{"noticed": "Trust grew when we shared the waiting list data"}],
+             consent=True)
+    _answers(form, [{"noticed": "We need the same data across the system"},
+                    {"noticed": ""}], consent=False)
+    assert facilitator_client.post(url).status_code == 302
+    themes = ThemeSet.objects.get(form_item=item)
+    assert themes.source == "form" and len(themes.texts) == 6  # the blank answer is left out
+    assert themes.texts == sorted(themes.texts)
+    agreed = themes.texts.index("Trust grew when we shared the waiting list data")
+    refused = themes.texts.index("We need the same data across the system")
+    page = text(facilitator_client.get(url))
+    assert "Secret note number 0" in page and "did not agree to be quoted" in page
+
+    theme_of = {i: t for t in themes.themes.all() for i in t.members}
+    pin_url = f"/themes/{themes.pk}/pin/"
+    facilitator_client.post(pin_url, {"theme": theme_of[refused].pk, "quote": refused})
+    assert not PinnedQuote.objects.exists()  # refused: the author said no
+    facilitator_client.post(pin_url, {"theme": theme_of[agreed].pk, "quote": agreed})
+    pin = PinnedQuote.objects.get()
+    # Another academy's facilitator and a stranger cannot reach the page or its actions.
+    for who in (other_facilitator, None):
+        visitor = Client()
+        if who is not None:
+            visitor.force_login(who)
+        expected = 404 if who is not None else 302
+        assert visitor.get(url).status_code == expected
+        assert visitor.post(f"/themes/{themes.pk}/rename/",
+                            {"theme": theme_of[agreed].pk, "label": "x"}).status_code == expected
+
+    base = f"/academy/{academy}/programmes/{programme.pk}/evaluation"
+    quotes = text(facilitator_client.get(f"{base}/quotes/"))
+    assert "From a form: its author agreed to be quoted." in quotes
+    facilitator_client.post(f"{base}/quotes/", {"action": "theme", "pin": pin.pk,
+                                                "level": "1"})
+    quote = Quote.objects.get(source="theme")
+    assert quote.consent and quote.answer is not None
+    assert quote.text == "Trust grew when we shared the waiting list data"

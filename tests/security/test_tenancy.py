@@ -98,7 +98,8 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
 
 
 ACADEMY_PARTS = ("item", "member", "programme", "event", "effort", "registration", "target",
-                 "round_pk", "pair", "poll", "question", "form", "measure", "evidence")
+                 "round_pk", "pair", "poll", "question", "form", "form_item", "measure",
+                 "evidence")
 
 
 def _academy(system: Any, organisation: Any) -> dict[str, int]:
@@ -147,12 +148,14 @@ def _academy(system: Any, organisation: Any) -> dict[str, int]:
     from tracelead.evaluation.models import Evidence
 
     form = evaluation.form_create(programme=programme, kind="before")
+    open_question = form.items.create(kind="text", text="What changed?", position=99)
     measure = evaluation.measure_save(programme=programme, name="Waiting list", unit="",
                                       better="lower")
     evidence = Evidence.objects.create(measure=measure, title="Minutes",
                                        file=ContentFile(b"%PDF-1.4", name="evidence.pdf"),
                                        content_type="application/pdf", size=8)
-    return {"form": form.pk, "measure": measure.pk, "evidence": evidence.pk,
+    return {"form": form.pk, "form_item": open_question.pk, "measure": measure.pk,
+            "evidence": evidence.pk,
             "academy": made.pk, "item": offer.pk, "member": people[0].pk,
             "programme": programme.pk, "event": event.pk, "effort": effort.pk,
             "registration": registration.pk, "target": target.pk,

@@ -236,6 +236,15 @@ def test_a_polls_open_answers_can_be_sorted_into_themes(
         device = Participant.objects.create(poll=poll, token_hash=f"{i:064d}")
         Vote.objects.create(question=question, participant=device, answer=answer)
     url = reverse("words_poll_themes", args=[academy.pk, poll.pk])
+    # The poll's results lead to its themes (a poll with only a scale does not).
+    results = facilitator_client.get(reverse("poll_results", args=[academy.pk, poll.pk]))
+    assert f'href="{url}" id="poll-themes-link"' in results.content.decode()
+    scale_only = services.poll_create(academy=academy, event=make_event(days=0),
+                                      title="Ratings", created_by=facilitator)
+    services.question_save(poll=scale_only, question=None, draft=QuestionDraft(
+        kind="scale", prompt="How useful was today?"))
+    other = facilitator_client.get(reverse("poll_results", args=[academy.pk, scale_only.pk]))
+    assert other.status_code == 200 and "poll-themes-link" not in other.content.decode()
     assert facilitator_client.post(url).status_code == 302
     theme_set = ThemeSet.objects.get(poll=poll)
     assert sorted(len(t.members) for t in theme_set.themes.all()) == [6, 6, 6]

@@ -11,12 +11,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.cache import never_cache
 
-from tracelead.academy import access
 from tracelead.academy.models import Academy, Event, Member, Programme
 from tracelead.core.audit import audit_record
 from tracelead.core.forms import add_service_errors, error_list
@@ -25,6 +25,7 @@ from tracelead.core.qr import qr_download
 from tracelead.reports.views import _download
 
 from . import exports, selectors, services
+from .access import programme_for
 from .forms import EvidenceForm, FormNewForm, MeasureForm, QuoteForm, ValueForm, WordsForm
 from .models import Answer, Evidence, Form, FormKind, Measure, Quote, QuoteSource
 
@@ -33,16 +34,8 @@ COOKIE_AGE = 30 * 24 * 3600
 
 
 def _programme(request: HttpRequest, pk: int, programme: int) -> tuple[Academy, Programme]:
-    """The academy and programme, for the academy's facilitators only (404 otherwise:
-    evaluation answers are not for viewers until they are in a board paper)."""
-    academy = access.academy_for(request.user, pk)
-    if not access.can_facilitate(request.user, academy):
-        raise Http404("No such page.")
-    row = Programme.objects.filter(academy=academy, pk=programme).select_related(
-        "academy", "academy__system").first()
-    if row is None:
-        raise Http404("No such programme.")
-    return academy, row
+    """The academy and programme, for the academy's facilitators only (404 otherwise)."""
+    return programme_for(request.user, pk, programme)
 
 
 def _base(academy: Academy, programme: Programme, **extra: Any) -> dict[str, Any]:
@@ -253,14 +246,20 @@ def quotes_page(request: HttpRequest, pk: int, programme: int) -> HttpResponse:
         if action == "theme":
             from tracelead.words.models import PinnedQuote
 
-            pin = PinnedQuote.objects.filter(
-                pk=_int(request.POST.get("pin")),
-                theme__theme_set__poll__event__programme=row).first()
+            pin = PinnedQuote.objects.filter(_programme_pins(row),
+                                             pk=_int(request.POST.get("pin"))).select_related(
+                "theme__theme_set").first()
             level = _int(request.POST.get("level"))
             if pin is None or level not in (1, 2, 3, 4):
                 raise Http404("No such quote.")
+            # A form's answer carries its author's own choice; a poll's, the room's.
+            theme_set = pin.theme.theme_set
+            answer = (Answer.objects.filter(pk=theme_set.answer_ids[pin.index]).select_related(
+                "submission__form").first() if theme_set.form_item_id is not None else None)
+            if theme_set.form_item_id is not None and answer is None:
+                raise Http404("No such quote.")
             services.quote_pin(programme=row, level=level, text=pin.text,
-                               source=QuoteSource.THEME,
+                               source=QuoteSource.THEME, answer=answer,
                                consent=request.POST.get("consent") == "yes", by=request.user)
             messages.success(request, "Pinned the quote.")
             return redirect(reverse("evaluation_quotes", args=[academy.pk, row.pk]) + "#pinned")
@@ -301,14 +300,19 @@ def _poll_texts(row: Programme) -> list[dict[str, Any]]:
     return texts[:100]
 
 
+def _programme_pins(row: Programme) -> Q:
+    """Pinned quotes of the themes of the programme's polls and forms."""
+    return (Q(theme__theme_set__poll__event__programme=row)
+            | Q(theme__theme_set__form_item__form__programme=row))
+
+
 def _theme_pins(row: Programme, taken: set[str]) -> list[Any]:
-    """Quotes pinned in the themes of the programme's polls (tracelead.words), not yet
-    pinned to a level here."""
+    """Quotes pinned in the themes of the programme's polls and forms (tracelead.words),
+    not yet pinned to a level here."""
     from tracelead.words.models import PinnedQuote
 
-    return [p for p in PinnedQuote.objects.filter(
-        theme__theme_set__poll__event__programme=row).select_related("theme")
-        if p.text not in taken]
+    return [p for p in PinnedQuote.objects.filter(_programme_pins(row)).select_related(
+        "theme__theme_set") if p.text not in taken]
 
 
 def _int(value: Any) -> int | None:

@@ -17,7 +17,7 @@ from tracelead.organisations.models import Group
 
 from . import exports, services
 from .access import poll_for, post_only, posted_id
-from .models import Poll
+from .models import Poll, QuestionKind
 
 
 def _results_poll(request: HttpRequest, pk: int, poll: int) -> Poll:
@@ -40,6 +40,9 @@ def poll_results(request: HttpRequest, pk: int, poll: int) -> HttpResponse:
         "poll": row,
         "results": exports.poll_results(row),
         "groups": groups,
+        # Open texts, words and ideas can be grouped into themes (tracelead.words).
+        "has_texts": row.questions.filter(kind__in=(QuestionKind.TEXT, QuestionKind.WORDS,
+                                                   QuestionKind.IDEAS)).exists(),
         "withheld_sentence": exports.withheld_sentence,
         "pulse_note": exports.PULSE_NOTE,
         "column_class": "nhsuk-grid-column-full",

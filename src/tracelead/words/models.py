@@ -5,7 +5,8 @@ shows (``comments_upto``: the last publication whose responses' comments are sho
 kept, like the publication itself: the same statements always give the same figures.
 
 A :class:`ThemeSet` is a facilitator's thematic analysis of one free-text set (a round's
-answers to one prompt, or a poll's open texts): the texts as they were when the themes
+answers to one prompt, a poll's open texts, or the answers to one open question of an
+evaluation form): the texts as they were when the themes
 were made, then :class:`Theme` rows that the facilitator renames, merges and splits, and
 :class:`PinnedQuote` rows kept for the evaluation.
 """
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import models
 
 from tracelead.diagnostics.models import Assessment
+from tracelead.evaluation.models import Item as FormItem
 from tracelead.polls.models import Poll
 
 
@@ -54,6 +56,7 @@ class RoundConvergence(models.Model):
 class ThemeSource(models.TextChoices):
     ROUND = "round", "A round's answers"
     POLL = "poll", "A poll's open texts"
+    FORM = "form", "Answers to an evaluation question"
 
 
 class ThemeSet(models.Model):
@@ -63,6 +66,11 @@ class ThemeSet(models.Model):
     prompt_key = models.CharField(max_length=50, blank=True)
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, null=True, blank=True,
                              related_name="+")
+    form_item = models.ForeignKey(FormItem, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="+")
+    # For a form's answers: the evaluation Answer of each text (same order as ``texts``),
+    # so that a pinned quote carries its author's choice about being quoted.
+    answer_ids: Any = models.JSONField(default=list, blank=True)
     method = models.CharField(max_length=10)
     texts: Any = models.JSONField(default=list)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
@@ -76,6 +84,9 @@ class ThemeSet(models.Model):
                                     name="themes_once_per_round_prompt"),
             models.UniqueConstraint(fields=["poll"], condition=models.Q(poll__isnull=False),
                                     name="themes_once_per_poll"),
+            models.UniqueConstraint(fields=["form_item"],
+                                    condition=models.Q(form_item__isnull=False),
+                                    name="themes_once_per_form_item"),
         ]
 
     def __str__(self) -> str:

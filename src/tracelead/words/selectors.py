@@ -10,7 +10,13 @@ from tracelead.diagnostics.models import Assessment
 from tracelead.instruments import get_instrument
 
 from .models import RoundConvergence, Theme, ThemeSet
-from .services import MIN_STATEMENTS, convergence_request, published_statements, team_names
+from .services import (
+    MIN_STATEMENTS,
+    convergence_request,
+    published_statements,
+    quotable_indices,
+    team_names,
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class QuoteView:
     text: str
     reasons: tuple[str, ...]
     pinned: bool
+    # May be pinned for the evaluation (a form's answer: its author agreed to be quoted).
+    quotable: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,11 +126,12 @@ def themes_page(theme_set: ThemeSet | None, current: list[str]) -> ThemesPage:
     texts: list[str] = list(theme_set.texts)
     reasons = {i: identifying_reasons(t, teams=teams) for i, t in enumerate(texts)}
     page = ThemesPage(theme_set, stale=sorted(t.strip() for t in current if t.strip()) != texts)
+    quotable = quotable_indices(theme_set)
     for theme in theme_set.themes.prefetch_related("pins"):
         pinned = {p.index for p in theme.pins.all()}
 
         def view(i: int, pinned: set[int] = pinned) -> QuoteView:
-            return QuoteView(i, texts[i], reasons[i], i in pinned)
+            return QuoteView(i, texts[i], reasons[i], i in pinned, i in quotable)
 
         answers = [view(i) for i in theme.members]
         page.themes.append(ThemeView(theme, [view(i) for i in theme.quotes], answers,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tracelead.analysis import text
 from tracelead.diagnostics.models import Assessment
+from tracelead.evaluation.models import Item as FormItem
 from tracelead.polls.models import Poll
 from tracelead.publishing.selectors import published_comments, published_round
 
@@ -110,17 +111,32 @@ def _write_themes(theme_set: ThemeSet, result: text.Themes) -> None:
 
 @transaction.atomic
 def themes_build(*, texts: Sequence[str], user: Any, assessment: Assessment | None = None,
-                 prompt_key: str = "", poll: Poll | None = None) -> ThemeSet:
+                 prompt_key: str = "", poll: Poll | None = None,
+                 form_item: FormItem | None = None,
+                 answer_ids: Sequence[int] | None = None) -> ThemeSet:
     """Group a free-text set into themes, replacing any earlier themes of the same set
-    (and their pinned quotes: the texts they pointed into may have changed)."""
-    if (assessment is None) == (poll is None):
-        raise ValueError("give either assessment (with prompt_key) or poll")
-    source = ThemeSource.ROUND if assessment is not None else ThemeSource.POLL
-    kept = sorted(t.strip() for t in texts if t.strip())
-    ThemeSet.objects.filter(assessment=assessment, prompt_key=prompt_key, poll=poll).delete()
+    (and their pinned quotes: the texts they pointed into may have changed).
+
+    The set is a round's answers to one prompt (``assessment`` and ``prompt_key``), a
+    poll's open texts (``poll``), or the answers to one open question of an evaluation
+    form (``form_item``, with the id of each text's answer in ``answer_ids``). Texts are
+    kept in alphabetical order, never the order of arrival."""
+    if sum(x is not None for x in (assessment, poll, form_item)) != 1:
+        raise ValueError("give one of assessment (with prompt_key), poll or form_item")
+    if form_item is not None and (answer_ids is None or len(answer_ids) != len(texts)):
+        raise ValueError("a form's texts need the id of each one's answer")
+    source = (ThemeSource.ROUND if assessment is not None
+              else ThemeSource.POLL if poll is not None else ThemeSource.FORM)
+    pairs = sorted((t.strip(), i) for t, i in zip(
+        texts, answer_ids if answer_ids is not None else [0] * len(texts), strict=True)
+        if t.strip())
+    kept = [t for t, _ in pairs]
+    ThemeSet.objects.filter(assessment=assessment, prompt_key=prompt_key, poll=poll,
+                            form_item=form_item).delete()
     result = text.themes(kept)
     theme_set = ThemeSet.objects.create(
         source=source, assessment=assessment, prompt_key=prompt_key, poll=poll,
+        form_item=form_item, answer_ids=[i for _, i in pairs] if form_item else [],
         method=result.method, texts=kept, created_by=user)
     _write_themes(theme_set, result)
     return theme_set
@@ -212,6 +228,8 @@ def quote_pin(*, theme: Theme, index: int, user: Any, checked: bool = False) -> 
     if index not in theme.members:
         raise ValidationError({"quote": "That answer is not in this theme"})
     quote = theme.theme_set.texts[index]
+    if index not in quotable_indices(theme.theme_set):
+        raise ValidationError({"quote": "The person who wrote this did not agree to be quoted"})
     if text.identifying_reasons(quote, teams=team_names(theme.theme_set)) and not checked:
         raise ValidationError({"checked": "This quote may identify someone: tick to say you "
                                           "have read it and it is safe to keep"})
@@ -219,6 +237,20 @@ def quote_pin(*, theme: Theme, index: int, user: Any, checked: bool = False) -> 
         theme=theme, index=index, defaults={"text": quote, "checked": checked,
                                             "pinned_by": user})
     return pin
+
+
+def quotable_indices(theme_set: ThemeSet) -> set[int]:
+    """The texts that may be pinned for the evaluation: all of a round's or a poll's (the
+    room's consent is asked when the quote is used); of a form's, those whose authors
+    agreed to be quoted."""
+    if theme_set.form_item_id is None:
+        return set(range(len(theme_set.texts)))
+    from tracelead.evaluation.models import Answer
+
+    agreed = set(Answer.objects.filter(pk__in=theme_set.answer_ids,
+                                       submission__quote_consent=True)
+                 .values_list("pk", flat=True))
+    return {i for i, pk in enumerate(theme_set.answer_ids) if pk in agreed}
 
 
 @transaction.atomic
@@ -234,6 +266,8 @@ def team_names(theme_set: ThemeSet) -> list[str]:
         system_id = theme_set.assessment.group.system_id
     elif theme_set.poll is not None:
         system_id = theme_set.poll.academy.system_id
+    elif theme_set.form_item is not None:
+        system_id = theme_set.form_item.form.programme.academy.system_id
     else:
         return []
     return list(Group.objects.filter(system_id=system_id).values_list("name", flat=True))

@@ -1,5 +1,7 @@
 """The facilitator's themes pages: a round's free-text answers (once the gate shows its
-comments) and a poll's open texts. Each view checks access, calls one service, renders."""
+comments), a poll's open texts, and the answers to an evaluation form's open question
+(once the academy's threshold of people have answered). Each view checks access, calls
+one service, renders."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from django.urls import URLPattern, path, reverse
 from tracelead.core.audit import audit_record
 from tracelead.core.models import AuditEvent
 from tracelead.diagnostics.models import Assessment
+from tracelead.evaluation.access import open_item_for
+from tracelead.evaluation.models import Answer as FormAnswer
 from tracelead.instruments import get_instrument
+from tracelead.network.selectors import network_threshold
 from tracelead.organisations import access
 from tracelead.polls.access import poll_for, posted_id
 from tracelead.polls.models import Poll
@@ -103,10 +108,44 @@ def poll_themes(request: HttpRequest, pk: int, poll: int) -> HttpResponse:
         back_text="Back to the poll's results"))
 
 
+@login_required
+def form_themes(request: HttpRequest, pk: int, programme: int, form: int, form_item: int
+                ) -> HttpResponse:
+    """The answers to one open question of an evaluation form (reflections, feedback,
+    follow-ups). Read together and never attributed, and only once at least the academy's
+    threshold of people have answered: below that, nothing of them is shown."""
+    academy, question = open_item_for(request.user, pk, programme, form, form_item)
+    answers = list(FormAnswer.objects.filter(item=question).exclude(text="")
+                   .order_by("pk").values_list("pk", "text"))
+    threshold = network_threshold(academy)
+    enough = len(answers) >= threshold
+    here = reverse("words_form_themes", args=[academy.pk, programme, form, form_item])
+    if request.method == "POST":
+        if enough:
+            services.themes_build(texts=[t for _, t in answers], user=request.user,
+                                  form_item=question, answer_ids=[i for i, _ in answers])
+            audit_record(user=request.user, action=AuditEvent.Action.CHANGED,
+                         what=f"themes of {question.form.title} ({question.text[:60]})",
+                         system_id=academy.system_id)
+        return redirect(here)
+    theme_set = ThemeSet.objects.filter(form_item=question).first() if enough else None
+    return render(request, "words/themes.jinja", _themes_context(
+        request, theme_set, [t for _, t in answers] if enough else [],
+        title=question.text, caption=question.form.title, build_url=here,
+        too_few=None if enough else threshold, from_form=True,
+        back_href=reverse("evaluation_form", args=[academy.pk, programme, form]),
+        back_text="Back to the form"))
+
+
 def _page_of(theme_set: ThemeSet) -> str:
     if theme_set.assessment is not None:
         return reverse("words_round_themes",
                        args=[theme_set.assessment.pk, theme_set.prompt_key])
+    if theme_set.form_item is not None:
+        form = theme_set.form_item.form
+        return reverse("words_form_themes", args=[form.programme.academy_id,
+                                                  form.programme_id, form.pk,
+                                                  theme_set.form_item_id])
     if theme_set.poll is None:
         raise Http404("No such themes.")
     return reverse("words_poll_themes", args=[theme_set.poll.academy_id, theme_set.poll.pk])
@@ -168,5 +207,7 @@ urlpatterns: list[URLPattern] = [
     path("assessments/<int:pk>/themes/<slug:prompt>/", round_themes,
          name="words_round_themes"),
     path("academy/<int:pk>/polls/<int:poll>/themes/", poll_themes, name="words_poll_themes"),
+    path("academy/<int:pk>/programmes/<int:programme>/evaluation/forms/<int:form>/"
+         "questions/<int:form_item>/themes/", form_themes, name="words_form_themes"),
     path("themes/<int:pk>/<slug:action>/", theme_action, name="words_theme_action"),
 ]
