@@ -219,7 +219,6 @@ def node_sums(
     # Per item (rows of the transposed codes, in condition order): its first bin and
     # its condition.
     item_offset_sorted = (by_condition.astype(np.intp) * (2 * bins))[:, None]
-    item_offset_small = item_offset_sorted.astype(np.int32)
     item_condition_sorted = codes[by_condition]
     code_type = np.int8 if 2 * bins <= 127 else np.int16
     centre = (a + 1) / 2.0
@@ -282,11 +281,7 @@ def node_sums(
         coded = complete[item_condition_sorted].astype(code_type)
         coded *= bins
         coded += by_item
-        # 32-bit positions where the block's bins allow (half the memory traffic).
-        wide = span * n_items * 2 * bins >= 2**31
-        at = (g - base) * (n_items * 2 * bins)
-        index = (item_offset_sorted if wide else item_offset_small) + (
-            at if wide else at.astype(np.int32))
+        index = item_offset_sorted + (g - base) * (n_items * 2 * bins)
         index += coded
         counts = np.bincount(index.ravel(), minlength=span * n_items * 2 * bins)
         acc.items[base * n_items * 2 * bins:(base + span) * n_items * 2 * bins] += counts
