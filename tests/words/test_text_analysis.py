@@ -183,3 +183,58 @@ def test_the_identifying_flag_catches_planted_names(quote: str, kind: str, what:
 ])
 def test_ordinary_comments_are_not_flagged(quote: str) -> None:
     assert text.identifying_reasons(quote) == ()
+
+
+def test_ward_keeps_two_close_topics_apart_where_average_linkage_splits_a_loose_one() -> None:
+    """Four topics on a sphere: two tight ones close together (cosine 0.75 between their
+    centres) and one loose topic of two sub-ideas. Ward's linkage, used for themes, finds
+    the four topics; the same cut of the average-linkage tree does not."""
+    rng = np.random.default_rng(3)
+    axes = np.eye(8)
+    close = 0.75 * axes[0] + np.sqrt(1 - 0.75**2) * axes[1]
+
+    def topic(centre: np.ndarray, spread: float, n: int = 60) -> np.ndarray:
+        points = centre + rng.normal(0, spread, (n, 8))
+        return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+    loose = np.vstack([topic(axes[2] + 0.55 * axes[3], 0.05, 30),
+                       topic(axes[2] - 0.55 * axes[3], 0.05, 30)])
+    vectors = np.vstack([topic(axes[0], 0.06), topic(close, 0.06), loose,
+                         topic(axes[4], 0.06)])
+    truth = np.repeat(np.arange(4), 60)
+
+    def purity(labels: np.ndarray) -> float:
+        return sum(np.bincount(truth[labels == g]).max() for g in np.unique(labels)) / 240
+
+    ward = text.group_vectors(vectors, same_similarity=0.99, max_groups=4,
+                              linkage_method="ward")
+    assert len(np.unique(ward)) == 4 and purity(ward) == 1.0
+    average = text.group_vectors(vectors, same_similarity=0.99, max_groups=4)
+    assert purity(average) == 0.75  # the close topics merged, the loose one split
+    with pytest.raises(ValueError, match="linkage_method"):
+        text.group_vectors(vectors, same_similarity=0.99, linkage_method="single")  # type: ignore[arg-type]
+
+
+def test_themes_of_many_answers_sharing_stock_phrases_find_their_topics_with_tfidf() -> None:
+    """1,500 answers of the words benchmark (eight topics, each with shared openings and
+    endings): the fallback finds at least six topics as a theme of their own (at the
+    convergence's limit of 0.04 it allowed only two themes)."""
+    import importlib.util
+    from collections import Counter
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "words_bench.py"
+    spec = importlib.util.spec_from_file_location("words_bench_for_tests", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    texts, topics = bench.statements(1500)
+    result = text.themes(texts, method="tfidf")
+    theme_of = {i: k for k, theme in enumerate(result.themes) for i in theme.members}
+    found = 0
+    for topic in set(topics):
+        mine = Counter(theme_of[i] for i, t in enumerate(topics) if t == topic)
+        theme, count = mine.most_common(1)[0]
+        members = Counter(topics[i] for i in result.themes[theme].members)
+        found += count / sum(mine.values()) >= 0.8 and members[topic] / sum(
+            members.values()) >= 0.8
+    assert found >= 6, f"{found} of 8 topics found"

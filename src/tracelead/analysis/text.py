@@ -40,6 +40,7 @@ __all__ = [
     "CONVERGED_EXAMPLE",
     "DIVERGED_EXAMPLE",
     "SAME_SIMILARITY",
+    "THEME_SAME_SIMILARITY",
     "Cluster",
     "Convergence",
     "Outlier",
@@ -118,6 +119,15 @@ CALIBRATION: dict[str, tuple[float, float]] = {
 #: which sees only shared words, merges paraphrases above 0.05 and different tasks below
 #: 0.03 (measured on the examples and tests/words/words_fixtures.py).
 SAME_SIMILARITY: dict[str, float] = {"minilm": 0.42, "tfidf": 0.04}
+
+#: The same limit for themes of many answers. The sentence model's value carries over.
+#: TF-IDF's does not: answers that share stock phrases ("I would like", "as soon as
+#: possible") give different topics a mean similarity of 0.04 to 0.11 (the 10,000
+#: answers of ``benchmarks/words_bench.py``), so 0.04 allowed two themes where there are
+#: eight. At 0.10 the eight are found; the price is that a small set of paraphrases may
+#: come out as two themes (the easy fixture's paraphrases merge at 0.07), which the
+#: facilitator can merge.
+THEME_SAME_SIMILARITY: dict[str, float] = {"minilm": 0.42, "tfidf": 0.10}
 
 # Bands of the score, for the words on the page.
 BANDS: tuple[tuple[float, str], ...] = ((70.0, "shared"), (40.0, "partly shared"),
@@ -354,9 +364,16 @@ def _silhouette(distances: npt.NDArray[np.float64], labels: IntArray) -> float:
 
 
 def group_vectors(vectors: npt.ArrayLike, *, same_similarity: float, max_groups: int = 8,
-                  min_silhouette: float = MIN_SILHOUETTE) -> IntArray:
-    """Group unit vectors: average-linkage clustering on cosine distance, with the number
-    of groups chosen by silhouette.
+                  min_silhouette: float = MIN_SILHOUETTE,
+                  linkage_method: Literal["average", "ward"] = "average") -> IntArray:
+    """Group unit vectors: agglomerative clustering (average linkage on cosine distance by
+    default), with the number of groups chosen by silhouette.
+
+    ``linkage_method="ward"`` cuts Ward's tree instead (on the unit vectors, whose
+    squared Euclidean distance is ``2 (1 - cosine)``): it favours compact groups of
+    similar size, which suits the topics of a large set of answers; average linkage
+    keeps an outlying statement apart, which suits a group's descriptions of its task.
+    The limit from ``same_similarity`` always comes from the average-linkage tree.
 
     Groups whose mean similarity is at least ``same_similarity`` are never split (cutting
     the dendrogram at distance ``1 - same_similarity`` gives the most groups allowed,
@@ -397,6 +414,10 @@ def group_vectors(vectors: npt.ArrayLike, *, same_similarity: float, max_groups:
     distances = (distances + distances.T) / 2
     tree = linkage(squareform(distances, checks=False), method="average")
     allowed = int(fcluster(tree, 1.0 - same_similarity, criterion="distance").max())
+    if linkage_method == "ward":
+        tree = linkage(sv, method="ward")
+    elif linkage_method != "average":
+        raise ValueError(f"linkage_method must be 'average' or 'ward'; got {linkage_method!r}")
     best_k, best_s, best = 1, -math.inf, np.zeros(len(sample), dtype=np.int64)
     for k in range(2, min(max_groups, allowed, len(sample) - 1) + 1):
         labels = fcluster(tree, k, criterion="maxclust").astype(np.int64)
@@ -577,7 +598,8 @@ def themes(texts: list[str], *, method: str = "auto", max_themes: int = 8, quote
            keywords: int = 5) -> Themes:
     """Themes of a set of free-text answers.
 
-    The answers are embedded (:func:`embed`) and grouped (:func:`group_vectors`); each
+    The answers are embedded (:func:`embed`) and grouped (:func:`group_vectors`, with
+    Ward's linkage: topics of many answers are compact groups of similar size); each
     theme gets its keywords by class-based TF-IDF (:func:`class_keywords`), its size and
     up to ``quotes`` representative answers (highest mean similarity to the rest of the
     theme first). Blank answers are left out; indices refer to ``texts`` as given.
@@ -589,8 +611,8 @@ def themes(texts: list[str], *, method: str = "auto", max_themes: int = 8, quote
     if not kept:
         return Themes(method="tfidf" if method == "tfidf" else "none", themes=())
     vectors, used = embed([cleaned[i] for i in kept], method=method)
-    labels = group_vectors(vectors, max_groups=max_themes,
-                           same_similarity=SAME_SIMILARITY[used])
+    labels = group_vectors(vectors, max_groups=max_themes, linkage_method="ward",
+                           same_similarity=THEME_SAME_SIMILARITY[used])
     words = class_keywords([cleaned[i] for i in kept], labels.tolist(), top=keywords)
     out = []
     for g in range(int(labels.max()) + 1):
