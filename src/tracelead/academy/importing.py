@@ -38,7 +38,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,50 +318,57 @@ def read_and_check(parsed: Any, data: bytes, filename: str,
     parsed.problems.sort(key=lambda p: (p.line, p.column))
 
 
-def _header(parsed: ParsedMembers, number: int, cells: list[Cell]
-            ) -> dict[str, tuple[int, str]] | None:
-    """The fields' positions and headings as written, or None (with problems) if the
-    header is unusable."""
-    unit = parsed.unit
-    columns: dict[str, tuple[int, str]] = {}
+Columns = dict[str, tuple[int, str]]
+
+
+def named_columns(parsed: Any, number: int, cells: list[Cell], *,
+                  heading_fields: dict[str, str], required: Sequence[str],
+                  words: dict[str, str] | None = None) -> Columns | None:
+    """The fields' positions and headings as written, or None (with problems in
+    ``parsed``) if the header row is unusable: a field named twice, or a required one
+    missing. Headings that name no field go to ``parsed.ignored_columns``."""
+    words = words or {}
+    columns: Columns = {}
     for position, cell in enumerate(cells):
         heading = _text(cell)
         if not heading:
             continue
-        name = HEADING_FIELDS.get(_heading(heading))
+        name = heading_fields.get(_heading(heading))
         if name is None:
             parsed.ignored_columns.append(heading)
         elif name in columns:
             parsed.problems.append(ImportProblem(
                 number, heading, f"this column and “{columns[name][1]}” both give the "
-                f"{FIELD_WORDS.get(name, name)}; keep one of them", unit))
+                f"{words.get(name, name.replace('_', ' '))}; keep one of them", parsed.unit))
         else:
             columns[name] = (position, heading)
-    missing = [FIELD_WORDS.get(n, n) for n in REQUIRED if n not in columns]
+    missing = [words.get(n, n) for n in required if n not in columns]
     if missing:
         parsed.problems.append(ImportProblem(
             number, "", "the first row must name the columns; missing: " + ", ".join(missing)
-            + " (see the help for the headings)", unit))
+            + " (see the help for the headings)", parsed.unit))
     return None if parsed.problems else columns
 
 
-def _check_rows(parsed: ParsedMembers, rows: Rows, academy: Academy, today: dt.date) -> None:
-    unit = parsed.unit
-    organisations = {o.name.strip().lower(): o
-                     for o in Organisation.objects.filter(system_id=academy.system_id)}
-    places = {p.lower(): p for p in academy.place_list()}
-    existing = {email for email in Member.objects.filter(academy=academy, email__isnull=False)
-                .values_list("email", flat=True) if email}
-    first_line: dict[str, int] = {}
-    columns: dict[str, tuple[int, str]] | None = None
+def table_rows(parsed: Any, rows: Rows, *, heading_fields: dict[str, str],
+               required: Sequence[str], max_rows: int, things: str,
+               words: dict[str, str] | None = None
+               ) -> Iterator[tuple[int, list[Cell], set[int], Columns]]:
+    """The data rows of a table whose first row names its columns, with the columns.
+
+    Shared by every import: an empty first row makes the file unreadable; a bad header,
+    more than ``max_rows`` rows (``things``, for example "members") or no rows at all is
+    a problem in ``parsed``; a run of ``MAX_EMPTY_RUN`` empty rows ends the table."""
+    columns: Columns | None = None
     empty_run = 0
     count = 0
     for number, cells, formulas in rows:
         if columns is None:
             if not any(_text(c) for c in cells):
-                raise _Unreadable("The first row must name the columns (name, email, "
-                                  "organisation, ...); it is empty.")
-            columns = _header(parsed, number, cells)
+                raise _Unreadable("The first row must name the columns ("
+                                  + ", ".join(required) + ", ...); it is empty.")
+            columns = named_columns(parsed, number, cells, heading_fields=heading_fields,
+                                    required=required, words=words)
             if columns is None:
                 return
             continue
@@ -372,17 +379,31 @@ def _check_rows(parsed: ParsedMembers, rows: Rows, academy: Academy, today: dt.d
             continue
         empty_run = 0
         count += 1
-        if count > MAX_ROWS:
+        if count > max_rows:
             parsed.problems.append(ImportProblem(
-                number, "", f"the file has more than {MAX_ROWS:,} members; split it", unit))
+                number, "", f"the file has more than {max_rows:,} {things}; split it",
+                parsed.unit))
             return
-        _check_row(parsed, number, cells, formulas, columns, organisations=organisations,
-                   places=places, existing=existing, first_line=first_line, today=today)
+        yield number, cells, formulas, columns
     if columns is None:
         parsed.problems.append(ImportProblem(0, "", "The file is empty."))
     elif count == 0 and not parsed.problems:
-        parsed.problems.append(ImportProblem(0, "", "The file has column headings but no "
-                                                    "members."))
+        parsed.problems.append(ImportProblem(0, "", f"The file has column headings but no "
+                                                    f"{things}."))
+
+
+def _check_rows(parsed: ParsedMembers, rows: Rows, academy: Academy, today: dt.date) -> None:
+    organisations = {o.name.strip().lower(): o
+                     for o in Organisation.objects.filter(system_id=academy.system_id)}
+    places = {p.lower(): p for p in academy.place_list()}
+    existing = {email for email in Member.objects.filter(academy=academy, email__isnull=False)
+                .values_list("email", flat=True) if email}
+    first_line: dict[str, int] = {}
+    for number, cells, formulas, columns in table_rows(
+            parsed, rows, heading_fields=HEADING_FIELDS, required=REQUIRED,
+            max_rows=MAX_ROWS, things="members", words=FIELD_WORDS):
+        _check_row(parsed, number, cells, formulas, columns, organisations=organisations,
+                   places=places, existing=existing, first_line=first_line, today=today)
 
 
 def _check_row(parsed: ParsedMembers, number: int, cells: list[Cell], formulas: set[int],

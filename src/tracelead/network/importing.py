@@ -29,16 +29,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracelead.academy.importing import (
-    MAX_EMPTY_RUN,
     Cell,
     ImportProblem,
     Rows,
     _date,
-    _heading,
     _lookup,
     _text,
-    _Unreadable,
     read_and_check,
+    table_rows,
 )
 from tracelead.academy.models import Academy, Event, Member
 from tracelead.academy.services import normalise_email, normalise_event_code
@@ -125,31 +123,6 @@ def parse_connections(*, academy: Academy, data: bytes, filename: str = "",
     return parsed
 
 
-def _header(parsed: ParsedConnections, number: int, cells: list[Cell]
-            ) -> dict[str, tuple[int, str]] | None:
-    """The fields' positions and headings as written, or None (with problems)."""
-    columns: dict[str, tuple[int, str]] = {}
-    for position, cell in enumerate(cells):
-        heading = _text(cell)
-        if not heading:
-            continue
-        name = HEADING_FIELDS.get(_heading(heading))
-        if name is None:
-            parsed.ignored_columns.append(heading)
-        elif name in columns:
-            parsed.problems.append(ImportProblem(
-                number, heading, f"this column and “{columns[name][1]}” both give the "
-                f"{name.replace('_', ' ')}; keep one of them", parsed.unit))
-        else:
-            columns[name] = (position, heading)
-    missing = [n for n in REQUIRED if n not in columns]
-    if missing:
-        parsed.problems.append(ImportProblem(
-            number, "", "the first row must name the columns; missing: " + ", ".join(missing),
-            parsed.unit))
-    return None if parsed.problems else columns
-
-
 @dataclass
 class _Context:
     members: dict[str, Member]
@@ -169,36 +142,10 @@ def _check_rows(parsed: ParsedConnections, rows: Rows, academy: Academy,
                   Connection.objects.filter(academy=academy).values_list(
                       "first_id", "second_id", "kind", "event_id")},
         seen=set(), today=today)
-    columns: dict[str, tuple[int, str]] | None = None
-    empty_run = 0
-    count = 0
-    for number, cells, formulas in rows:
-        if columns is None:
-            if not any(_text(c) for c in cells):
-                raise _Unreadable("The first row must name the columns (person_a, person_b, "
-                                  "date, kind, event); it is empty.")
-            columns = _header(parsed, number, cells)
-            if columns is None:
-                return
-            continue
-        if not any(_text(c) for c in cells):
-            empty_run += 1
-            if empty_run >= MAX_EMPTY_RUN:
-                break
-            continue
-        empty_run = 0
-        count += 1
-        if count > MAX_ROWS:
-            parsed.problems.append(ImportProblem(
-                number, "", f"the file has more than {MAX_ROWS:,} ties; split it",
-                parsed.unit))
-            return
+    for number, cells, formulas, columns in table_rows(
+            parsed, rows, heading_fields=HEADING_FIELDS, required=REQUIRED,
+            max_rows=MAX_ROWS, things="ties"):
         _check_row(parsed, number, cells, formulas, columns, context)
-    if columns is None:
-        parsed.problems.append(ImportProblem(0, "", "The file is empty."))
-    elif count == 0 and not parsed.problems:
-        parsed.problems.append(ImportProblem(0, "", "The file has column headings but no "
-                                                    "ties."))
 
 
 def _check_row(parsed: ParsedConnections, number: int, cells: list[Cell], formulas: set[int],
