@@ -449,6 +449,12 @@ def demo_load(
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)
+    say("Setting out the acute trust's collective leadership strategy")
+    from tracelead.strategy.demo import strategy_demo_load
+
+    strategy_demo_load(organisation=Organisation.objects.get(
+        system=system, name=ORGANISATIONS["acute"][0]),
+        facilitator=get_user_model().objects.get(username=DEMO_USERNAME))
     say("Comparing how each group describes its task")
     from tracelead.words.demo import words_demo_load
 

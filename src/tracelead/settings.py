@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "tracelead.evaluation",
     "tracelead.words",
     "tracelead.actions",
+    "tracelead.strategy",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -71,6 +71,7 @@ urlpatterns = [
     path("", include("tracelead.evaluation.urls")),
     path("", include("tracelead.words.urls")),
     path("", include("tracelead.actions.urls")),
+    path("", include("tracelead.strategy.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -76,6 +76,8 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
         kind = "action"  # one action of a group's action plan
     elif route.startswith("themes/<int:pk>"):
         kind = "themeset"  # a facilitator's themes of a round's or a poll's free text
+    elif route.startswith("organisations/<int:pk>"):
+        kind = "organisation"  # an organisation's leadership strategy
     if "<" in route and kind is None:
         raise AssertionError(f"map the object ids of {route!r} in test_tenancy")
     if kind is None:
@@ -91,6 +93,9 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
     # can be reached either); a themes action.
     url = url.replace("<slug:prompt>", "one_change").replace("<str:token>", "an-upload")
     url = url.replace("<slug:action>", "rename")
+    # A behaviour of the strategy's framework, and one of its positions.
+    url = url.replace("<slug:key>", "innovation").replace(
+        "<int:position>", str(ids.get("position", 0)))
     if "<str:fmt>" in url:
         return [url.replace("<str:fmt>", fmt) for fmt in FORMATS]
     assert "<" not in url, f"map the converters of {route!r} in test_tenancy"
@@ -248,8 +253,17 @@ def world(db: Any, django_user_model: Any) -> World:
                                        prompt_key="one_change", method="tfidf").pk
     themes_a2 = ThemeSet.objects.create(source="round", assessment=in_a2,
                                         prompt_key="one_change", method="tfidf").pk
+    from tracelead.strategy import services as strategy
+
+    def strategy_of(organisation: Any) -> dict[str, int]:
+        """A started strategy with one position: what its pages take ids of."""
+        made = strategy.strategy_create(organisation=organisation)
+        held = strategy.position_save(strategy=made, title="Ward manager", needed=3, in_post=2)
+        return {"organisation": organisation.pk, "position": held.pk}
+
+    strategy_b, strategy_a2 = strategy_of(b_org), strategy_of(a2)
     other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk,
-                    "action": action_b, "themeset": themes_b, **other_academy}
+                    "action": action_b, "themeset": themes_b, **other_academy, **strategy_b}
     foreign = {
         "system facilitator": other_system,
         "system viewer": other_system,
@@ -257,10 +271,11 @@ def world(db: Any, django_user_model: Any) -> World:
         # (a cycle belongs to the whole system: the scoped may read it, never change it).
         "organisation facilitator": {"system": b.pk, "assessment": in_a2.pk,
                                      "cycle": cycle_b.pk, "job": job.pk, "action": action_a2,
-                                     "themeset": themes_a2, **other_academy},
+                                     "themeset": themes_a2, **other_academy,
+                                     **strategy_a2},
         "group viewer": {"system": b.pk, "assessment": in_a2.pk, "cycle": cycle_b.pk,
                          "job": job.pk, "action": action_a2, "themeset": themes_a2,
-                         **other_academy},
+                         **other_academy, **strategy_a2},
     }
     own = {role: {"system": a.pk, "assessment": in_a1.pk, "cycle": cycle_a.pk,
                   **own_academy} for role in users}

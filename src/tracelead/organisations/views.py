@@ -111,6 +111,9 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "system": system,
             "organisations": organisations,
+            # Whose leadership strategy the user may open (tracelead.strategy).
+            "strategy_ids": set(access.organisations_for(request.user).filter(system=system)
+                                .values_list("pk", flat=True)),
             "group_tree": _group_tree(groups),
             "assessments": assessments,
             "can_manage": access.can_manage(request.user, system),

@@ -1,0 +1,9 @@
+"""The leadership strategy's pages."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+from .views import urlpatterns as strategy_patterns
+
+urlpatterns: list[URLPattern] = [*strategy_patterns]

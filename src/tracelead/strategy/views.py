@@ -1,0 +1,268 @@
+"""The board's leadership strategy pages: the workspace, the culture, the behaviour
+framework and its versions, and the leadership inventory with its import. Facilitators of
+the organisation change them; its viewers read them (:mod:`tracelead.strategy.access`)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+
+from tracelead.academy.importing import MAX_BYTES, ImportProblem
+from tracelead.core.audit import audit_record
+from tracelead.core.forms import add_service_errors, error_list, render_form
+from tracelead.core.models import AuditEvent
+from tracelead.organisations.models import Group, Organisation
+
+from . import importing, selectors, services
+from .access import can_edit, organisation_for
+from .forms import BehaviourForm, CultureForm, PositionForm, PositionImportForm
+from .models import Position, Strategy
+
+MAX_PROBLEMS_SHOWN = 100
+
+
+def _strategy(organisation: Organisation) -> Strategy:
+    found = Strategy.objects.filter(organisation=organisation).first()
+    if found is None:
+        raise Http404("The board has not started its leadership strategy yet.")
+    return found
+
+
+def _audit(request: HttpRequest, organisation: Organisation, what: str) -> None:
+    audit_record(user=request.user, action=AuditEvent.Action.CHANGED,
+                 what=f"{what} (leadership strategy of {organisation.name})",
+                 system_id=organisation.system_id)
+
+
+@login_required
+def strategy_page(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk)
+    editor = can_edit(request.user, organisation)
+    if request.method == "POST":
+        if not editor:
+            raise PermissionDenied("Only the organisation's facilitators start its strategy.")
+        services.strategy_create(organisation=organisation, user=request.user)
+        _audit(request, organisation, "Started")
+        messages.success(request, "The leadership strategy is started, with the default "
+                                  "behaviour framework to adapt.")
+        return redirect("strategy", pk=organisation.pk)
+    strategy = Strategy.objects.filter(organisation=organisation).first()
+    context: dict[str, object] = {
+        "organisation": organisation, "strategy": strategy, "editor": editor,
+        "back_href": reverse("system", args=[organisation.system_id]),
+        "back_text": organisation.system.name,
+    }
+    if strategy is not None:
+        context["framework"] = selectors.framework_view(services.current_framework(strategy))
+        context["inventory"] = selectors.inventory(strategy)
+    return render(request, "strategy/workspace.jinja", context)
+
+
+@login_required
+def culture_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    form = CultureForm(request.POST or None, initial={
+        "culture": strategy.culture, "values": "\n".join(strategy.values)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.culture_save(strategy=strategy, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit(request, organisation, "Changed the culture statement and values")
+            messages.success(request, "Saved the culture the board wants.")
+            return redirect("strategy", pk=organisation.pk)
+    return render_form(request, form, heading="The culture the board wants",
+                       submit="Save", back_href=reverse("strategy", args=[organisation.pk]))
+
+
+@login_required
+def framework_page(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk)
+    strategy = _strategy(organisation)
+    versions = list(strategy.frameworks.all())
+    wanted = request.GET.get("version", "")
+    shown = next((f for f in versions if str(f.version) == wanted), versions[0])
+    return render(request, "strategy/framework.jinja", {
+        "organisation": organisation, "strategy": strategy,
+        "framework": selectors.framework_view(shown), "versions": versions,
+        "latest": shown.pk == versions[0].pk, "editor": can_edit(request.user, organisation),
+        "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("strategy", args=[organisation.pk]),
+        "back_text": "The leadership strategy",
+    })
+
+
+@login_required
+def behaviour_edit(request: HttpRequest, pk: int, key: str = "") -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    current = services.current_framework(strategy)
+    behaviour = current.behaviours.filter(key=key).first() if key else None
+    if key and behaviour is None:
+        raise Http404("No such behaviour.")
+    initial = ({"kind": behaviour.kind, "title": behaviour.title,
+                "description": behaviour.description, "role": behaviour.role}
+               if behaviour else {"kind": "every"})
+    form = BehaviourForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.behaviour_save(strategy=strategy, key=key, user=request.user,
+                                           **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit(request, organisation, f"Framework version {made.version}: {made.note}")
+            messages.success(request, f"Saved as version {made.version} of the framework. "
+                                      "Earlier versions stay as they were.")
+            return redirect("strategy_framework", pk=organisation.pk)
+    return render_form(
+        request, form, heading=f"Change “{behaviour.title}”" if behaviour else
+        "Add a behaviour", submit="Save as a new version",
+        back_href=reverse("strategy_framework", args=[organisation.pk]),
+        intro="Each change makes a new version of the framework; the earlier versions stay "
+              "as they were, so ratings made against them can still be read.")
+
+
+@login_required
+def behaviour_remove(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    if request.method != "POST":
+        raise PermissionDenied("Use the button on the page.")
+    try:
+        made = services.behaviour_remove(strategy=_strategy(organisation), key=key,
+                                         user=request.user)
+    except ValidationError as error:
+        raise Http404("No such behaviour.") from error
+    _audit(request, organisation, f"Framework version {made.version}: {made.note}")
+    messages.success(request, f"{made.note}: version {made.version} of the framework.")
+    return redirect("strategy_framework", pk=organisation.pk)
+
+
+@login_required
+def positions_page(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk)
+    strategy = _strategy(organisation)
+    return render(request, "strategy/positions.jinja", {
+        "organisation": organisation, "strategy": strategy,
+        "inventory": selectors.inventory(strategy),
+        "titles": selectors.behaviour_titles(strategy),
+        "editor": can_edit(request.user, organisation),
+        "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("strategy", args=[organisation.pk]),
+        "back_text": "The leadership strategy",
+    })
+
+
+def _groups(organisation: Organisation) -> list[Group]:
+    return list(Group.objects.filter(system_id=organisation.system_id,
+                                     organisation=organisation).order_by("name"))
+
+
+@login_required
+def position_edit(request: HttpRequest, pk: int, position: int | None = None) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    row = None
+    if position is not None:
+        row = Position.objects.filter(strategy=strategy, pk=position).first()
+        if row is None:
+            raise Http404("No such position.")
+    behaviours = [(b.key, b.title) for b in services.current_framework(strategy)
+                  .behaviours.all()]
+    initial = ({"title": row.title, "kind": row.kind, "needed": row.needed,
+                "in_post": row.in_post, "clinical": row.clinical,
+                "groups": [str(g.pk) for g in row.groups.all()],
+                "behaviours": row.behaviours, "skills": row.skills,
+                "succession": row.succession} if row else None)
+    form = PositionForm(request.POST or None, initial=initial,
+                        groups=_groups(organisation), behaviours=behaviours)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["groups"] = form.chosen_groups()
+        try:
+            saved = services.position_save(strategy=strategy, position=row, **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit(request, organisation, f"Saved the position {saved.title}")
+            messages.success(request, f"Saved “{saved.title}”.")
+            return redirect("strategy_positions", pk=organisation.pk)
+    return render_form(request, form,
+                       heading=f"Change “{row.title}”" if row else "Add a position",
+                       submit="Save", back_href=reverse("strategy_positions",
+                                                        args=[organisation.pk]))
+
+
+@login_required
+def position_delete(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    if request.method != "POST":
+        raise PermissionDenied("Use the button on the page.")
+    row = Position.objects.filter(strategy=_strategy(organisation), pk=position).first()
+    if row is None:
+        raise Http404("No such position.")
+    row.delete()
+    _audit(request, organisation, f"Removed the position {row.title}")
+    messages.success(request, f"Removed “{row.title}”.")
+    return redirect("strategy_positions", pk=organisation.pk)
+
+
+@login_required
+def positions_import(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    posted = request.method == "POST"
+    form = PositionImportForm(request.POST if posted else None,
+                              request.FILES if posted else None)
+    problems: list[ImportProblem] = []
+    result = None
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = importing.position_import(strategy=strategy,
+                                           data=upload.read(MAX_BYTES + 1),
+                                           filename=upload.name or "")
+        problems = result.problems
+        if not problems:
+            _audit(request, organisation, f"Imported {result.created} new and "
+                                          f"{result.updated} changed positions")
+    form_errors = error_list(form) + [{"text": str(p), "href": "#id_file"}
+                                      for p in problems[:MAX_PROBLEMS_SHOWN]]
+    return render(request, "strategy/import.jinja", {
+        "organisation": organisation, "form": form, "form_errors": form_errors,
+        "problems": problems[:MAX_PROBLEMS_SHOWN],
+        "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
+        "result": result if result and not problems else None,
+        "max_rows": importing.MAX_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
+        "back_href": reverse("strategy_positions", args=[organisation.pk]),
+        "back_text": "The leadership inventory",
+    }, status=400 if form_errors else 200)
+
+
+urlpatterns: list[URLPattern] = [
+    path("organisations/<int:pk>/strategy/", strategy_page, name="strategy"),
+    path("organisations/<int:pk>/strategy/culture/", culture_edit, name="strategy_culture"),
+    path("organisations/<int:pk>/strategy/framework/", framework_page,
+         name="strategy_framework"),
+    path("organisations/<int:pk>/strategy/framework/new/", behaviour_edit,
+         name="strategy_behaviour_new"),
+    path("organisations/<int:pk>/strategy/framework/<slug:key>/", behaviour_edit,
+         name="strategy_behaviour"),
+    path("organisations/<int:pk>/strategy/framework/<slug:key>/remove/", behaviour_remove,
+         name="strategy_behaviour_remove"),
+    path("organisations/<int:pk>/strategy/positions/", positions_page,
+         name="strategy_positions"),
+    path("organisations/<int:pk>/strategy/positions/new/", position_edit,
+         name="strategy_position_new"),
+    path("organisations/<int:pk>/strategy/positions/<int:position>/", position_edit,
+         name="strategy_position"),
+    path("organisations/<int:pk>/strategy/positions/<int:position>/remove/",
+         position_delete, name="strategy_position_remove"),
+    path("organisations/<int:pk>/strategy/positions/import/", positions_import,
+         name="strategy_positions_import"),
+]
