@@ -43,6 +43,6 @@ def test_a_broken_framework_file_is_refused_with_its_name(tmp_path: Path, text: 
                                                          problem: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(FrameworkError, match="broken.yaml") as raised:
+    with pytest.raises(FrameworkError, match=r"broken\.yaml") as raised:
         load(path)
     assert problem in str(raised.value)
