@@ -21,10 +21,12 @@ from tracelead.instruments import (
 
 WriteYaml = Callable[..., Path]
 
-# A second framework from the seeds, in miniature: leadership outcomes as direction,
-# alignment and commitment. It has no leader roles or practices, which the schema allows.
+# A cut-down variant of the bundled DAC instrument, as a deployment might add one: leadership
+# outcomes as direction, alignment and commitment on a four-point frequency scale. It has no
+# leader roles or practices, which the schema allows. Its own key keeps it apart from the
+# bundled dac.yaml.
 DAC_YAML = """\
-key: dac
+key: dac_mini
 version: "0.1"
 title: Direction, alignment and commitment
 description: Three outcomes of shared leadership.
@@ -67,17 +69,20 @@ def extra_dirs(monkeypatch: pytest.MonkeyPatch, *dirs: Path) -> None:
     monkeypatch.setenv(ENV_VAR, os.pathsep.join(str(d) for d in dirs))
 
 
-def test_the_bundled_directory_holds_trace() -> None:
-    assert [(i.key, i.version) for i in available_instruments()] == [("trace", "1.0")]
+def test_the_bundled_directory_holds_dac_and_trace() -> None:
+    assert [(i.key, i.version) for i in available_instruments()] == [
+        ("dac", "1.0"),
+        ("trace", "1.0"),
+    ]
 
 
 def test_a_second_instrument_loads_from_an_extra_directory_without_code_change(
     monkeypatch: pytest.MonkeyPatch, write_yaml: WriteYaml, tmp_path: Path
 ) -> None:
-    write_yaml(DAC_YAML, "extra/dac.yaml")
+    write_yaml(DAC_YAML, "extra/dac_mini.yaml")
     extra_dirs(monkeypatch, tmp_path / "extra")
 
-    dac = get_instrument("dac")
+    dac = get_instrument("dac_mini")
 
     assert dac.scale_keys == ("direction", "alignment", "commitment")
     assert dac.scale_points == 4
@@ -86,29 +91,30 @@ def test_a_second_instrument_loads_from_an_extra_directory_without_code_change(
     assert dac.scale("direction").practices == ()
     assert dac.item_scale_keys == ("direction", "direction", "alignment", "commitment")
     assert dac.free_text[0].max_length == 500
-    assert {i.key for i in available_instruments()} == {"dac", "trace"}
+    assert {i.key for i in available_instruments()} == {"dac", "dac_mini", "trace"}
     assert get_instrument("trace").key == "trace"
+    assert get_instrument("dac").version == "1.0"
 
 
 def test_several_extra_directories_are_searched(
     monkeypatch: pytest.MonkeyPatch, write_yaml: WriteYaml, tmp_path: Path
 ) -> None:
-    write_yaml(DAC_YAML, "one/dac.yaml")
-    write_yaml(DAC_YAML.replace("key: dac", "key: dac_short"), "two/dac_short.yaml")
+    write_yaml(DAC_YAML, "one/dac_mini.yaml")
+    write_yaml(DAC_YAML.replace("key: dac_mini", "key: dac_short"), "two/dac_short.yaml")
     extra_dirs(monkeypatch, tmp_path / "one", tmp_path / "two")
-    assert {i.key for i in available_instruments()} == {"dac", "dac_short", "trace"}
+    assert {i.key for i in available_instruments()} == {"dac", "dac_mini", "dac_short", "trace"}
 
 
 def test_the_latest_version_is_chosen_when_none_is_given(
     monkeypatch: pytest.MonkeyPatch, write_yaml: WriteYaml, tmp_path: Path
 ) -> None:
     for version in ("1.9", "1.10", "1.2"):
-        write_yaml(DAC_YAML.replace('"0.1"', f'"{version}"'), f"v/dac-{version}.yaml")
+        write_yaml(DAC_YAML.replace('"0.1"', f'"{version}"'), f"v/dac_mini-{version}.yaml")
     extra_dirs(monkeypatch, tmp_path / "v")
 
-    assert get_instrument("dac").version == "1.10"
-    assert get_instrument("dac", "1.2").version == "1.2"
-    assert [i.version for i in available_instruments() if i.key == "dac"] == [
+    assert get_instrument("dac_mini").version == "1.10"
+    assert get_instrument("dac_mini", "1.2").version == "1.2"
+    assert [i.version for i in available_instruments() if i.key == "dac_mini"] == [
         "1.2",
         "1.9",
         "1.10",
@@ -116,7 +122,9 @@ def test_the_latest_version_is_chosen_when_none_is_given(
 
 
 def test_an_unknown_instrument_names_the_available_ones() -> None:
-    with pytest.raises(InstrumentError, match=r"no instrument 'ccl'; available instruments: trace"):
+    with pytest.raises(
+        InstrumentError, match=r"no instrument 'ccl'; available instruments: dac, trace"
+    ):
         get_instrument("ccl")
 
 
@@ -131,16 +139,16 @@ def test_two_files_with_the_same_key_and_version_are_refused(
     write_yaml(DAC_YAML, "d/a.yaml")
     write_yaml(DAC_YAML, "d/b.yaml")
     extra_dirs(monkeypatch, tmp_path / "d")
-    with pytest.raises(InstrumentError, match=r"'dac' version '0\.1' is defined twice"):
+    with pytest.raises(InstrumentError, match=r"'dac_mini' version '0\.1' is defined twice"):
         available_instruments()
 
 
 def test_a_broken_file_in_an_extra_directory_is_reported_not_skipped(
     monkeypatch: pytest.MonkeyPatch, write_yaml: WriteYaml, tmp_path: Path
 ) -> None:
-    write_yaml(DAC_YAML.replace("minutes: 3", "minutes: three"), "d/dac.yaml")
+    write_yaml(DAC_YAML.replace("minutes: 3", "minutes: three"), "d/dac_mini.yaml")
     extra_dirs(monkeypatch, tmp_path / "d")
-    with pytest.raises(InstrumentError, match=r"^dac\.yaml, line 6: minutes: "):
+    with pytest.raises(InstrumentError, match=r"^dac_mini\.yaml, line 6: minutes: "):
         get_instrument("trace")
 
 

@@ -13,6 +13,8 @@ from tracelead.publishing.models import Cycle
 
 from .models import Invitation, RaterKind
 
+DEFAULT_INSTRUMENT = "trace"
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -92,12 +94,17 @@ class AssessmentForm(forms.Form):
         self.fields["group"].choices = [("", "Choose a group")] + [
             (str(g.pk), f"{g.name} ({g.system.name})") for g in groups.select_related("system")
         ]
-        instruments = available_instruments()
+        # TRACE is the product's own diagnostic: listed first and chosen unless the
+        # facilitator picks another (sorted() is stable, so the rest keep their order).
+        instruments = sorted(available_instruments(), key=lambda i: i.key != DEFAULT_INSTRUMENT)
         self.fields["instrument"].choices = [
             (i.key, f"{i.title} (version {i.version})") for i in instruments
         ]
-        if len(instruments) == 1:
-            self.fields["instrument"].initial = instruments[0].key
+        keys = [i.key for i in instruments]
+        if DEFAULT_INSTRUMENT in keys:
+            self.fields["instrument"].initial = DEFAULT_INSTRUMENT
+        elif len(set(keys)) == 1:
+            self.fields["instrument"].initial = keys[0]
         today = timezone.localdate()
         self.fields["opens_on"].initial = today
         self.fields["closes_on"].initial = today + dt.timedelta(days=21)

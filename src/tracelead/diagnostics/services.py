@@ -159,6 +159,13 @@ def _check_dates(
         )
 
 
+def _instrument_title(key: str) -> str:
+    try:
+        return get_instrument(key).title
+    except InstrumentError:  # the file has gone since the round was opened
+        return key
+
+
 @transaction.atomic
 def assessment_create(
     *,
@@ -186,6 +193,17 @@ def assessment_create(
     if Assessment.objects.filter(cycle=cycle, group=group).exists():
         raise ValidationError(
             {"cycle": f"{group.name} already has a round in {cycle.name}: one a cycle."}
+        )
+    # The gate reads, rolls up and compares a cycle's rounds with one instrument, so a
+    # cycle holds rounds of one questionnaire (its versions may differ). The cycle's row is
+    # locked so that two rounds of different questionnaires cannot both pass the check.
+    Cycle.objects.select_for_update().get(pk=cycle.pk)
+    other = (Assessment.objects.filter(cycle=cycle).exclude(instrument_key=instrument.key)
+             .values_list("instrument_key", flat=True).first())
+    if other is not None:
+        raise ValidationError(
+            {"instrument_key": f"{cycle.name} already has rounds of “{_instrument_title(other)}”, "
+             "and a cycle's rounds share one questionnaire: choose that one, or another cycle."}
         )
     if opens_on < today():
         raise ValidationError({"opens_on": "The open date cannot be in the past."})
