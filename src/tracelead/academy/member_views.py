@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
 from tracelead.core.audit import audit_record
-from tracelead.core.forms import add_service_errors, error_list, render_form
+from tracelead.core.forms import add_service_errors, error_list, import_outcome, render_form
 from tracelead.core.models import AuditEvent
 from tracelead.core.throttles import ratelimit_address, wait_words
 from tracelead.organisations.models import Sector
@@ -55,7 +55,6 @@ from .models import (
 # Personal links are secrets.token_urlsafe(24): 32 characters of the URL-safe alphabet.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 PAGE_SIZE = 50
-MAX_PROBLEMS_SHOWN = 100
 
 
 # --- Pages for people without an account ---------------------------------------------------
@@ -524,18 +523,14 @@ def member_import(request: HttpRequest, pk: int) -> HttpResponse:
                              what=f"Imported {result.created} academy members from a file; "
                                   "the facilitator confirmed their consent",
                              system_id=academy.system_id)
-    form_errors = error_list(form) + [{"text": str(p), "href": "#id_file"}
-                                      for p in problems[:MAX_PROBLEMS_SHOWN]]
+    outcome = import_outcome(form, problems, result)
     return render(request, "academy/members_import.jinja", {
-        "academy": academy, "form": form, "form_errors": form_errors,
-        "problems": problems[:MAX_PROBLEMS_SHOWN],
-        "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
-        "result": result if result and not problems else None,
+        **outcome, "academy": academy,
         "sectors": Sector.choices, "staff_groups": StaffGroup.choices,
         "levels": RoleLevel.choices, "places": academy.place_list(),
         "max_rows": importing.MAX_ROWS, "max_mb": importing.MAX_BYTES // (1024 * 1024),
         "back_href": reverse("academy_members", args=[academy.pk]), "back_text": "Members",
-    }, status=400 if form_errors else 200)
+    }, status=outcome["status"])
 
 
 urlpatterns: list[URLPattern] = [

@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from tracelead.core.audit import audit_record
-from tracelead.core.forms import add_service_errors, error_list, render_form
+from tracelead.core.forms import add_service_errors, error_list, import_outcome, render_form
 from tracelead.core.models import AuditEvent
 from tracelead.organisations.models import Organisation
 from tracelead.reports.views import _download
@@ -25,8 +25,6 @@ from tracelead.reports.views import _download
 from . import access, exports, reach_services, selectors
 from .models import Academy, Programme, StaffGroup, Target, WorkforceDimension, WorkforceFigure
 from .reach_forms import TargetForm, WorkforceForm, WorkforceImportForm
-
-MAX_PROBLEMS_SHOWN = 100
 
 
 def _positive_int(value: str | None) -> int | None:
@@ -212,16 +210,13 @@ def workforce_import(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Imported the workforce figures: {result.added} "
                                  f"added, {result.updated} changed.")
                 return redirect("academy_workforce", pk=academy.pk)
-    form_errors = error_list(form) + [{"text": str(p), "href": "#id_file"}
-                                      for p in problems[:MAX_PROBLEMS_SHOWN]]
+    outcome = import_outcome(form, problems, None)
     return render(request, "academy/workforce_import.jinja", {
-        "academy": academy, "form": form, "form_errors": form_errors,
-        "problems": problems[:MAX_PROBLEMS_SHOWN],
-        "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
+        **outcome, "academy": academy,
         "staff_groups": StaffGroup.choices, "places": academy.place_list(),
         "back_href": reverse("academy_workforce", args=[academy.pk]),
         "back_text": "Workforce figures",
-    }, status=400 if form_errors else 200)
+    }, status=outcome["status"])
 
 
 # --- Attendance ---------------------------------------------------------------------------------

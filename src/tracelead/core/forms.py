@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -99,3 +100,25 @@ def field_context(form: forms.BaseForm, name: str) -> dict[str, Any]:
         "choices": choices,
         "attrs": widget.attrs,
     }
+
+
+#: Problems of an imported file listed on its page; the rest are counted.
+MAX_PROBLEMS_SHOWN = 100
+
+
+def import_outcome(form: forms.BaseForm, problems: Sequence[object], result: object
+                   ) -> dict[str, Any]:
+    """What every file-import page shows after an upload: the form's errors and the
+    file's problems (linked to the file field) in the error summary, the first
+    ``MAX_PROBLEMS_SHOWN`` problems and how many more, and the result only when nothing
+    was wrong. ``status`` is 400 when anything was."""
+    form_errors = error_list(form) + [{"text": str(p), "href": "#id_file"}
+                                      for p in problems[:MAX_PROBLEMS_SHOWN]]
+    return {
+        "form": form, "form_errors": form_errors,
+        "problems": list(problems[:MAX_PROBLEMS_SHOWN]),
+        "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
+        "result": result if result and not problems else None,
+        "status": 400 if form_errors else 200,
+    }
+

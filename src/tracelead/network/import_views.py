@@ -13,13 +13,12 @@ from tracelead.academy import access
 from tracelead.academy.importing import MAX_BYTES, ImportProblem
 from tracelead.academy.models import Event
 from tracelead.core.audit import audit_record
-from tracelead.core.forms import error_list
+from tracelead.core.forms import import_outcome
 from tracelead.core.models import AuditEvent
 
 from . import importing
 from .forms import ConnectionImportForm
 
-MAX_PROBLEMS_SHOWN = 100
 # The events listed in the help with their codes (the latest first).
 EVENTS_LISTED = 30
 
@@ -43,19 +42,14 @@ def network_import(request: HttpRequest, pk: int) -> HttpResponse:
             audit_record(user=request.user, action=AuditEvent.Action.CHANGED,
                          what=f"Imported {result.created} relationship ties of academy "
                               f"{academy.pk} from a file", system_id=academy.system_id)
-    form_errors = error_list(form) + [{"text": str(p), "href": "#id_file"}
-                                      for p in problems[:MAX_PROBLEMS_SHOWN]]
+    outcome = import_outcome(form, problems, result)
     events = list(Event.objects.filter(academy=academy, starts_at__lte=timezone.now())
                   .order_by("-starts_at", "-id")[:EVENTS_LISTED])
     return render(request, "network/import.jinja", {
-        "academy": academy, "form": form, "form_errors": form_errors,
-        "problems": problems[:MAX_PROBLEMS_SHOWN],
-        "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
-        "result": result if result and not problems else None,
-        "events": events, "max_rows": importing.MAX_ROWS,
+        **outcome, "academy": academy, "events": events, "max_rows": importing.MAX_ROWS,
         "max_mb": MAX_BYTES // (1024 * 1024),
         "back_href": reverse("network", args=[academy.pk]), "back_text": "Relationships",
-    }, status=400 if form_errors else 200)
+    }, status=outcome["status"])
 
 
 urlpatterns: list[URLPattern] = [

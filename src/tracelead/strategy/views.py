@@ -13,7 +13,7 @@ from django.urls import URLPattern, path, reverse
 
 from tracelead.academy.importing import MAX_BYTES, ImportProblem
 from tracelead.core.audit import audit_record
-from tracelead.core.forms import add_service_errors, error_list, render_form
+from tracelead.core.forms import add_service_errors, import_outcome, render_form
 from tracelead.core.models import AuditEvent
 from tracelead.organisations.models import Group, Organisation
 
@@ -21,8 +21,6 @@ from . import importing, selectors, services
 from .access import can_edit, organisation_for
 from .forms import BehaviourForm, CultureForm, PositionForm, PositionImportForm
 from .models import Position, Strategy
-
-MAX_PROBLEMS_SHOWN = 100
 
 
 def _strategy(organisation: Organisation) -> Strategy:
@@ -231,17 +229,13 @@ def positions_import(request: HttpRequest, pk: int) -> HttpResponse:
         if not problems:
             _audit(request, organisation, f"Imported {result.created} new and "
                                           f"{result.updated} changed positions")
-    form_errors = error_list(form) + [{"text": str(p), "href": "#id_file"}
-                                      for p in problems[:MAX_PROBLEMS_SHOWN]]
+    outcome = import_outcome(form, problems, result)
     return render(request, "strategy/import.jinja", {
-        "organisation": organisation, "form": form, "form_errors": form_errors,
-        "problems": problems[:MAX_PROBLEMS_SHOWN],
-        "more_problems": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
-        "result": result if result and not problems else None,
+        **outcome, "organisation": organisation,
         "max_rows": importing.MAX_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
         "back_href": reverse("strategy_positions", args=[organisation.pk]),
         "back_text": "The leadership inventory",
-    }, status=400 if form_errors else 200)
+    }, status=outcome["status"])
 
 
 urlpatterns: list[URLPattern] = [
