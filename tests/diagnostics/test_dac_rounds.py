@@ -148,3 +148,52 @@ def test_the_set_up_form_explains_a_questionnaire_the_cycle_does_not_use(
     assert "nhsuk-error-summary" in text
     assert "a cycle's rounds share one questionnaire" in text
     assert not Assessment.objects.filter(group=board).exists()
+
+
+def test_a_group_with_both_questionnaires_sees_dac_beside_the_trace_conditions_that_feed_it(
+    facilitator_client, system, team, add_responses, close_and_publish
+):
+    from tracelead.publishing.services import cycle_create
+    from tracelead.reports.beside import dac_beside_trace
+
+    trace_cycle = cycle_create(system=system, name="TRACE 2026", threshold=5,
+                               comment_threshold=10)
+    dac_cycle = cycle_create(system=system, name="DAC 2026", threshold=5, comment_threshold=10)
+    dac_round = open_round(team, dac_cycle, "dac")
+    dac = get_instrument("dac")
+    direction, alignment, commitment = (dac.scale(k).item_keys for k in dac.scale_keys)
+    add_responses(dac_round, [{**dict.fromkeys(direction, 2), **dict.fromkeys(alignment, 4),
+                               **dict.fromkeys(commitment, 3)}] * 6)
+    close_and_publish(dac_round)
+    # No TRACE round yet: nothing beside.
+    assert dac_beside_trace(group_report(dac_round)) is None
+
+    trace_round = open_round(team, trace_cycle, "trace")
+    trace = get_instrument("trace")
+    by_condition = {k: trace.scale(k).item_keys for k in trace.scale_keys}
+    levels = {"task": 5, "route": 4, "alignment": 2, "capability": 3, "energy": 1}
+    add_responses(trace_round, [{key: levels[c] for c, keys in by_condition.items()
+                                 for key in keys}] * 6)
+    # Its round not yet closed and published: the TRACE report is not shown, so nothing
+    # beside.
+    assert dac_beside_trace(group_report(dac_round)) is None
+    close_and_publish(trace_round)
+
+    beside = dac_beside_trace(group_report(dac_round))
+    assert beside is not None
+    assert [(r.outcome.key, [c.key for c in r.feeds]) for r in beside.rows] == [
+        ("direction", ["task", "route"]), ("alignment", ["alignment", "route"]),
+        ("commitment", ["energy", "capability"])]
+    assert [c.mean for c in beside.rows[0].feeds] == [5.0, 4.0]
+    # The same pairing from the TRACE report's side.
+    other = dac_beside_trace(group_report(trace_round))
+    assert other is not None and other.dac.assessment == dac_round
+
+    text = re.sub(r"\s+", " ", html.unescape(facilitator_client.get(
+        reverse("report_group", args=[dac_round.pk])).content.decode()))
+    table = text.split('id="beside"')[1].split("</table>")[0]
+    assert "Direction" in table and "2.0 (sharedness 1.00)" in table
+    assert "Task: 5.0 (sharedness 1.00)" in table and "Energy: 1.0" in table
+    trace_page = html.unescape(facilitator_client.get(
+        reverse("report_group", args=[trace_round.pk])).content.decode())
+    assert 'id="beside"' in trace_page

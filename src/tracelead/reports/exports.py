@@ -165,7 +165,8 @@ def group_html(report: GroupReport) -> str:
                   f"{report.publication_number} · {report.system.name}"),
         body="reports/_group_body.jinja",
         context={"report": report, "charts": group_charts(report, mode="print"),
-                 "action_review": _action_review(report)},
+                 "action_review": _action_review(report),
+                 "beside": _beside(report)},
         system=report.system,
         copy_note=(COPY_WITH_COMMENTS if report.comments and not report.comments_left_out
                    else COPY_FOR_BOARD),
@@ -178,6 +179,12 @@ def _action_review(report: GroupReport) -> Any:
     from tracelead.actions.selectors import review_for
 
     return review_for(report.assessment, compared_with=report.change.previous_id)
+
+
+def _beside(report: GroupReport) -> Any:
+    from .beside import dac_beside_trace
+
+    return dac_beside_trace(report)
 
 
 def many_html(report: ManyGroupsReport) -> str:

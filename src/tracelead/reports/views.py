@@ -22,6 +22,7 @@ from tracelead.polls.selectors import group_pulses
 from tracelead.words.selectors import round_convergence
 
 from . import exports
+from .beside import dac_beside_trace
 from .builders import group_report, many_groups_report
 from .figures import MEASURES
 
@@ -56,6 +57,8 @@ def group_report_page(request: HttpRequest, pk: int) -> HttpResponse:
         and access.can_manage_group(request.user, assessment.group),
         # The team's action plan, and the earlier round's actions beside the change.
         **actions_context(assessment, compared_with=report.change.previous_id),
+        # A group with a shown DAC round and a shown TRACE round: the two side by side.
+        "beside": dac_beside_trace(report),
         "column_class": "nhsuk-grid-column-full",
         "back_href": reverse("assessment", args=[assessment.pk]),
         "back_text": "Back to the assessment",

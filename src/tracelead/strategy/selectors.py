@@ -56,7 +56,8 @@ def inventory(strategy: Strategy) -> Inventory:
     return Inventory(
         positions=positions,
         needed=sum(p.needed for p in positions),
-        in_post=sum(min(p.in_post, p.needed) for p in positions),
+        # As recorded: a role may hold more than it needs (vacant is never below 0).
+        in_post=sum(p.in_post for p in positions),
         vacant=sum(p.vacant for p in positions),
         formal=len(formal), informal=len(positions) - len(formal),
         clinical_needed=sum(p.needed for p in positions if p.clinical),
