@@ -454,7 +454,7 @@ def demo_load(
 
     strategy_demo_load(organisation=Organisation.objects.get(
         system=system, name=ORGANISATIONS["acute"][0]),
-        facilitator=get_user_model().objects.get(username=DEMO_USERNAME))
+        facilitator=get_user_model().objects.get(username=DEMO_USERNAME), today=today)
     say("Comparing how each group describes its task")
     from tracelead.words.demo import words_demo_load
 

@@ -95,7 +95,9 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
     url = url.replace("<slug:action>", "rename")
     # A behaviour of the strategy's framework, and one of its positions.
     url = url.replace("<slug:key>", "innovation").replace(
-        "<int:position>", str(ids.get("position", 0)))
+        "<int:position>", str(ids.get("position", 0))).replace(
+        "<int:outcome>", str(ids.get("outcome", 0))).replace(
+        "<int:milestone>", str(ids.get("milestone", 0)))
     if "<str:fmt>" in url:
         return [url.replace("<str:fmt>", fmt) for fmt in FORMATS]
     assert "<" not in url, f"map the converters of {route!r} in test_tenancy"
@@ -259,7 +261,11 @@ def world(db: Any, django_user_model: Any) -> World:
         """A started strategy with one position: what its pages take ids of."""
         made = strategy.strategy_create(organisation=organisation)
         held = strategy.position_save(strategy=made, title="Ward manager", needed=3, in_post=2)
-        return {"organisation": organisation.pk, "position": held.pk}
+        measure = strategy.outcomes_standard(strategy=made)[0]
+        step = strategy.milestone_save(strategy=made, phase="design", title="Framework",
+                                       due_on=dt.date.today(), owner="Chair")
+        return {"organisation": organisation.pk, "position": held.pk, "outcome": measure.pk,
+                "milestone": step.pk}
 
     strategy_b, strategy_a2 = strategy_of(b_org), strategy_of(a2)
     other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk,

@@ -275,3 +275,10 @@ def test_the_demo_trust_is_part_way_through_its_strategy(db: Any, settings: Any)
     positions = _text(client.get(reverse("strategy_positions", args=[trust.pk])))
     assert "162 leaders needed, 141 in post, 21 vacant." in positions
     assert "Leading ward rounds" in positions
+    assert "Phases and milestones</a>: 4 of 7 done, 1 overdue" in workspace
+    outcomes = client.get(reverse("strategy_outcomes", args=[trust.pk])).content.decode()
+    assert outcomes.count("tl-chart__canvas--fit\"><svg") == 3
+    sickness = strategy.outcomes.get(name="Sickness absence rate")
+    values = list(sickness.values.values_list("value", flat=True))
+    # Falling since the framework was agreed: the last quarter below the first.
+    assert sum(values[-3:]) < sum(values[:3])

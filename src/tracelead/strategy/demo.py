@@ -4,12 +4,17 @@ The board agreed the culture it wants and its values, started from the default f
 and has since adapted it twice (a behaviour for consultants leading ward rounds, and
 "Using data well" sharpened after the board's data review). Its inventory shows where the
 strategy bites: ward managers and matrons are short, and three formal roles have no one
-ready to step in.
+ready to step in. Discovery and design are done; implementation is under way with one
+milestone overdue; sickness absence and temporary staffing spend have fallen since the
+framework was agreed, and engagement has risen a little.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.utils import timezone
 
 from tracelead.organisations.models import Group, Organisation
 
@@ -49,7 +54,33 @@ POSITIONS: list[tuple[str, str, int, int, bool, str, list[str], str, list[str]]]
 ]
 
 
-def strategy_demo_load(*, organisation: Organisation, facilitator: Any) -> Strategy:
+# phase, title, months from today (negative: past), owner, status, evidence
+MILESTONES: list[tuple[str, str, int, str, str, str]] = [
+    ("commitment", "Board agrees to own a collective leadership strategy", -14,
+     "Chair", "done", "Board minute, public meeting"),
+    ("discovery", "Staff survey and listening events on the culture we have", -11,
+     "Director of people", "done", "Discovery report to the board"),
+    ("design", "Culture statement, values and behaviour framework agreed", -8,
+     "Director of people", "done", "Framework version 1 approved"),
+    ("design", "Leadership inventory and succession review", -6, "Chief operating officer",
+     "done", "Inventory in tracelead"),
+    ("implementation", "Every ward manager through the academy's leadership programme", 4,
+     "Director of nursing", "in_progress", ""),
+    ("implementation", "Succession plans for matrons and ward managers", -1,
+     "Director of nursing", "in_progress", ""),
+    ("evaluation", "First evaluation of the strategy to the board", 8, "Chair",
+     "not_started", ""),
+]
+
+
+def _months(today: dt.date, months: int) -> dt.date:
+    """The first of the month ``months`` from today's month."""
+    index = today.year * 12 + today.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def strategy_demo_load(*, organisation: Organisation, facilitator: Any,
+                       today: dt.date | None = None) -> Strategy:
     strategy = services.strategy_create(organisation=organisation, user=facilitator)
     services.culture_save(strategy=strategy, culture=CULTURE, values=VALUES)
     services.behaviour_save(
@@ -70,4 +101,22 @@ def strategy_demo_load(*, organisation: Organisation, facilitator: Any) -> Strat
             strategy=strategy, title=title, kind=kind, needed=needed, in_post=in_post,
             clinical=clinical, succession=succession, behaviours=behaviours, skills=skills,
             groups=[groups[name] for name in where if name in groups])
+    day = today or timezone.localdate()
+    for phase, title, months, owner, status, evidence in MILESTONES:
+        services.milestone_save(strategy=strategy, phase=phase, title=title,
+                                due_on=_months(day, months), owner=owner, status=status,
+                                evidence=evidence)
+    engagement, sickness, spend = services.outcomes_standard(strategy=strategy)
+    # Monthly sickness and temporary staffing over 18 months: flat, then falling once the
+    # framework is in use; the staff survey's engagement once a year, rising a little.
+    for m in range(-18, 0):
+        on = _months(day, m)
+        after = max(0, m + 8)  # months since the framework was agreed
+        services.outcome_value_save(outcome=sickness, on=on, today=day,
+                                    value=round(5.6 - 0.06 * after + 0.2 * ((m % 3) - 1), 2))
+        services.outcome_value_save(outcome=spend, on=on, today=day,
+                                    value=round(2_450 - 45 * after + 60 * ((m % 4) - 1.5)))
+    for m, value in ((-26, 6.6), (-14, 6.7), (-2, 6.9)):
+        services.outcome_value_save(outcome=engagement, on=_months(day, m), today=day,
+                                    value=value)
     return strategy

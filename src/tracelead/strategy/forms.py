@@ -6,9 +6,10 @@ from typing import Any, cast
 
 from django import forms
 
+from tracelead.diagnostics.forms import DateInput
 from tracelead.organisations.models import Group
 
-from .models import BehaviourKind, PositionKind, Succession
+from .models import BehaviourKind, Better, MilestoneStatus, Phase, PositionKind, Succession
 
 
 class CultureForm(forms.Form):
@@ -109,3 +110,54 @@ class PositionImportForm(forms.Form):
         label="A CSV or Excel (.xlsx) file of positions",
         error_messages={"required": "Choose a file to import",
                         "empty": "The file is empty"})
+
+
+class OutcomeForm(forms.Form):
+    name = forms.CharField(
+        label="Measure", max_length=120,
+        help_text="For example “Staff engagement (NHS Staff Survey)” or “Vacancy rate”.",
+        error_messages={"required": "Enter the measure's name",
+                        "max_length": "Keep the name to 120 characters or fewer"})
+    unit = forms.CharField(
+        label="Unit (optional)", required=False, max_length=40,
+        error_messages={"max_length": "Keep the unit to 40 characters or fewer"})
+    better = forms.ChoiceField(
+        label="Which way is better?", widget=forms.RadioSelect, choices=Better.choices,
+        error_messages={"required": "Choose whether higher or lower is better",
+                        "invalid_choice": "Choose whether higher or lower is better"})
+
+
+class OutcomeValueForm(forms.Form):
+    on = forms.DateField(
+        label="Date", widget=DateInput,
+        error_messages={"required": "Enter the date", "invalid": "Enter a real date"})
+    value = forms.FloatField(
+        label="Value", error_messages={"required": "Enter the value",
+                                       "invalid": "Enter the value as a number"})
+
+
+class MilestoneForm(forms.Form):
+    phase = forms.ChoiceField(
+        label="Phase", widget=forms.RadioSelect, choices=Phase.choices,
+        error_messages={"required": "Choose the phase",
+                        "invalid_choice": "Choose one of the phases listed"})
+    title = forms.CharField(
+        label="Milestone", max_length=200,
+        error_messages={"required": "Enter the milestone",
+                        "max_length": "Keep the milestone to 200 characters or fewer"})
+    due_on = forms.DateField(
+        label="Due by", widget=DateInput,
+        error_messages={"required": "Enter the date it is due", "invalid": "Enter a real date"})
+    owner = forms.CharField(
+        label="Owner", max_length=120,
+        error_messages={"required": "Enter who owns it",
+                        "max_length": "Keep the owner to 120 characters or fewer"})
+    status = forms.ChoiceField(
+        label="Status", widget=forms.RadioSelect, choices=MilestoneStatus.choices,
+        initial=MilestoneStatus.NOT_STARTED,
+        error_messages={"required": "Choose the status",
+                        "invalid_choice": "Choose one of the statuses listed"})
+    evidence = forms.CharField(
+        label="Evidence (optional)", required=False, max_length=2000, widget=forms.Textarea,
+        help_text="What shows it happened: a board minute, a paper, a decision.",
+        error_messages={"max_length": "Keep the evidence to 2,000 characters or fewer"})

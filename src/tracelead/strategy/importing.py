@@ -1,4 +1,10 @@
-"""Importing the leadership inventory's positions from a CSV or Excel (.xlsx) file.
+"""Importing the leadership inventory's positions, and the outcome measures' values, from a
+CSV or Excel (.xlsx) file.
+
+Outcome values: the columns ``measure`` (one of the strategy's measures, by name),
+``date`` and ``value``; a value for a measure and day already recorded replaces it.
+
+Positions:
 
 The first row names the columns, in any order, case-insensitive:
 
@@ -19,15 +25,19 @@ updated with the row's figures; a title given twice in the file is a problem.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from tracelead.academy.importing import (
     Cell,
     Columns,
     ImportProblem,
     Rows,
+    _date,
     _looks_like_formula,
     _text,
     read_and_check,
@@ -35,7 +45,7 @@ from tracelead.academy.importing import (
 )
 
 from . import services
-from .models import PositionKind, Strategy, Succession
+from .models import Outcome, PositionKind, Strategy, Succession
 
 MAX_ROWS = 5_000
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -191,3 +201,125 @@ def position_import(*, strategy: Strategy, data: bytes, filename: str = ""
         return PositionImportResult(problems=parsed.problems, unit=parsed.unit,
                                     ignored_columns=parsed.ignored_columns)
     return positions_write(strategy=strategy, parsed=parsed)
+
+
+# --- Outcome values ---------------------------------------------------------------------
+
+VALUE_HEADINGS: dict[str, tuple[str, ...]] = {
+    "measure": ("measure", "outcome", "name"),
+    "date": ("date", "on", "month", "period"),
+    "value": ("value", "figure", "result"),
+}
+VALUE_FIELDS = {alias: name for name, aliases in VALUE_HEADINGS.items() for alias in aliases}
+MAX_VALUE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    line: int
+    outcome: Outcome
+    on: dt.date
+    value: float
+
+
+@dataclass
+class ParsedValues:
+    rows: list[ValueRow] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    unit: str = "line"
+
+
+@dataclass
+class ValueImportResult:
+    written: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    unit: str = "line"
+
+
+def _number(text: str) -> float | None:
+    cleaned = text.replace(",", "").replace("£", "").replace("%", "").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_values(*, strategy: Strategy, data: bytes, filename: str = "",
+                 today: dt.date | None = None) -> ParsedValues:
+    """Read and check a file of outcome values (measure by name, date, value)."""
+    parsed = ParsedValues()
+    outcomes = {o.name.casefold(): o for o in strategy.outcomes.all()}
+    day = today or timezone.localdate()
+
+    def check(rows: Rows) -> None:
+        seen: dict[tuple[int, dt.date], int] = {}
+        for number, cells, formulas, columns in table_rows(
+                parsed, rows, heading_fields=VALUE_FIELDS, required=("measure", "date", "value"),
+                max_rows=MAX_VALUE_ROWS, things="values"):
+            _check_value(parsed, number, cells, formulas, columns, outcomes, seen, day)
+
+    read_and_check(parsed, data, filename, check)
+    return parsed
+
+
+def _check_value(parsed: ParsedValues, number: int, cells: list[Cell], formulas: set[int],
+                 columns: Columns, outcomes: dict[str, Outcome],
+                 seen: dict[tuple[int, dt.date], int], today: dt.date) -> None:
+    problems: list[ImportProblem] = []
+
+    def problem(name: str, message: str) -> None:
+        problems.append(ImportProblem(number, columns[name][1], message, parsed.unit))
+
+    def cell(name: str) -> Cell:
+        position = columns[name][0]
+        if position in formulas:
+            problem(name, "is a formula; type the value itself")
+            return None
+        return cells[position] if position < len(cells) else None
+
+    outcome = outcomes.get(_text(cell("measure")).casefold())
+    if outcome is None:
+        problem("measure", "is not one of the strategy's measures; add it first")
+    raw_date = cell("date")
+    on: dt.date | None
+    try:
+        on = _date(raw_date)
+    except ValueError:
+        on = None
+        problem("date", "must be a date such as 2026-03-31 or 31/03/2026")
+    if on is not None and on > today:
+        problem("date", "cannot be in the future")
+    value = _number(_text(cell("value")))
+    if value is None:
+        problem("value", "must be a number")
+    if problems or outcome is None or on is None or value is None:
+        parsed.problems += problems
+        return
+    key = (outcome.pk, on)
+    if key in seen:
+        parsed.problems.append(ImportProblem(
+            number, columns["date"][1], f"the same measure and date are on {parsed.unit} "
+            f"{seen[key]} too", parsed.unit))
+        return
+    seen[key] = number
+    parsed.rows.append(ValueRow(number, outcome, on, value))
+
+
+@transaction.atomic
+def value_import(*, strategy: Strategy, data: bytes, filename: str = "",
+                 today: dt.date | None = None) -> ValueImportResult:
+    """Check the whole file, then write every value (replacing one recorded for the same
+    measure and day), or write nothing and say what is wrong."""
+    parsed = parse_values(strategy=strategy, data=data, filename=filename, today=today)
+    result = ValueImportResult(ignored_columns=parsed.ignored_columns, unit=parsed.unit,
+                               problems=parsed.problems)
+    if parsed.problems:
+        return result
+    for row in parsed.rows:
+        services.outcome_value_save(outcome=row.outcome, on=row.on, value=row.value,
+                                    today=today)
+    result.written = len(parsed.rows)
+    return result

@@ -123,3 +123,74 @@ class Position(models.Model):
     @property
     def vacant(self) -> int:
         return max(0, self.needed - self.in_post)
+
+
+class Better(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Outcome(models.Model):
+    """A measure the board judges the strategy by, for its organisation, over time."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="outcomes")
+    name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=40, blank=True)
+    better = models.CharField(max_length=10, choices=Better.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["strategy_id", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["strategy", "name"],
+                                               name="outcome_name_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutcomeValue(models.Model):
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="values")
+    on = models.DateField()
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["outcome_id", "on"]
+        constraints = [models.UniqueConstraint(fields=["outcome", "on"],
+                                               name="outcome_one_value_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.value} on {self.on}"
+
+
+class Phase(models.TextChoices):
+    COMMITMENT = "commitment", "Board commitment"
+    DISCOVERY = "discovery", "Discovery"
+    DESIGN = "design", "Design"
+    IMPLEMENTATION = "implementation", "Implementation"
+    EVALUATION = "evaluation", "Evaluation"
+
+
+class MilestoneStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
+class Milestone(models.Model):
+    """A step of the strategy's process, in one of its phases."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE,
+                                 related_name="milestones")
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    title = models.CharField(max_length=200)
+    due_on = models.DateField()
+    owner = models.CharField(max_length=120)
+    status = models.CharField(max_length=12, choices=MilestoneStatus.choices,
+                              default=MilestoneStatus.NOT_STARTED)
+    evidence = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["strategy_id", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -10,13 +12,29 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from tracelead.organisations.models import Group, Organisation
 
 from .framework import DEFAULT_KEY, bundled
-from .models import Behaviour, BehaviourKind, Framework, Position, Strategy, Succession
+from .models import (
+    Behaviour,
+    BehaviourKind,
+    Better,
+    Framework,
+    Milestone,
+    MilestoneStatus,
+    Outcome,
+    OutcomeValue,
+    Phase,
+    Position,
+    Strategy,
+    Succession,
+)
 
 MAX_VALUES = 12
+# Values dated before this are typing mistakes.
+EARLIEST = dt.date(2000, 1, 1)
 
 
 def strategy_for(organisation: Organisation) -> Strategy:
@@ -179,4 +197,86 @@ def position_save(*, strategy: Strategy, title: str, needed: int, in_post: int,
     row.behaviours = [b for b in dict.fromkeys(behaviours)]
     row.save()
     row.groups.set(groups)
+    return row
+
+
+# --- Outcomes and milestones ------------------------------------------------------------
+
+#: The measures the seed names, offered when the board starts its outcomes.
+STANDARD_OUTCOMES: tuple[tuple[str, str, str], ...] = (
+    ("Staff engagement (NHS Staff Survey)", "score out of 10", "higher"),
+    ("Sickness absence rate", "%", "lower"),
+    ("Temporary staffing spend", "£ thousands a month", "lower"),
+)
+
+
+@transaction.atomic
+def outcome_save(*, strategy: Strategy, name: str, unit: str, better: str) -> Outcome:
+    name, unit = name.strip(), unit.strip()
+    problems = {}
+    if not name:
+        problems["name"] = "Enter the measure's name"
+    elif strategy.outcomes.filter(name__iexact=name).exists():
+        problems["name"] = "The strategy already has a measure of that name"
+    if better not in Better.values:
+        problems["better"] = "Choose whether higher or lower is better"
+    if problems:
+        raise ValidationError(problems)
+    return Outcome.objects.create(strategy=strategy, name=name, unit=unit, better=better)
+
+
+@transaction.atomic
+def outcomes_standard(*, strategy: Strategy) -> list[Outcome]:
+    """Add the seed's standard measures the strategy does not have yet."""
+    have = {n.casefold() for n in strategy.outcomes.values_list("name", flat=True)}
+    return [Outcome.objects.create(strategy=strategy, name=name, unit=unit, better=better)
+            for name, unit, better in STANDARD_OUTCOMES if name.casefold() not in have]
+
+
+def _value_problems(on: Any, value: Any, today: dt.date) -> dict[str, str]:
+    problems = {}
+    if not isinstance(on, dt.date):
+        problems["on"] = "Enter the date as a real date"
+    elif on > today:
+        problems["on"] = "The date cannot be in the future"
+    elif on < EARLIEST:
+        problems["on"] = f"The date must be from {EARLIEST:%Y} on"
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        problems["value"] = "Enter the value as a number"
+    return problems
+
+
+@transaction.atomic
+def outcome_value_save(*, outcome: Outcome, on: dt.date, value: float,
+                       today: dt.date | None = None) -> OutcomeValue:
+    """Record the measure's value on a day (a second value for the same day replaces it)."""
+    problems = _value_problems(on, value, today or timezone.localdate())
+    if problems:
+        raise ValidationError(problems)
+    row, _ = OutcomeValue.objects.update_or_create(outcome=outcome, on=on,
+                                                   defaults={"value": float(value)})
+    return row
+
+
+@transaction.atomic
+def milestone_save(*, strategy: Strategy, phase: str, title: str, due_on: dt.date,
+                   owner: str, status: str = "not_started", evidence: str = "",
+                   milestone: Milestone | None = None) -> Milestone:
+    problems = {}
+    if phase not in Phase.values:
+        problems["phase"] = "Choose the phase"
+    if not title.strip():
+        problems["title"] = "Enter the milestone"
+    if not owner.strip():
+        problems["owner"] = "Enter who owns it"
+    if status not in MilestoneStatus.values:
+        problems["status"] = "Choose the status"
+    if not isinstance(due_on, dt.date):
+        problems["due_on"] = "Enter the date as a real date"
+    if problems:
+        raise ValidationError(problems)
+    row = milestone or Milestone(strategy=strategy)
+    row.phase, row.title, row.due_on = phase, title.strip(), due_on
+    row.owner, row.status, row.evidence = owner.strip(), status, evidence.strip()
+    row.save()
     return row

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from tracelead.academy.importing import MAX_BYTES, ImportProblem
 from tracelead.core.audit import audit_record
@@ -19,8 +20,17 @@ from tracelead.organisations.models import Group, Organisation
 
 from . import importing, selectors, services
 from .access import can_edit, organisation_for
-from .forms import BehaviourForm, CultureForm, PositionForm, PositionImportForm
-from .models import Position, Strategy
+from .charts import outcome_svg
+from .forms import (
+    BehaviourForm,
+    CultureForm,
+    MilestoneForm,
+    OutcomeForm,
+    OutcomeValueForm,
+    PositionForm,
+    PositionImportForm,
+)
+from .models import Milestone, Outcome, Phase, Position, Strategy
 
 
 def _strategy(organisation: Organisation) -> Strategy:
@@ -57,6 +67,13 @@ def strategy_page(request: HttpRequest, pk: int) -> HttpResponse:
     if strategy is not None:
         context["framework"] = selectors.framework_view(services.current_framework(strategy))
         context["inventory"] = selectors.inventory(strategy)
+        today = timezone.localdate()
+        milestones = list(strategy.milestones.all())
+        context["milestones"] = {
+            "total": len(milestones),
+            "done": sum(1 for m in milestones if m.status == "done"),
+            "overdue": sum(1 for m in milestones if m.status != "done" and m.due_on < today),
+        } if milestones else None
     return render(request, "strategy/workspace.jinja", context)
 
 
@@ -238,6 +255,152 @@ def positions_import(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=outcome["status"])
 
 
+# --- Outcomes and milestones --------------------------------------------------------------
+
+
+@login_required
+def outcomes_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Each measure over time against the milestones; editors add measures and values."""
+    organisation = organisation_for(request.user, pk)
+    strategy = _strategy(organisation)
+    editor = can_edit(request.user, organisation)
+    if request.method == "POST":
+        if not editor:
+            raise PermissionDenied("Only the organisation's facilitators change the outcomes.")
+        added = services.outcomes_standard(strategy=strategy)
+        if added:
+            _audit(request, organisation, f"Added {len(added)} standard outcome measures")
+        messages.success(request, f"Added {len(added)} standard "
+                                  f"{'measure' if len(added) == 1 else 'measures'}.")
+        return redirect("strategy_outcomes", pk=organisation.pk)
+    milestones = list(strategy.milestones.all())
+    outcomes = list(strategy.outcomes.prefetch_related("values"))
+    return render(request, "strategy/outcomes.jinja", {
+        "organisation": organisation, "strategy": strategy, "editor": editor,
+        "rows": [(o, list(o.values.all()), outcome_svg(o, milestones)) for o in outcomes],
+        "standard": [name for name, _u, _b in services.STANDARD_OUTCOMES
+                     if name.casefold() not in {o.name.casefold() for o in outcomes}],
+        "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("strategy", args=[organisation.pk]),
+        "back_text": "The leadership strategy",
+    })
+
+
+@login_required
+def outcome_new(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    form = OutcomeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.outcome_save(strategy=strategy, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit(request, organisation, f"Added the outcome measure {made.name}")
+            messages.success(request, f"Added “{made.name}”.")
+            return redirect("strategy_outcomes", pk=organisation.pk)
+    return render_form(request, form, heading="Add an outcome measure", submit="Add",
+                       back_href=reverse("strategy_outcomes", args=[organisation.pk]))
+
+
+@login_required
+def outcome_value_new(request: HttpRequest, pk: int, outcome: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    row = Outcome.objects.filter(strategy=_strategy(organisation), pk=outcome).first()
+    if row is None:
+        raise Http404("No such measure.")
+    form = OutcomeValueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.outcome_value_save(outcome=row, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit(request, organisation, f"Recorded a value of {row.name}")
+            messages.success(request, f"Recorded the value of “{row.name}”.")
+            return redirect(reverse("strategy_outcomes", args=[organisation.pk])
+                            + f"#outcome-{row.pk}")
+    return render_form(request, form, heading=f"Record a value of “{row.name}”",
+                       submit="Record", back_href=reverse("strategy_outcomes",
+                                                          args=[organisation.pk]),
+                       intro="A second value for the same day replaces the first.")
+
+
+@login_required
+def outcome_values_import(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    posted = request.method == "POST"
+    form = PositionImportForm(request.POST if posted else None,
+                              request.FILES if posted else None)
+    form.fields["file"].label = "A CSV or Excel (.xlsx) file of values"
+    problems: list[ImportProblem] = []
+    result = None
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = importing.value_import(strategy=strategy, data=upload.read(MAX_BYTES + 1),
+                                        filename=upload.name or "")
+        problems = result.problems
+        if not problems:
+            _audit(request, organisation, f"Imported {result.written} outcome values")
+    outcome = import_outcome(form, problems, result)
+    return render(request, "strategy/values_import.jinja", {
+        **outcome, "organisation": organisation,
+        "measures": list(strategy.outcomes.values_list("name", flat=True)),
+        "max_rows": importing.MAX_VALUE_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
+        "back_href": reverse("strategy_outcomes", args=[organisation.pk]),
+        "back_text": "Outcomes",
+    }, status=outcome["status"])
+
+
+@login_required
+def milestones_page(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk)
+    strategy = _strategy(organisation)
+    milestones = list(strategy.milestones.all())
+    return render(request, "strategy/milestones.jinja", {
+        "organisation": organisation, "strategy": strategy,
+        "editor": can_edit(request.user, organisation),
+        "phases": [(value, label, [m for m in milestones if m.phase == value])
+                   for value, label in Phase.choices],
+        "today": timezone.localdate(),
+        "column_class": "nhsuk-grid-column-full",
+        "back_href": reverse("strategy", args=[organisation.pk]),
+        "back_text": "The leadership strategy",
+    })
+
+
+@login_required
+def milestone_edit(request: HttpRequest, pk: int, milestone: int | None = None
+                   ) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    row = None
+    if milestone is not None:
+        row = Milestone.objects.filter(strategy=strategy, pk=milestone).first()
+        if row is None:
+            raise Http404("No such milestone.")
+    initial = ({"phase": row.phase, "title": row.title, "due_on": row.due_on,
+                "owner": row.owner, "status": row.status, "evidence": row.evidence}
+               if row else None)
+    form = MilestoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.milestone_save(strategy=strategy, milestone=row,
+                                            **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit(request, organisation, f"Saved the milestone {saved.title}")
+            messages.success(request, f"Saved “{saved.title}”.")
+            return redirect("strategy_milestones", pk=organisation.pk)
+    return render_form(request, form,
+                       heading=f"Change “{row.title}”" if row else "Add a milestone",
+                       submit="Save", back_href=reverse("strategy_milestones",
+                                                        args=[organisation.pk]))
+
+
 urlpatterns: list[URLPattern] = [
     path("organisations/<int:pk>/strategy/", strategy_page, name="strategy"),
     path("organisations/<int:pk>/strategy/culture/", culture_edit, name="strategy_culture"),
@@ -259,4 +422,17 @@ urlpatterns: list[URLPattern] = [
          position_delete, name="strategy_position_remove"),
     path("organisations/<int:pk>/strategy/positions/import/", positions_import,
          name="strategy_positions_import"),
+    path("organisations/<int:pk>/strategy/outcomes/", outcomes_page, name="strategy_outcomes"),
+    path("organisations/<int:pk>/strategy/outcomes/new/", outcome_new,
+         name="strategy_outcome_new"),
+    path("organisations/<int:pk>/strategy/outcomes/<int:outcome>/value/", outcome_value_new,
+         name="strategy_outcome_value"),
+    path("organisations/<int:pk>/strategy/outcomes/import/", outcome_values_import,
+         name="strategy_outcomes_import"),
+    path("organisations/<int:pk>/strategy/milestones/", milestones_page,
+         name="strategy_milestones"),
+    path("organisations/<int:pk>/strategy/milestones/new/", milestone_edit,
+         name="strategy_milestone_new"),
+    path("organisations/<int:pk>/strategy/milestones/<int:milestone>/", milestone_edit,
+         name="strategy_milestone"),
 ]
