@@ -4,6 +4,9 @@ the organisation change them; its viewers read them (:mod:`tracelead.strategy.ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -228,31 +231,43 @@ def position_delete(request: HttpRequest, pk: int, position: int) -> HttpRespons
     return redirect("strategy_positions", pk=organisation.pk)
 
 
-@login_required
-def positions_import(request: HttpRequest, pk: int) -> HttpResponse:
-    organisation = organisation_for(request.user, pk, manage=True)
-    strategy = _strategy(organisation)
+def _file_import(request: HttpRequest, organisation: Organisation, *, label: str,
+                 run: Callable[[bytes, str], Any], audit: Callable[[Any], str],
+                 template: str, context: dict[str, object]) -> HttpResponse:
+    """A file-import page of the strategy: the upload checked whole by ``run`` (data,
+    file name), the outcome shown, an audit record when something was written."""
     posted = request.method == "POST"
     form = PositionImportForm(request.POST if posted else None,
                               request.FILES if posted else None)
+    form.fields["file"].label = label
     problems: list[ImportProblem] = []
     result = None
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = importing.position_import(strategy=strategy,
-                                           data=upload.read(MAX_BYTES + 1),
-                                           filename=upload.name or "")
+        result = run(upload.read(MAX_BYTES + 1), upload.name or "")
         problems = result.problems
         if not problems:
-            _audit(request, organisation, f"Imported {result.created} new and "
-                                          f"{result.updated} changed positions")
+            _audit(request, organisation, audit(result))
     outcome = import_outcome(form, problems, result)
-    return render(request, "strategy/import.jinja", {
-        **outcome, "organisation": organisation,
-        "max_rows": importing.MAX_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
-        "back_href": reverse("strategy_positions", args=[organisation.pk]),
-        "back_text": "The leadership inventory",
+    return render(request, template, {
+        **outcome, **context, "organisation": organisation,
+        "max_mb": MAX_BYTES // (1024 * 1024),
     }, status=outcome["status"])
+
+
+@login_required
+def positions_import(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = organisation_for(request.user, pk, manage=True)
+    strategy = _strategy(organisation)
+    return _file_import(
+        request, organisation, label="A CSV or Excel (.xlsx) file of positions",
+        run=lambda data, name: importing.position_import(strategy=strategy, data=data,
+                                                          filename=name),
+        audit=lambda r: f"Imported {r.created} new and {r.updated} changed positions",
+        template="strategy/import.jinja", context={
+            "max_rows": importing.MAX_ROWS,
+            "back_href": reverse("strategy_positions", args=[organisation.pk]),
+            "back_text": "The leadership inventory"})
 
 
 # --- Outcomes and milestones --------------------------------------------------------------
@@ -331,27 +346,16 @@ def outcome_value_new(request: HttpRequest, pk: int, outcome: int) -> HttpRespon
 def outcome_values_import(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = organisation_for(request.user, pk, manage=True)
     strategy = _strategy(organisation)
-    posted = request.method == "POST"
-    form = PositionImportForm(request.POST if posted else None,
-                              request.FILES if posted else None)
-    form.fields["file"].label = "A CSV or Excel (.xlsx) file of values"
-    problems: list[ImportProblem] = []
-    result = None
-    if posted and form.is_valid():
-        upload = form.cleaned_data["file"]
-        result = importing.value_import(strategy=strategy, data=upload.read(MAX_BYTES + 1),
-                                        filename=upload.name or "")
-        problems = result.problems
-        if not problems:
-            _audit(request, organisation, f"Imported {result.written} outcome values")
-    outcome = import_outcome(form, problems, result)
-    return render(request, "strategy/values_import.jinja", {
-        **outcome, "organisation": organisation,
-        "measures": list(strategy.outcomes.values_list("name", flat=True)),
-        "max_rows": importing.MAX_VALUE_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
-        "back_href": reverse("strategy_outcomes", args=[organisation.pk]),
-        "back_text": "Outcomes",
-    }, status=outcome["status"])
+    return _file_import(
+        request, organisation, label="A CSV or Excel (.xlsx) file of values",
+        run=lambda data, name: importing.value_import(strategy=strategy, data=data,
+                                                       filename=name),
+        audit=lambda r: f"Imported {r.written} outcome values",
+        template="strategy/values_import.jinja", context={
+            "measures": list(strategy.outcomes.values_list("name", flat=True)),
+            "max_rows": importing.MAX_VALUE_ROWS,
+            "back_href": reverse("strategy_outcomes", args=[organisation.pk]),
+            "back_text": "Outcomes"})
 
 
 @login_required
