@@ -10,6 +10,7 @@ sit, what they need and who could step in.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -194,3 +195,169 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Development plan ----------------------------------------------------------------------
+
+
+class DevelopmentLink(models.Model):
+    """The development plan: a position developed through one of the academy's offers or
+    programmes (the academy of the organisation's system), with what the board intends."""
+
+    position = models.ForeignKey(Position, on_delete=models.CASCADE,
+                                 related_name="development")
+    offer = models.ForeignKey("academy.Offer", on_delete=models.CASCADE, null=True,
+                              blank=True, related_name="+")
+    programme = models.ForeignKey("academy.Programme", on_delete=models.CASCADE, null=True,
+                                  blank=True, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(offer__isnull=False, programme__isnull=True)
+                           | models.Q(offer__isnull=True, programme__isnull=False)),
+                name="development_link_one_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position} through {self.programme or self.offer}"
+
+
+# --- Diversity of post-holders ---------------------------------------------------------------
+
+
+class DiversitySnapshot(models.Model):
+    """Post-holders in the leadership positions and the organisation's workforce, counted
+    in aggregated categories on one date. Shown only once published, and then frozen."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE,
+                                 related_name="diversity")
+    as_of = models.DateField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["strategy_id", "-as_of", "-id"]
+
+    def __str__(self) -> str:
+        return f"Diversity on {self.as_of}"
+
+
+class DiversityFigure(models.Model):
+    snapshot = models.ForeignKey(DiversitySnapshot, on_delete=models.CASCADE,
+                                 related_name="figures")
+    dimension = models.CharField(max_length=20)
+    category = models.CharField(max_length=40)
+    holders = models.PositiveIntegerField()
+    workforce = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["snapshot_id", "dimension", "id"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "dimension", "category"],
+                                               name="diversity_figure_once")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.category}: {self.holders} of {self.workforce}"
+
+
+# --- 360 feedback on the framework --------------------------------------------------------
+
+
+class FeedbackKind(models.TextChoices):
+    SELF = "self", "Self"
+    MANAGER = "manager", "Line manager"
+    PEER = "peer", "Peers"
+    REPORT = "report", "Direct reports"
+    OTHER = "other", "Others"
+
+
+class FeedbackRound(models.Model):
+    """360 feedback for one leader on the behaviours of one framework version.
+
+    The leader sees their own report (``leader``); the organisation's facilitators run the
+    round. The report is made only once the round is closed, so that no one can watch it
+    change as answers arrive.
+    """
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE,
+                                 related_name="feedback_rounds")
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="+")
+    position = models.ForeignKey(Position, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="feedback_rounds")
+    leader_name = models.CharField(max_length=200)
+    leader_email = models.EmailField(blank=True)
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                               null=True, blank=True, related_name="feedback_rounds")
+    # The behaviours asked about, in order (keys of ``framework``'s behaviours).
+    behaviours: Any = models.JSONField(default=list)
+    closes_on = models.DateField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The position summary that counts this round (at most one: summaries never overlap).
+    summary = models.ForeignKey("FeedbackSummary", on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="rounds")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["strategy_id", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"360 feedback for {self.leader_name}"
+
+
+class FeedbackRater(models.Model):
+    """An unguessable link for one rater (only its hash is kept). ``used`` serves the
+    system (one answer per link); no page shows it per person."""
+
+    round = models.ForeignKey(FeedbackRound, on_delete=models.CASCADE, related_name="raters")
+    kind = models.CharField(max_length=10, choices=FeedbackKind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=200, blank=True)
+    used = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round_id", "id"]
+
+    token: str = ""
+
+    def __str__(self) -> str:
+        return self.label or f"Rater {self.pk}"
+
+
+class FeedbackAnswer(models.Model):
+    """One rater's ratings with nothing that identifies them: a random key, the kind, and
+    ``ratings`` mapping behaviour keys to 1..5, or to null for "not seen enough"."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(FeedbackRound, on_delete=models.CASCADE, related_name="answers")
+    kind = models.CharField(max_length=10, choices=FeedbackKind.choices)
+    ratings: Any = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk}"
+
+
+class FeedbackSummary(models.Model):
+    """A position's 360 aggregate over closed rounds of its holders, made once and frozen.
+    Each round counts in one summary at most, so no two summaries can be subtracted."""
+
+    position = models.ForeignKey(Position, on_delete=models.CASCADE,
+                                 related_name="feedback_summaries")
+    table: Any = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position_id", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"360 summary of {self.position}"
