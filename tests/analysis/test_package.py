@@ -12,8 +12,8 @@ import pytest
 
 import tracelead.analysis as analysis
 
-MODULES = ["agreement", "audit", "change", "disclosure", "exchange", "focus", "network",
-           "polls", "profile", "reach", "reliability", "report"]
+MODULES = ["agreement", "audit", "categories", "change", "disclosure", "exchange", "focus",
+           "network", "polls", "profile", "reach", "reliability", "report"]
 
 
 def test_it_exports_the_names_the_web_application_relies_on():
