@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
+from .development import urlpatterns as development_patterns
 from .views import urlpatterns as strategy_patterns
 
-urlpatterns: list[URLPattern] = [*strategy_patterns]
+urlpatterns: list[URLPattern] = [*strategy_patterns, *development_patterns]

@@ -164,11 +164,14 @@ def behaviour_remove(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 
 @login_required
 def positions_page(request: HttpRequest, pk: int) -> HttpResponse:
+    from .development import development_by_position  # it builds on this module
+
     organisation = organisation_for(request.user, pk)
     strategy = _strategy(organisation)
     return render(request, "strategy/positions.jinja", {
         "organisation": organisation, "strategy": strategy,
         "inventory": selectors.inventory(strategy),
+        "development": development_by_position(strategy),
         "titles": selectors.behaviour_titles(strategy),
         "editor": can_edit(request.user, organisation),
         "column_class": "nhsuk-grid-column-full",
