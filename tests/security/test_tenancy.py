@@ -93,13 +93,14 @@ def _fill(route: str, ids: dict[str, int]) -> list[str]:
     # can be reached either); a themes action.
     url = url.replace("<slug:prompt>", "one_change").replace("<str:token>", "an-upload")
     url = url.replace("<slug:action>", "rename")
-    # A behaviour of the strategy's framework, one of its positions, measures, milestones
-    # and development plan's links.
+    # A behaviour of the strategy's framework, one of its positions, measures, milestones,
+    # development plan's links and diversity snapshots.
     url = url.replace("<slug:key>", "innovation").replace(
         "<int:position>", str(ids.get("position", 0))).replace(
         "<int:outcome>", str(ids.get("outcome", 0))).replace(
         "<int:milestone>", str(ids.get("milestone", 0))).replace(
-        "<int:link>", str(ids.get("link", 0)))
+        "<int:link>", str(ids.get("link", 0))).replace(
+        "<int:snapshot>", str(ids.get("snapshot", 0)))
     if "<str:fmt>" in url:
         return [url.replace("<str:fmt>", fmt) for fmt in FORMATS]
     assert "<" not in url, f"map the converters of {route!r} in test_tenancy"
@@ -268,11 +269,13 @@ def world(db: Any, django_user_model: Any) -> World:
                                        due_on=dt.date.today(), owner="Chair")
         from tracelead.academy.models import Offer
         from tracelead.strategy.development import development_link_add
+        from tracelead.strategy.models import DiversitySnapshot
 
         link = development_link_add(strategy=made, position=held, offer=Offer.objects.filter(
             academy__system_id=organisation.system_id).first())
+        snapshot = DiversitySnapshot.objects.create(strategy=made, as_of=dt.date.today())
         return {"organisation": organisation.pk, "position": held.pk, "outcome": measure.pk,
-                "milestone": step.pk, "link": link.pk}
+                "milestone": step.pk, "link": link.pk, "snapshot": snapshot.pk}
 
     strategy_b, strategy_a2 = strategy_of(b_org), strategy_of(a2)
     other_system = {"system": b.pk, "assessment": in_b.pk, "cycle": cycle_b.pk, "job": job.pk,

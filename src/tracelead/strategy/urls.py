@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import URLPattern
 
 from .development import urlpatterns as development_patterns
+from .diversity import urlpatterns as diversity_patterns
 from .views import urlpatterns as strategy_patterns
 
-urlpatterns: list[URLPattern] = [*strategy_patterns, *development_patterns]
+urlpatterns: list[URLPattern] = [*strategy_patterns, *development_patterns,
+                                  *diversity_patterns]

@@ -235,19 +235,21 @@ def position_delete(request: HttpRequest, pk: int, position: int) -> HttpRespons
 
 
 def _file_import(request: HttpRequest, organisation: Organisation, *, label: str,
-                 run: Callable[[bytes, str], Any], audit: Callable[[Any], str],
-                 template: str, context: dict[str, object]) -> HttpResponse:
+                 run: Callable[..., Any], audit: Callable[[Any], str],
+                 template: str, context: dict[str, object],
+                 form_class: type[PositionImportForm] = PositionImportForm) -> HttpResponse:
     """A file-import page of the strategy: the upload checked whole by ``run`` (data,
-    file name), the outcome shown, an audit record when something was written."""
+    file name, and the form's other fields by name), the outcome shown, an audit record
+    when something was written."""
     posted = request.method == "POST"
-    form = PositionImportForm(request.POST if posted else None,
-                              request.FILES if posted else None)
+    form = form_class(request.POST if posted else None, request.FILES if posted else None)
     form.fields["file"].label = label
     problems: list[ImportProblem] = []
     result = None
     if posted and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = run(upload.read(MAX_BYTES + 1), upload.name or "")
+        others = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+        result = run(upload.read(MAX_BYTES + 1), upload.name or "", **others)
         problems = result.problems
         if not problems:
             _audit(request, organisation, audit(result))
