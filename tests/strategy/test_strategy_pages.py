@@ -282,3 +282,22 @@ def test_the_demo_trust_is_part_way_through_its_strategy(db: Any, settings: Any)
     values = list(sickness.values.values_list("value", flat=True))
     # Falling since the framework was agreed: the last quarter below the first.
     assert sum(values[-3:]) < sum(values[:3])
+
+    # The development plan: matrons have no one ready and nothing planned.
+    plan = _text(client.get(reverse("strategy_development", args=[trust.pk])))
+    gaps = plan.split('id="development-gaps"')[1].split("</div>")[0]
+    assert "Matron." in gaps and "Ward manager" not in gaps
+    assert plan.count("Programme: ") == 2 and "Offer: Capability development" in plan
+    assert "Workshops on leading across boundaries" in plan
+    # Diversity: one published snapshot, and last month's figures as a draft that passes.
+    diversity = _text(client.get(reverse("strategy_diversity", args=[trust.pk])))
+    published = diversity.split('id="published"')[1].split('id="draft"')[0]
+    bame = published.split("Black, Asian and minority ethnic</th>")[1].split("</tr>")[0]
+    # 19 of 133 = 14.3%; 3,310 of 11,380 = 29.1%; 14.29 - 29.09 = -14.8 points.
+    assert ">19<" in bame and "14.3%" in bame and "29.1%" in bame and "-14.8" in bame
+    # Two post-holders did not state their sex: that count and the men's are hidden (the
+    # workforce's 30 are not small).
+    male = published.split("Male</th>")[1].split("</tr>")[0]
+    assert male.count("hidden") == 1 and ">53<" not in male and "2,590" in male
+    assert "It can be published" in diversity
+    assert strategy.diversity.filter(published_at__isnull=True).count() == 1

@@ -7,6 +7,15 @@ strategy bites: ward managers and matrons are short, and three formal roles have
 ready to step in. Discovery and design are done; implementation is under way with one
 milestone overdue; sickness absence and temporary staffing spend have fallen since the
 framework was agreed, and engagement has risen a little.
+
+Its development plan sends ward managers and whoever becomes head of patient flow through
+the system academy's "Leading for Whole-System Change" (the discharge problem), clinical
+directors to its capability offer and the staff network chairs to its learning community;
+matrons, with no one ready to step in and nothing planned, are the gap the board sees (its
+succession plans for them are overdue). Its diversity figures were published seven months
+ago: Black, Asian and minority ethnic staff hold about one leadership post in seven against
+nearly three in ten of the workforce. Last month's figures, with more of them in post, are a
+draft waiting to be published.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from django.utils import timezone
 from tracelead.organisations.models import Group, Organisation
 
 from . import services
+from .development import development_link_add
+from .diversity import diversity_import, diversity_publish
 from .models import Strategy
 
 CULTURE = ("Every member of staff can raise a concern and see it acted on; teams own the "
@@ -73,6 +84,71 @@ MILESTONES: list[tuple[str, str, int, str, str, str]] = [
 ]
 
 
+# position, "offer" or "programme", its name, what the board intends
+DEVELOPMENT: list[tuple[str, str, str, str]] = [
+    ("Ward manager", "programme", "Leading for Whole-System Change",
+     "Every ward manager through it by the end of the year, the discharge wards first"),
+    ("Head of patient flow", "programme", "Leading for Whole-System Change",
+     "Whoever is appointed joins the programme's work on getting people home"),
+    ("Clinical director", "offer", "Capability development",
+     "Workshops on leading across boundaries for new clinical directors"),
+    ("Staff network chairs", "offer", "Community development",
+     "The chairs join the academy's learning community"),
+]
+
+# dimension, category, then post-holders and workforce as published seven months ago and
+# as counted last month (a draft). Every dimension counts 133 then 141 post-holders (as in
+# the inventory today) in a workforce of 11,380 then 11,500. Each count shown in both has
+# moved by 0 or at least 5, so the draft passes the check over time.
+DIVERSITY: list[tuple[str, str, int, int, int, int]] = [
+    ("sex", "Female", 78, 8_760, 84, 8_850),
+    ("sex", "Male", 53, 2_590, 55, 2_620),
+    ("sex", "Not stated", 2, 30, 2, 30),
+    ("ethnicity", "White", 114, 7_950, 114, 7_960),
+    ("ethnicity", "Black, Asian and minority ethnic", 19, 3_310, 27, 3_420),
+    ("ethnicity", "Not stated", 0, 120, 0, 120),
+    ("disability", "Disabled", 6, 520, 6, 560),
+    ("disability", "Not disabled", 111, 9_900, 119, 9_990),
+    ("disability", "Not stated", 16, 960, 16, 950),
+    ("age band", "Under 40", 14, 5_120, 14, 5_180),
+    ("age band", "40 to 54", 78, 4_210, 86, 4_250),
+    ("age band", "55 and over", 41, 2_050, 41, 2_070),
+]
+
+
+def _development(strategy: Strategy) -> None:
+    from tracelead.academy.models import Academy
+
+    academy = Academy.objects.filter(system_id=strategy.organisation.system_id).first()
+    if academy is None:  # a demo without its academy: the page says so
+        return
+    for title, kind, name, note in DEVELOPMENT:
+        position = strategy.positions.get(title=title)
+        if kind == "programme":
+            development_link_add(strategy=strategy, position=position, note=note,
+                                 programme=academy.programmes.get(name=name))
+        else:
+            development_link_add(strategy=strategy, position=position, note=note,
+                                 offer=academy.offers.get(name=name))
+
+
+def _diversity(strategy: Strategy, day: dt.date) -> None:
+    for as_of, holders, workforce, publish in ((_months(day, -7), 2, 3, True),
+                                               (_months(day, -1), 4, 5, False)):
+        rows = [f'{row[0]},"{row[1]}",{row[holders]},{row[workforce]}' for row in DIVERSITY]
+        data = "\n".join(["dimension,category,holders,workforce", *rows]).encode()
+        imported = diversity_import(strategy=strategy, data=data, filename="demo.csv",
+                                    as_of=as_of)
+        if imported.snapshot is None:
+            raise RuntimeError(f"The demo's diversity figures are wrong: {imported.problems}")
+        if publish:
+            published = diversity_publish(snapshot=imported.snapshot)
+            # Published three weeks after the count, as the story has it, not today.
+            published.published_at = timezone.make_aware(
+                dt.datetime.combine(as_of + dt.timedelta(days=21), dt.time(10)))
+            published.save(update_fields=["published_at"])
+
+
 def _months(today: dt.date, months: int) -> dt.date:
     """The first of the month ``months`` from today's month."""
     index = today.year * 12 + today.month - 1 + months
@@ -119,4 +195,6 @@ def strategy_demo_load(*, organisation: Organisation, facilitator: Any,
     for m, value in ((-26, 6.6), (-14, 6.7), (-2, 6.9)):
         services.outcome_value_save(outcome=engagement, on=_months(day, m), today=day,
                                     value=value)
+    _development(strategy)
+    _diversity(strategy, day)
     return strategy
