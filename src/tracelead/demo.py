@@ -6,7 +6,8 @@ Everything is generated from a fixed seed, so the demo is the same on every mach
   Alignment (half the team rates it well, half poorly);
 * the Discharge Hub's one-sentence task statements point in different directions;
 * the Public Health intelligence team is too small to show results (below threshold);
-* the Surgical Division improves between the two rounds;
+* the Surgical Division improves between the two rounds, and its second round has a
+  direction, alignment and commitment round beside it;
 * each round belongs to a reporting cycle ("Spring 2026", "Autumn 2026"), published when
   its rounds closed; a pulse round of the Discharge Hub is still open in a third cycle, so
   its page shows only how many have answered. Its twelve people were invited by email,
@@ -446,6 +447,13 @@ def demo_load(
         network_publish(academy, by=facilitator, today=today.replace(day=1)
                         - dt.timedelta(days=1))
         network_publish(academy, by=facilitator, today=today)
+        say("Asking the surgical division about direction, alignment and commitment")
+        from tracelead.strategy.demo_rounds import dac_demo_load
+
+        surgical = next(group for group, spec in plan
+                        if spec["name"] == "Surgical Division management team")
+        dac_demo_load(system=system, group=surgical, opens=rounds[1][1], closes=rounds[1][2],
+                      seed=seed)
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)
@@ -455,6 +463,13 @@ def demo_load(
     strategy_demo_load(organisation=Organisation.objects.get(
         system=system, name=ORGANISATIONS["acute"][0]),
         facilitator=get_user_model().objects.get(username=DEMO_USERNAME), today=today)
+    say("Rating the ward managers on the trust's framework: 360 feedback")
+    from tracelead.strategy.demo_rounds import feedback_demo_load
+    from tracelead.strategy.models import Strategy
+
+    feedback_demo_load(strategy=Strategy.objects.get(organisation__system=system),
+                       facilitator=get_user_model().objects.get(username=DEMO_USERNAME),
+                       today=today, seed=seed)
     say("Comparing how each group describes its task")
     from tracelead.words.demo import words_demo_load
 

@@ -35,9 +35,10 @@ from tracelead.publishing.services import cycle_create
 # An invitation to view results is accepted from the link in its email (sharing/accept/;
 # tests/actions/test_sharing.py covers it).
 # Evaluation forms are answered by code (f/) or by a member's emailed link (e/);
-# tests/evaluation covers those pages.
+# tests/evaluation covers those pages. A 360 rater answers by their own link (360/;
+# tests/strategy/test_feedback_360.py covers it).
 PUBLIC = re.compile(
-    r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|$)")
+    r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|360/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 

@@ -657,3 +657,26 @@ def event_polls(request: HttpRequest, academy_id: int, event_id: int) -> list[di
                  what=f"poll results of {event.title}", system_id=academy.system_id,
                  via="api")
     return out
+
+
+class FeedbackOut(Schema):
+    round_id: int
+    leader: str
+    position: str | None
+    state: str
+    report: dict[str, Any] | None
+
+
+@api.get("/feedback/{round_id}", response={200: FeedbackOut, 404: Error}, tags=["strategy"])
+def read_feedback(request: HttpRequest, round_id: int) -> dict[str, Any]:
+    """A leader's 360 report, for the leader and the organisation's facilitators: the same
+    figures as the page (a confidential kind under three raters is absent), and none until
+    the round closes."""
+    from tracelead.strategy import feedback
+
+    row, _editor = feedback.round_for_reader(request.user, round_id)
+    closed = feedback.is_closed(row)
+    return {"round_id": row.pk, "leader": row.leader_name,
+            "position": row.position.title if row.position else None,
+            "state": "closed" if closed else "open",
+            "report": feedback.round_report(row).as_json() if closed else None}

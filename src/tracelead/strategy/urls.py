@@ -6,7 +6,8 @@ from django.urls import URLPattern
 
 from .development import urlpatterns as development_patterns
 from .diversity import urlpatterns as diversity_patterns
+from .feedback_views import urlpatterns as feedback_patterns
 from .views import urlpatterns as strategy_patterns
 
-urlpatterns: list[URLPattern] = [*strategy_patterns, *development_patterns,
+urlpatterns: list[URLPattern] = [*strategy_patterns, *feedback_patterns, *development_patterns,
                                   *diversity_patterns]
