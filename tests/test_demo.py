@@ -33,11 +33,15 @@ def demo(db, settings):
 
 
 def rounds_of(team: str) -> list[Assessment]:
-    return list(Assessment.objects.filter(group__name=team).order_by("opens_on"))
+    """The team's TRACE rounds, oldest first."""
+    return list(Assessment.objects.filter(group__name=team, instrument_key="trace")
+                .order_by("opens_on"))
 
 
 def cycles_of(demo) -> list[Cycle]:
-    return list(Cycle.objects.filter(system=demo.system).order_by("created_at", "pk"))
+    """The demo's TRACE cycles, oldest first (its DAC cycle is tested on its own)."""
+    return list(Cycle.objects.filter(system=demo.system).exclude(
+        assessments__instrument_key="dac").order_by("created_at", "pk"))
 
 
 def profile_of(assessment: Assessment):
@@ -69,8 +73,14 @@ def test_the_demo_has_two_published_cycles_and_an_open_pulse_round(demo):
     assessments = Assessment.objects.filter(group__system=demo.system)
     first, second, pulse = cycles_of(demo)
 
-    assert demo.responses == Response.objects.filter(assessment__in=assessments).count() == 169
-    assert demo.assessments == assessments.count() == 2 * (demo.groups - 3) + 1
+    # 169 TRACE responses, and 9 to the Surgical Division's DAC round.
+    assert demo.responses == Response.objects.filter(assessment__in=assessments).count() == 178
+    assert assessments.filter(instrument_key="trace").count() == 2 * (demo.groups - 3) + 1
+    (dac,) = assessments.filter(instrument_key="dac")
+    assert dac.group.name == "Surgical Division management team"
+    assert dac.responses.count() == 9 and [p.kind for p in dac.cycle.publications.all()] == [
+        "close"]
+    assert demo.assessments == assessments.count() == 2 * (demo.groups - 3) + 2
     for group in Group.objects.filter(system=demo.system, space="team"):
         assert assessments.filter(group=group, cycle__in=[first, second]).count() == 2
     for cycle in (first, second):

@@ -453,7 +453,7 @@ def demo_load(
         surgical = next(group for group, spec in plan
                         if spec["name"] == "Surgical Division management team")
         dac_demo_load(system=system, group=surgical, opens=rounds[1][1], closes=rounds[1][2],
-                      seed=seed)
+                      seed=seed, before=cycles["round 2"])
     say("Publishing the closed rounds of each cycle")
     for cycle in Cycle.objects.filter(system=system).order_by("created_at", "pk"):
         publish_due(cycle, day=today)

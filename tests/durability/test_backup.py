@@ -1,7 +1,7 @@
 """`tracelead backup` and `tracelead restore` round-trip a whole database.
 
-The demo data (users, a system, groups, three reporting cycles, two of them published,
-19 rounds with invitations and 169 responses, each published one pointing to its
+The demo data (users, a system, groups, four reporting cycles, three of them published,
+20 rounds with invitations and 178 responses, each published one pointing to its
 publication) plus a draft, an open-link submission and a used invitation are backed up,
 the database is flushed (content types and permissions are made again, with new keys),
 and the backup is restored. Every backed-up model's rows must then be the same as before,
@@ -68,8 +68,8 @@ def test_a_backup_restores_into_an_empty_database_with_every_row_the_same(data, 
     path = tmp_path / "db.tracelead.jsonl.gz"
     summary = backups.backup(path)
     models = summary.header["models"]
-    assert models["diagnostics.response"] == 169 + 1
-    assert (models["publishing.cycle"], models["publishing.publication"]) == (3, 2)
+    assert models["diagnostics.response"] == 178 + 1
+    assert (models["publishing.cycle"], models["publishing.publication"]) == (4, 3)
     assert summary.rows == sum(sum(rows.values()) for rows in data.values())
 
     call_command("flush", interactive=False, verbosity=0)
@@ -80,7 +80,7 @@ def test_a_backup_restores_into_an_empty_database_with_every_row_the_same(data, 
     assert loaded == {label: sum(rows.values()) for label, rows in data.items()}
     assert snapshot() == data
     # The frozen publications come back as they were, still read rather than recomputed.
-    assert Response.objects.filter(publication__isnull=False).count() == 169 - 6
+    assert Response.objects.filter(publication__isnull=False).count() == 178 - 6
 
 
 def test_the_file_is_gzip_json_lines_with_a_header_first(data, tmp_path):

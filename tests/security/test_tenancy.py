@@ -275,7 +275,13 @@ def world(db: Any, django_user_model: Any) -> World:
         link = development_link_add(strategy=made, position=held, offer=Offer.objects.filter(
             academy__system_id=organisation.system_id).first())
         snapshot = DiversitySnapshot.objects.create(strategy=made, as_of=dt.date.today())
-        return {"organisation": organisation.pk, "position": held.pk, "outcome": measure.pk,
+        from tracelead.strategy import feedback
+
+        leader = feedback.round_create(strategy=made, leader_name="A leader", position=held,
+                                       closes_on=dt.date.today())
+        feedback.round_close(leader)
+        return {"feedback_round": leader.pk,
+                "organisation": organisation.pk, "position": held.pk, "outcome": measure.pk,
                 "milestone": step.pk, "link": link.pk, "snapshot": snapshot.pk}
 
     strategy_b, strategy_a2 = strategy_of(b_org), strategy_of(a2)
@@ -520,6 +526,9 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
     for path in ("members", "events", f"events/{their_event}/attendance",
                  f"events/{their_event}/polls"):
         assert client.get(f"/api/v1/academies/{other}/{path}").status_code == 404, path
+    # A leader's 360 report: another organisation's or system's round answers 404.
+    assert client.get(f"/api/v1/feedback/{world.foreign[role]['feedback_round']}"
+                      ).status_code == 404
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths) == {
         "/api/v1/assessments",
@@ -532,6 +541,7 @@ def test_no_api_endpoint_reaches_another_organisation_or_system(
         "/api/v1/academies/{academy_id}/events",
         "/api/v1/academies/{academy_id}/events/{event_id}/attendance",
         "/api/v1/academies/{academy_id}/events/{event_id}/polls",
+        "/api/v1/feedback/{round_id}",
     }, "a new API endpoint needs a tenancy check here"
 
 

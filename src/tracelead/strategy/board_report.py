@@ -146,7 +146,7 @@ def _mean(value: float | None) -> float | None:
 
 
 def board_xlsx(report: BoardReport) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     book = Workbook()
     inv = report.inventory
@@ -194,17 +194,17 @@ def board_xlsx(report: BoardReport) -> bytes:
         "Share of workforce", "Difference (points)"], rows,
         formats={4: exports.PERCENT_FORMAT, 6: exports.PERCENT_FORMAT})
     rows = []
-    for b in report.besides:
-        for row in b.rows:
-            rows.append([b.dac.group.name, row.outcome.name,
+    for pair in report.besides:
+        for row in pair.rows:
+            rows.append([pair.dac.group.name, row.outcome.name,
                          _mean(row.outcome.mean) if row.outcome.shown else "hidden",
                          *[f"{c.name}: {c.mean:.1f}" if c.shown else f"{c.name}: hidden"
                            for c in row.feeds]])
     exports._sheet(book, "DAC and TRACE", ["Group", "Outcome", "Level (out of 5)",
                                            "Feeding condition", "Feeding condition"], rows)
     rows = []
-    for position, summary, r in report.summaries:
-        for b in r.rows:
+    for position, summary, pooled in report.summaries:
+        for b in pooled.rows:
             rows.append([position.title, summary.table["leaders"], b.title,
                          *[_mean(c.mean) if c.shown else "not shown"
                            for c in b.cells.values()],

@@ -84,13 +84,16 @@ def feedback_demo_load(*, strategy: Strategy, facilitator: Any, today: dt.date,
 
 
 def dac_demo_load(*, system: System, group: Group, opens: dt.date, closes: dt.date,
-                  seed: int) -> Assessment:
+                  seed: int, before: Cycle) -> Assessment:
     """A closed DAC round of ``group`` in a cycle of its own (a cycle keeps one
-    questionnaire), published with the system's other cycles."""
+    questionnaire), published with the system's other cycles. The cycle is dated just
+    before ``before`` so that the heatmap still opens on the newest TRACE cycle."""
     rng = random.Random(seed + 3)  # noqa: S311 - demo data, not a secret
     instrument = get_instrument("dac")
     cycle = Cycle.objects.create(system=system, name=f"Direction, alignment and commitment "
                                                      f"{closes:%B %Y}")
+    Cycle.objects.filter(pk=cycle.pk).update(
+        created_at=before.created_at - dt.timedelta(seconds=1))
     assessment = Assessment.objects.create(
         group=group, cycle=cycle, title=f"{group.name}: direction, alignment and commitment",
         instrument_key=instrument.key, instrument_version=instrument.version,

@@ -32,7 +32,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tracelead.analysis.disclosure import FIGURES_THRESHOLD
+from tracelead.analysis.disclosure import FIGURES_THRESHOLD as FIGURES_THRESHOLD
 from tracelead.analysis.feedback import RATER_THRESHOLD, FeedbackTable, feedback_table, pool_tables
 
 from .models import (
@@ -333,7 +333,7 @@ def round_report(round_: FeedbackRound) -> Report:
         raise ValidationError("The report is made when the round closes")
     keys = list(round_.behaviours)
     table = round_table(round_, keys)
-    shown_kinds = table.shown.any(axis=1)
+    shown_kinds: list[bool] = [bool(table.shown[i].any()) for i in range(len(KINDS))]
     answered = dict.fromkeys(KINDS, 0)
     for kind in round_.answers.values_list("kind", flat=True):
         answered[kind] += 1

@@ -242,7 +242,7 @@ def report_page(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
 
 @login_required
 def my_feedback(request: HttpRequest) -> HttpResponse:
-    rounds = list(FeedbackRound.objects.filter(leader=request.user)
+    rounds = list(FeedbackRound.objects.filter(leader_id=request.user.pk)
                   .select_related("strategy__organisation", "position"))
     return render(request, "strategy/feedback_mine.jinja", {
         "rounds": [(r, feedback.is_open(r)) for r in rounds]})

@@ -284,7 +284,7 @@ class FeedbackRound(models.Model):
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE,
                                  related_name="feedback_rounds")
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="+")
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="+")
     position = models.ForeignKey(Position, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="feedback_rounds")
     leader_name = models.CharField(max_length=200)

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('framework', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='strategy.framework')),
+                ('framework', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='strategy.framework')),
                 ('leader', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feedback_rounds', to=settings.AUTH_USER_MODEL)),
                 ('position', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feedback_rounds', to='strategy.position')),
                 ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback_rounds', to='strategy.strategy')),
