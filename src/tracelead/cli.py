@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,22 @@ def _serve(host: str, port: int, workers: int) -> None:
     if os.environ.get("TRACELEAD_ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"}:
         command += ["--access-logfile", "-"]
     typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    raise typer.Exit(subprocess.call(command))  # noqa: S603 - fixed argument list
+    raise typer.Exit(subprocess.call(command, env=_metrics_env(port)))  # noqa: S603 - fixed argument list
+
+
+def _metrics_env(port: int) -> dict[str, str]:
+    """The environment for gunicorn: its workers share request metrics through a folder
+    (prometheus_client's multiprocess mode), emptied when the server starts."""
+    env = dict(os.environ)
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        from django.conf import settings
+
+        folder = Path(settings.DATA_DIR) / "metrics" / str(port)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return env
 
 
 @app.command()

@@ -161,6 +161,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: health checks and metrics before host checks and HTTPS redirects; a request id
+    # for every log line (core/operations.py).
+    "tracelead.core.operations.OperationsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -379,14 +382,28 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# One JSON object a line with the request's id (json), or plain lines (text).
+LOG_FORMAT = env_choice("TRACELEAD_LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tracelead.core.operations.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level",
+                                   "name": "logger"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("TRACELEAD_LOG_LEVEL", "WARNING")},
     # Django logs every 4xx with its path; for /r/ that path is a respondent's link.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Prometheus metrics at /metrics answer the bearer of this token (or loopback, if unset).
+TRACELEAD_METRICS_TOKEN = env_str("TRACELEAD_METRICS_TOKEN", "")
 
 NINJA_PAGINATION_PER_PAGE = 100
 CSRF_FAILURE_VIEW = "tracelead.core.views.csrf_failure"
