@@ -142,3 +142,48 @@ def test_a_mistyped_switch_stops_start_up_instead_of_turning_a_protection_off(tm
             timeout=60, check=True,
         ).stdout.strip()
         assert out == expected
+
+
+SHOW_STORAGES = """
+import json, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "tracelead.settings"
+import django
+django.setup()
+from django.core.files.storage import storages
+out = {}
+for alias in ("default", "private"):
+    s = storages[alias]
+    out[alias] = {"class": type(s).__name__, "location": str(s.location),
+                  "bucket": getattr(s, "bucket_name", None),
+                  "endpoint": getattr(s, "endpoint_url", None),
+                  "acl": getattr(s, "default_acl", None)}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.no_database
+def test_files_stay_on_this_machine_by_default(tmp_path):
+    found = run(SHOW_STORAGES, tmp_path)
+    assert found["default"]["class"] == found["private"]["class"] == "FileSystemStorage"
+    assert found["default"]["location"] == str(tmp_path / "media")
+    assert found["private"]["location"] == str(tmp_path)
+
+
+@pytest.mark.no_database
+def test_several_servers_share_files_in_private_s3_objects(tmp_path):
+    found = run(SHOW_STORAGES, tmp_path, TRACELEAD_STORAGE="s3",
+                TRACELEAD_S3_BUCKET="tracelead-files",
+                TRACELEAD_S3_ENDPOINT_URL="http://127.0.0.1:9000")
+    for alias, location in (("default", "media"), ("private", "private")):
+        assert found[alias] == {"class": "S3Storage", "location": location,
+                                "bucket": "tracelead-files",
+                                "endpoint": "http://127.0.0.1:9000", "acl": "private"}
+
+
+@pytest.mark.no_database
+def test_s3_without_a_bucket_stops_with_the_setting_named(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update(TRACELEAD_DATA_DIR=str(tmp_path), TRACELEAD_STORAGE="s3")
+    done = subprocess.run([sys.executable, "-c", SHOW_STORAGES], env=environment,  # noqa: S603 - our own interpreter
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0 and "TRACELEAD_STORAGE=s3 needs TRACELEAD_S3_BUCKET" in done.stderr

@@ -104,6 +104,40 @@ DATA_DIR = Path(env_str("TRACELEAD_DATA_DIR", str(PROJECT_DIR / "var"))).resolve
 # never served by URL; each download goes through a view that checks who is asking.
 MEDIA_ROOT = Path(env_str("TRACELEAD_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 
+# Where files are kept: this machine's file system (one server), or S3-compatible object
+# storage through django-storages (several servers, which must all see the same files).
+# "default" holds uploads (evidence, logos); "private" holds what the service makes and
+# keeps for a while (report files of background jobs, uploads waiting for a second step).
+STORAGE = env_choice("TRACELEAD_STORAGE", "filesystem", ("filesystem", "s3"))
+if STORAGE == "s3":
+    _s3: dict[str, object] = {
+        "bucket_name": env_str("TRACELEAD_S3_BUCKET", ""),
+        "endpoint_url": env_str("TRACELEAD_S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("TRACELEAD_S3_REGION", "") or None,
+        "access_key": env_str("TRACELEAD_S3_ACCESS_KEY_ID", "") or None,
+        "secret_key": env_str("TRACELEAD_S3_SECRET_ACCESS_KEY", "") or None,
+        # Nothing public: files are read through the views that check who is asking.
+        "default_acl": "private", "querystring_auth": True, "file_overwrite": True,
+    }
+    if not _s3["bucket_name"]:
+        raise ImproperlyConfigured("TRACELEAD_STORAGE=s3 needs TRACELEAD_S3_BUCKET")
+    _FILE_STORAGES: dict[str, dict[str, object]] = {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage",
+                    "OPTIONS": {**_s3, "location": "media"}},
+        "private": {"BACKEND": "storages.backends.s3.S3Storage",
+                    "OPTIONS": {**_s3, "location": "private"}},
+    }
+else:
+    _FILE_STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(MEDIA_ROOT)}},
+        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(DATA_DIR), "file_permissions_mode": 0o600,
+                                "directory_permissions_mode": 0o700}},
+    }
+STORAGES = {**_FILE_STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
 
 def _secret_key() -> str:
     """TRACELEAD_SECRET_KEY, or a random key kept in the data folder (made on first run).

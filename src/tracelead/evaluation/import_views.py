@@ -2,8 +2,9 @@
 
 Two steps: upload the file (its layout is found and read; a file that cannot be read is
 refused with every problem), then say what each column is and import. The uploaded file
-waits between the two steps in ``TRACELEAD_DATA_DIR/evaluation-imports`` (readable by the
-server's user only), named by a random token that only the uploader's session knows, and
+waits between the two steps in the private storage (``TRACELEAD_DATA_DIR/evaluation-imports``,
+readable by the server's user only, or object storage shared by several servers), named
+by a random token that only the uploader's session knows, and
 is deleted when it is imported or after a day.
 
 Only the academy's facilitators can import; an academy outside the user's systems is 404.
@@ -11,24 +12,25 @@ Only the academy's facilitators can import; an academy outside the user's system
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-import time
-from pathlib import Path
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from tracelead.academy import access
 from tracelead.academy.importing import MAX_BYTES
 from tracelead.academy.models import Academy, Event, Programme
 from tracelead.core.audit import audit_record
 from tracelead.core.models import AuditEvent
+from tracelead.messaging.jobs import private_storage
 
 from . import importing
 from .models import FormKind
@@ -79,18 +81,25 @@ def _programme(request: HttpRequest, pk: int, programme: int) -> tuple[Academy, 
     return academy, get_object_or_404(Programme, pk=programme, academy=academy)
 
 
-def _pending_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "evaluation-imports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
+PENDING_FOLDER = "evaluation-imports"
 
 
-def _clear_old(folder: Path) -> None:
-    cutoff = time.time() - PENDING_HOURS * 3600
-    for entry in folder.iterdir():
+def _pending_name(token: str) -> str:
+    return f"{PENDING_FOLDER}/{token}"
+
+
+def _clear_old() -> None:
+    """Remove uploads left waiting longer than ``PENDING_HOURS``."""
+    storage = private_storage()
+    cutoff = timezone.now() - dt.timedelta(hours=PENDING_HOURS)
+    try:
+        _folders, names = storage.listdir(PENDING_FOLDER)
+    except FileNotFoundError:
+        return
+    for name in names:
         try:
-            if entry.is_file() and entry.stat().st_mtime < cutoff:
-                entry.unlink()
+            if storage.get_modified_time(_pending_name(name)) < cutoff:
+                storage.delete(_pending_name(name))
         except OSError:  # another request removed it first
             continue
 
@@ -101,7 +110,8 @@ def _pending(request: HttpRequest, programme: Programme, token: str
     if not entry or entry.get("programme") != programme.pk:
         raise Http404("No such upload.")
     try:
-        data = (_pending_dir() / token).read_bytes()
+        with private_storage().open(_pending_name(token), "rb") as handle:
+            data = handle.read()
     except OSError:
         raise Http404("The upload has expired; upload the file again.") from None
     return entry, data
@@ -111,7 +121,7 @@ def _forget(request: HttpRequest, token: str) -> None:
     pending = dict(request.session.get(SESSION_KEY, {}))
     pending.pop(token, None)
     request.session[SESSION_KEY] = pending
-    (_pending_dir() / token).unlink(missing_ok=True)
+    private_storage().delete(_pending_name(token))
 
 
 def _problem_entries(problems: list[importing.Problem], href: str) -> list[dict[str, str]]:
@@ -132,10 +142,9 @@ def answers_upload(request: HttpRequest, pk: int, programme: int) -> HttpRespons
         parsed = importing.read_export(data, upload.name or "", form.cleaned_data["fmt"])
         problems = parsed.problems
         if not problems:
-            folder = _pending_dir()
-            _clear_old(folder)
+            _clear_old()
             token = secrets.token_urlsafe(18)
-            (folder / token).write_bytes(data)
+            private_storage().save(_pending_name(token), ContentFile(data))
             pending = dict(request.session.get(SESSION_KEY, {}))
             pending[token] = {
                 "programme": row.pk, "filename": (upload.name or "")[-200:],

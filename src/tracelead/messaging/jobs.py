@@ -9,26 +9,27 @@ more than its page would (a report file reads frozen publications only).
 
 A job that raises is tried again, after a pause, up to ``MAX_ATTEMPTS`` times; one
 refused for a reason that will not change (:class:`JobRefused`: access lost, a bad
-argument) fails at once. What a job makes is written to ``TRACELEAD_DATA_DIR/jobs``,
-readable by the server's user only, and deleted with the job after ``KEEP_DAYS``.
+argument) fails at once. What a job makes is written to the private storage
+(``TRACELEAD_DATA_DIR/jobs``, readable by the server's user only, or object storage when
+several servers share the work: settings.STORAGE), and deleted with the job after
+``KEEP_DAYS``.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -215,26 +216,31 @@ def _end(job: Job, *, status: str, message: str, outcome: dict[str, Any] | None 
 # --- Files ----------------------------------------------------------------------------
 
 
-def jobs_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "jobs"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
+def private_storage() -> Storage:
+    """Files the service makes and keeps a while: the data folder, or object storage when
+    several servers share them (settings.STORAGE)."""
+    return storages["private"]
+
+
+def result_name(job: Job) -> str:
+    name = Path(job.result_name).name  # never a path: made by slugify in the exports
+    return f"jobs/{job.pk}-{name}"
 
 
 def result_path(job: Job) -> Path:
-    name = Path(job.result_name).name  # never a path: made by slugify in the exports
-    return jobs_dir() / f"{job.pk}-{name}"
+    """Where a job's file is on this machine (file-system storage only)."""
+    return Path(private_storage().path(result_name(job)))
 
 
 def _write_result(job: Job, made: Made) -> None:
-    """Write the file readable by its owner only, whole or not at all."""
+    """Write the job's file (readable by the server's user only on a file system). The
+    job is marked done only after, so nobody downloads a file being written."""
     job.result_name = made.filename
-    path = result_path(job)
-    partial = path.with_name(path.name + ".part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(made.content or b"")
-    os.replace(partial, path)
+    storage, name = private_storage(), result_name(job)
+    storage.delete(name)  # a retried job writes its file again
+    saved = storage.save(name, ContentFile(made.content or b""))
+    if saved != name:
+        raise RuntimeError(f"the job's file was stored as {saved!r}, not {name!r}")
 
 
 def jobs_stalled_fail(*, hours: float = STALLED_HOURS) -> int:
@@ -267,10 +273,10 @@ def jobs_clean(*, days: int = KEEP_DAYS) -> int:
     """Delete jobs that ended more than ``days`` ago, and their files."""
     cutoff = timezone.now() - dt.timedelta(days=days)
     old = list(Job.objects.filter(finished_at__lt=cutoff))
+    storage = private_storage()
     for job in old:
         if job.result_name:
-            with contextlib.suppress(FileNotFoundError):
-                result_path(job).unlink()
+            storage.delete(result_name(job))
     Job.objects.filter(pk__in=[job.pk for job in old]).delete()
     return len(old)
 
@@ -399,10 +405,11 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = job_for(request.user, pk)
     if job.status != Status.DONE or not job.result_name:
         raise Http404("This job has no file.")
-    path = result_path(job)
-    if not path.is_file():
+    storage, name = private_storage(), result_name(job)
+    if not storage.exists(name):
         raise Http404("The file has been deleted.")
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=job.result_name,
+    response = FileResponse(storage.open(name, "rb"), as_attachment=True,
+                            filename=job.result_name,
                             content_type=job.result_type or "application/octet-stream")
     response["Cache-Control"] = "private, no-store"
     return response
