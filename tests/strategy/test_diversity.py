@@ -1,6 +1,7 @@
 """Diversity of post-holders against the workforce: the suppression rules on hand-worked
 tables, the import (every bad row by line and column, nothing written), the check over
-time when a snapshot is published, and what readers see.
+time of post-holders' and workforce counts when a snapshot is published, and what readers
+see.
 
 Story: Fran facilitates Northbrook ICS and imports Northbrook Hospitals' figures; Vic
 views the system and sees only what Fran published, never a hidden count. The threshold
@@ -14,6 +15,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -24,6 +26,7 @@ from tracelead.analysis.categories import disclose_categories
 from tracelead.core.models import AuditEvent
 from tracelead.strategy import services
 from tracelead.strategy.diversity import (
+    BAME,
     DIVERSITY_THRESHOLD,
     diversity_import,
     diversity_publish,
@@ -319,6 +322,95 @@ def test_publishing_is_refused_when_one_holder_was_added_and_allowed_at_k(
     vic = _main(_client(viewer).get(reverse("strategy_diversity", args=[organisation.pk])))
     assert "As of 1 September 2026" in vic and "Draft" not in vic
     assert f'href="?snapshot={first.pk}">1 March 2026' in vic
+
+
+def _staff_moved(moves: dict[tuple[str, str], int]) -> str:
+    """GOOD with some cells' workforce moved: ``{("disability", "Disabled"): 1}`` adds one
+    disabled member of staff (post-holders unchanged)."""
+    lines = GOOD.splitlines()
+    for (dimension, category), by in moves.items():
+        for n, line in enumerate(lines):
+            head, holders, workforce = line.rsplit(",", 2)
+            if head in (f"{dimension},{category}", f'{dimension},"{category}"'):
+                lines[n] = f"{head},{holders},{int(workforce) + by}"
+    return "\n".join(lines) + "\n"
+
+
+def _publish_good(strategy: Strategy) -> DiversitySnapshot:
+    first = diversity_import(strategy=strategy, data=GOOD.encode(), filename="a.csv",
+                             as_of=_date("2026-03-01")).snapshot
+    assert first is not None
+    return diversity_publish(snapshot=first)
+
+
+def test_publishing_is_refused_when_one_member_of_staff_moved_category(
+        facilitator: Any, organisation: Any, strategy: Strategy) -> None:
+    _publish_good(strategy)
+    # The same post-holders; one member of staff went from "Not stated" to "Disabled"
+    # (250 -> 251, 450 -> 449). The workforce total is unchanged, 5,000.
+    moved = _staff_moved({("disability", "Disabled"): 1, ("disability", "Not stated"): -1})
+    second = diversity_import(strategy=strategy, data=moved.encode(), filename="b.csv",
+                              as_of=_date("2026-06-01")).snapshot
+    assert second is not None
+    fran = _client(facilitator)
+    page = _main(fran.get(reverse("strategy_diversity", args=[organisation.pk])))
+    assert "It cannot be published yet" in page
+    refused = fran.post(reverse("strategy_diversity_publish",
+                                args=[organisation.pk, second.pk]))
+    assert refused.status_code == 400
+    text = _text(refused)
+    assert "There is a problem" in text and "Not published" in text
+    assert ("Disability “Disabled”: 250 staff in the workforce in the snapshot of 1 March "
+            "2026, 251 in this one (1 person).") in text
+    assert ("Disability “Not stated”: 450 staff in the workforce in the snapshot of 1 March "
+            "2026, 449 in this one (1 person).") in text
+    assert "The number of staff in the workforce went from" not in text
+    assert "post-holders in the snapshot of" not in text  # no post-holders' count moved
+    with pytest.raises(ValidationError) as error:
+        diversity_publish(snapshot=second)
+    assert len(error.value.messages) == 2
+    second.refresh_from_db()
+    assert second.published_at is None
+
+
+def test_publishing_is_refused_when_the_workforce_total_moved_by_fewer_than_k(
+        strategy: Strategy) -> None:
+    _publish_good(strategy)
+    # Three more staff, each dimension's count moved by at least k except the total:
+    # Female +8 and Male -5; White +8 and BAME -5; and so on (5,000 -> 5,003).
+    moves = {("sex", "Female"): 8, ("sex", "Male"): -5,
+             ("ethnicity", "White"): 8, ("ethnicity", BAME): -5,
+             ("disability", "Not disabled"): 8, ("disability", "Disabled"): -5,
+             ("age band", "Under 40"): 8, ("age band", "40 to 54"): -5}
+    second = diversity_import(strategy=strategy, data=_staff_moved(moves).encode(),
+                              filename="b.csv", as_of=_date("2026-06-01")).snapshot
+    assert second is not None
+    with pytest.raises(ValidationError) as error:
+        diversity_publish(snapshot=second)
+    # The total is named once, though every dimension shows it.
+    assert error.value.messages == [
+        "The number of staff in the workforce went from 5,000 in the snapshot of 1 March "
+        "2026 to 5,003 (3 people)."]
+
+
+def test_publishing_is_allowed_when_every_changed_workforce_count_moved_by_k_or_more(
+        facilitator: Any, organisation: Any, strategy: Strategy) -> None:
+    _publish_good(strategy)
+    # Five from "Not stated" to "Disabled", and ten more staff under 40 in post
+    # (5,000 -> 5,010), counted in every dimension.
+    moves = {("disability", "Disabled"): 5, ("disability", "Not stated"): -5,
+             ("sex", "Female"): 10, ("ethnicity", "White"): 10,
+             ("disability", "Not disabled"): 10, ("age band", "Under 40"): 10}
+    second = diversity_import(strategy=strategy, data=_staff_moved(moves).encode(),
+                              filename="b.csv", as_of=_date("2026-06-01")).snapshot
+    assert second is not None
+    page = _main(_client(facilitator).get(reverse("strategy_diversity",
+                                                  args=[organisation.pk])))
+    assert "It can be published" in page
+    diversity_publish(snapshot=second)
+    second.refresh_from_db()
+    assert second.published_at is not None
+    assert second.figures.get(dimension="disability", category="Disabled").workforce == 255
 
 
 def _date(text: str) -> Any:

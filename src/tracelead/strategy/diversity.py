@@ -8,8 +8,9 @@ published snapshot is never changed (new figures make a new snapshot).
 
 What may be shown is decided by :func:`tracelead.analysis.categories.disclose_categories`:
 small counts are hidden with a second count where needed, and a snapshot is not published
-if, against any snapshot published before it, a count shown in both moved by 1 to k-1
-people. ``docs/strategy.md`` explains the rules and what they leave open.
+if, against any snapshot published before it, a count shown in both (of post-holders or of
+the workforce, a category's or the total) moved by 1 to k-1 people. ``docs/strategy.md``
+explains the rules and what they leave open.
 """
 
 from __future__ import annotations
@@ -381,30 +382,35 @@ def published_diversity(strategy: Strategy) -> DiversityTable | None:
 def publication_problems(snapshot: DiversitySnapshot) -> list[str]:
     """Why the snapshot may not be published (nothing: it may), in words a facilitator can
     act on: each count shown in it and in an earlier published snapshot that moved by 1 to
-    k-1 people."""
+    k-1 people, post-holders' counts first, then the workforce's. Both tables are checked:
+    a workforce count moving by one between two categories tells as much about one member
+    of staff as a post-holders' count does about one leader."""
     strategy = snapshot.strategy
     k = diversity_threshold(strategy)
-    holders, _workforce = _counts(snapshot)
+    holders, workforce = _counts(snapshot)
     if not holders:
         return ["The snapshot has no figures."]
-    earlier = [(s, _counts(s)[0]) for s in published_snapshots(strategy) if s.pk != snapshot.pk]
-    earlier = [(s, counts) for s, counts in earlier if counts]
-    decision = disclose_categories(holders, threshold=k,
-                                   earlier=[counts for _s, counts in earlier])
+    earlier = [(s, _counts(s)) for s in published_snapshots(strategy) if s.pk != snapshot.pk]
+    earlier = [(s, counts) for s, counts in earlier if counts[0]]
+    dates = [s.as_of for s, _ in earlier]
     reasons: list[str] = []
-    for change in decision.small_changes:
-        before = earlier[change.earlier][0]
-        when = f"the snapshot of {fmt_date(before.as_of)}"
-        people = "person" if abs(change.change) == 1 else "people"
-        if change.category is None:
-            text = (f"The number of post-holders went from {change.before:,} in {when} to "
-                    f"{change.after:,} ({abs(change.change)} {people}).")
-        else:
-            text = (f"{BY_KEY[change.dimension].label} “{change.category}”: "
-                    f"{change.before:,} post-holders in {when}, {change.after:,} in this one "
-                    f"({abs(change.change)} {people}).")
-        if text not in reasons:
-            reasons.append(text)
+    for counts, before, people_of in (
+            (holders, [h for _s, (h, _w) in earlier], "post-holders"),
+            (workforce, [w for _s, (_h, w) in earlier], "staff in the workforce")):
+        decision = disclose_categories(counts, threshold=k, earlier=before)
+        for change in decision.small_changes:
+            when = f"the snapshot of {fmt_date(dates[change.earlier])}"
+            people = "person" if abs(change.change) == 1 else "people"
+            if change.category is None:
+                # Every dimension counts the same people: the total is named once.
+                text = (f"The number of {people_of} went from {change.before:,} in {when} "
+                        f"to {change.after:,} ({abs(change.change)} {people}).")
+            else:
+                text = (f"{BY_KEY[change.dimension].label} “{change.category}”: "
+                        f"{change.before:,} {people_of} in {when}, {change.after:,} in this "
+                        f"one ({abs(change.change)} {people}).")
+            if text not in reasons:
+                reasons.append(text)
     return reasons
 
 
