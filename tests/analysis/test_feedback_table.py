@@ -64,3 +64,9 @@ def test_pooling_shows_a_cell_only_from_enough_leaders_and_only_shown_cells() ->
     assert pooled.mean[1, 0] == pytest.approx(17 / 5)
     assert pool_tables(five, min_leaders=5, self_kind=0).shown[:, 0].tolist() == [
         False, True, False, False, False]
+    # Leaving the line manager out: someone who managed four of the five leaders could
+    # otherwise take their own four ratings from 5 x the mean and read the fifth's.
+    left = pool_tables(five, min_leaders=4, self_kind=0, leave_out=[0, 1])
+    assert left.shown[:, 0].tolist() == [False, False, True, False, False]
+    assert left.n[1, 0] == 0 and left.others_n[0] == 12
+    assert left.others_mean[0] == pytest.approx(42 / 12)

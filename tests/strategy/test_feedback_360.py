@@ -49,13 +49,31 @@ def strategy(organisation: Any) -> Any:
 
 def _links(fran: Client, organisation: Any, round_: FeedbackRound, kind: str,
            labels: list[str]) -> list[str]:
+    """Ask raters (name and address on each line); their links come by email only."""
+    from tracelead.messaging.models import OutboxMessage
+
     page = reverse("strategy_feedback_round", args=[organisation.pk, round_.pk])
-    response = fran.post(page, {"kind": kind, "labels": "\n".join(labels)}, follow=True)
+    addresses = [f"{label.lower().replace(' ', '.')}.{round_.pk}@nhs.net" for label in labels]
+    lines = [f"{label}, {address}" for label, address in zip(labels, addresses, strict=True)]
+    response = fran.post(page, {"kind": kind, "raters": "\n".join(lines)}, follow=True)
     assert response.status_code == 200, _text(response)
-    made = re.findall(r"/360/([\w-]+)/", response.content.decode())
-    # Shown once: a reload shows none, and makes none.
-    assert "/360/" not in fran.get(page).content.decode()
+    assert "/360/" not in response.content.decode()  # the asker never sees a link
+    made = []
+    for address in addresses:
+        (message,) = OutboxMessage.objects.filter(to=address)
+        made.extend(re.findall(r"/360/([\w-]+)/", message.body))
     return made
+
+
+def _links_to(fran: Client, organisation: Any, round_: FeedbackRound, kind: str,
+              line: str) -> list[str]:
+    from tracelead.messaging.models import OutboxMessage
+
+    page = reverse("strategy_feedback_round", args=[organisation.pk, round_.pk])
+    response = fran.post(page, {"kind": kind, "raters": line}, follow=True)
+    assert response.status_code == 200, _text(response)
+    (message,) = OutboxMessage.objects.filter(to=line.split(",")[1].strip())
+    return re.findall(r"/360/([\w-]+)/", message.body)
 
 
 def _answer(token: str, keys: list[str], value: int | str) -> Any:
@@ -86,11 +104,29 @@ def test_a_round_from_asking_to_the_report(facilitator: Any, viewer: Any, make_u
     assert keys == every and len(keys) >= 5
 
     # Links: one self, one line manager (a second is refused), three peers, two reports.
-    me, = _links(fran, organisation, round_, "self", ["Asha"])
+    me, = _links_to(fran, organisation, round_, "self", "Asha, asha.patel@nhs.net")
     boss, = _links(fran, organisation, round_, "manager", ["Sam"])
+    from tracelead.messaging.models import OutboxMessage
+
+    invitation = OutboxMessage.objects.get(to=f"sam.{round_.pk}@nhs.net")
+    assert "shown in the report as the line manager's" in invitation.body
+    assert invitation.subject == "360 feedback for Asha Patel"
     again = fran.post(reverse("strategy_feedback_round", args=[organisation.pk, round_.pk]),
-                      {"kind": "manager", "labels": "Another"})
+                      {"kind": "manager", "raters": "Another, another@nhs.net"})
     assert again.status_code == 400 and "one line manager link" in _text(again)
+    # The leader only as themself; the asker never; nobody twice; a bad line by number.
+    for kind, line, message in (
+            ("peer", "Asha, asha.patel@NHS.net", "the leader's own address"),
+            ("peer", f"Me, {facilitator.email or 'fran@nhs.net'}", "your own address"),
+            ("report", f"Sam again, sam.{round_.pk}@nhs.net", "asked already"),
+            ("peer", "Kim Ray, kim.ray@nhs.net\nno address here", "Line 2: give a name")):
+        if "your own" in message and not facilitator.email:
+            facilitator.email = "fran@nhs.net"
+            facilitator.save()
+        refused = fran.post(reverse("strategy_feedback_round",
+                                    args=[organisation.pk, round_.pk]),
+                            {"kind": kind, "raters": line})
+        assert refused.status_code == 400 and message in _text(refused), message
     peers = _links(fran, organisation, round_, "peer", ["P1", "P2", "P3"])
     reports = _links(fran, organisation, round_, "report", ["R1", "R2"])
     assert len(peers) == 3 and len(reports) == 2
@@ -123,7 +159,9 @@ def test_a_round_from_asking_to_the_report(facilitator: Any, viewer: Any, make_u
                                        args=[organisation.pk, round_.pk])).status_code == 404
     progress = _plain(fran.get(reverse("strategy_feedback_round",
                                       args=[organisation.pk, round_.pk])))
-    assert "Direct reports 2 2" in progress  # asked and answered: counts, never names
+    # Asked and answered by kind, never who; a confidential kind's count only from three.
+    assert "Direct reports 2 fewer than 3" in progress and "Peers 3 3" in progress
+    assert "Line manager 1 1" in progress
 
     unused, = _links(fran, organisation, round_, "other", ["Never answers"])
     assert fran.post(reverse("strategy_feedback_close",
@@ -210,6 +248,16 @@ def test_the_board_reads_only_summaries_of_five_holders(
         feedback.round_close(r)
     refused = fran.post(summary_url, follow=True)
     assert "at least 5 different holders" in _text(refused)
+    # The same person twice, or a round with no address, does not make five leaders.
+    again_4 = _start(fran, organisation, strategy, name="Leader 3 again", email="LEADER3@nhs.net")
+    nameless = _start(fran, organisation, strategy, name="No address")
+    for r in (again_4, nameless):
+        for token in _links(fran, organisation, r, "peer", ["A", "B", "C"]):
+            _answer(token, list(r.behaviours), 4)
+    feedback.round_close(again_4)
+    feedback.round_close(nameless)
+    assert feedback.summary_ready(strategy.positions.get()) == 4
+    assert "at least 5 different holders" in _text(fran.post(summary_url, follow=True))
     assert not strategy.positions.get().feedback_summaries.exists()
     feedback.round_close(rounds[4])
     assert _client(viewer).post(summary_url).status_code == 403
@@ -218,13 +266,17 @@ def test_the_board_reads_only_summaries_of_five_holders(
 
     board = _client(viewer)
     text = _plain(board.get(summary_url))
-    # Managers 1..5: mean 3.0 from 5 leaders; peers 4.0 from 15 raters.
-    assert "3.0 (5 from 5 leaders)" in text and "4.0 (15 from 5 leaders)" in text
+    # Peers 4.0 from 15 raters of 5 leaders. The line managers (1..5) are left out: one
+    # who managed four of the five could take their own ratings from the pooled mean.
+    assert "4.0 (15 from 5 leaders)" in text and "3.0 (5 from 5 leaders)" not in text
+    stored = feedback.summary_report(strategy.positions.get().feedback_summaries.get())
+    assert not any(r.cells["manager"].shown or r.cells["self"].shown for r in stored.rows)
+    assert stored.rows[0].others.mean == pytest.approx(4.0)
     listing = _text(board.get(reverse("strategy_feedback", args=[organisation.pk])))
     assert "Leader 0" not in listing and "Start 360 feedback" not in listing
     # The rounds counted are not counted again.
     again = _text(fran.post(summary_url, follow=True))
-    assert "0 are ready" in again
+    assert "1 is ready" in again  # the earlier round of Leader 3, counted once only
 
 
 def test_the_demo_has_ward_managers_360_and_the_surgical_dac_beside_trace(
@@ -246,10 +298,16 @@ def test_the_demo_has_ward_managers_360_and_the_surgical_dac_beside_trace(
     # The story: dealing with poor performance is seen least often, compassion most.
     assert min(others, key=lambda k: others[k] or 9) == "poor-performance"
     assert max(others, key=lambda k: others[k] or 0) == "compassion"
-    # Self above others on using data; "others" (two answers each) never reach the board.
-    using = next(r for r in report.rows if r.key == "using-data")
-    assert using.cells["self"].mean > using.others.mean + 0.5
-    assert not any(r.cells["other"].shown for r in report.rows)
+    # The board sees no self or line-manager figure, nor "others" (two answers each).
+    assert not any(r.cells[kind].shown for r in report.rows
+                   for kind in ("self", "manager", "other"))
+    # In their own reports, the ward managers rate themselves above others on using data.
+    gaps = []
+    for r in trust.strategy.feedback_rounds.filter(position=ward):
+        row = next(b for b in feedback.round_report(r).rows if b.key == "using-data")
+        if row.cells["self"].mean is not None and row.others.mean is not None:
+            gaps.append(row.cells["self"].mean - row.others.mean)
+    assert len(gaps) >= 4 and sum(gaps) / len(gaps) > 0.5
     assert all(r.cells["report"].leaders >= 5 for r in report.rows if r.cells["report"].shown)
     matron = trust.strategy.feedback_rounds.get(leader_name="Helen Carter")
     assert feedback.is_open(matron)

@@ -19,7 +19,8 @@ and it is itself a linear combination of shown figures.
 
 :func:`pool_tables` adds several leaders' shown cells (the aggregate of a position's
 holders): a pooled cell is shown only when at least ``min_leaders`` leaders contribute to
-it, so that the board never reads one leader's ratings from the aggregate.
+it, and kinds with one rater a leader (self, line manager) are left out, so that the board
+never reads one leader's ratings from the aggregate, even knowing all the others'.
 
 References
 ----------
@@ -150,12 +151,15 @@ def feedback_table(ratings: npt.ArrayLike, kinds: npt.ArrayLike, *, n_kinds: int
 
 
 def pool_tables(tables: Sequence[FeedbackTable], *, min_leaders: int,
-                self_kind: int | None) -> FeedbackTable:
+                self_kind: int | None, leave_out: Sequence[int] = ()) -> FeedbackTable:
     """Add several leaders' tables over the same kinds and behaviours (shown cells only).
 
     A pooled cell is shown when at least ``min_leaders`` leaders contribute to it. Only
     shown cells are added, so the pool is a combination of figures each leader's own report
-    already shows, and nothing withheld there can be recovered from it.
+    already shows, and nothing withheld there can be recovered from it. Kinds in
+    ``leave_out`` are not pooled at all (nor counted in "everyone but"): a kind with one
+    rater per leader (the line manager) would let someone who rated all but one of the
+    leaders subtract their own ratings and read the last leader's.
     """
     min_leaders = check_positive_int(min_leaders, "min_leaders")
     if not tables:
@@ -163,8 +167,10 @@ def pool_tables(tables: Sequence[FeedbackTable], *, min_leaders: int,
     shape = tables[0].n.shape
     if any(t.n.shape != shape for t in tables):
         raise ValueError("every table must have the same kinds and behaviours")
+    kept = np.ones(shape[0], dtype=bool)
+    kept[list(leave_out)] = False
     n = np.sum([t.n for t in tables], axis=0).astype(np.int64)
     total = np.sum([t.total for t in tables], axis=0).astype(np.float64)
     leaders = np.sum([t.shown.astype(np.int64) for t in tables], axis=0).astype(np.int64)
-    shown = leaders >= min_leaders
+    shown = (leaders >= min_leaders) & kept[:, None]
     return _finish(n, total, shown, leaders, self_kind)

@@ -676,6 +676,12 @@ def read_feedback(request: HttpRequest, round_id: int) -> dict[str, Any]:
 
     row, _editor = feedback.round_for_reader(request.user, round_id)
     closed = feedback.is_closed(row)
+    if closed:
+        from tracelead.core.audit import audit_record
+
+        audit_record(user=request.user, action=AuditEvent.Action.VIEWED,
+                     what=f"360 feedback report of {row.leader_name} (api)",
+                     system_id=row.strategy.organisation.system_id)
     return {"round_id": row.pk, "leader": row.leader_name,
             "position": row.position.title if row.position else None,
             "state": "closed" if closed else "open",

@@ -2,9 +2,9 @@
 direction, alignment and commitment round of its surgical division beside its TRACE.
 
 * Six ward managers had 360 feedback last month and a summary went to the board: they are
-  seen as compassionate and fair, least often as dealing early with poor performance, and
-  they rate themselves higher than others do on using data. Their direct reports are
-  shown; "others" are not, as only two of them answered for most leaders.
+  seen as compassionate and fair, least often as dealing early with poor performance; in
+  their own reports they rate themselves higher than others do on using data. Their direct
+  reports are shown; "others" are not, as only two of them answered for most leaders.
 * One matron's round is open, so the facilitator sees only how many have answered.
 * The Surgical Division management team, which improved between its two TRACE rounds,
   answered the DAC questionnaire in the same season: direction and commitment are strong,
@@ -33,6 +33,7 @@ WARD_MANAGER_LEVELS = {"compassion": 4.3, "improving-care": 3.8, "patients-and-c
                        "poor-performance": 2.5, "system-problems": 3.0,
                        "ward-leadership": 3.9}
 SELF_LIFT = {"using-data": 1.0}
+RATER_DOMAIN = "raters.northbrook.example"
 WARD_MANAGERS = ["Grace Okafor", "Tom Hughes", "Priya Nair", "Dafydd Evans", "Maria Santos",
                  "Lewis Grant"]
 # kind, how many asked, how many answer
@@ -57,8 +58,11 @@ def _run_round(strategy: Strategy, *, name: str, position_title: str, facilitato
     for kind, asked, answering in RATERS:
         if not close and kind in ("report", "other"):
             answering = 1  # still arriving
-        links = feedback.raters_add(round_=round_, kind=kind,
-                                    labels=[f"{kind} {n + 1}" for n in range(asked)])
+        slug = name.lower().replace(" ", "-")
+        links = feedback.raters_add(round_=round_, kind=kind, people=[
+            (name, round_.leader_email) if kind == "self" else
+            (f"{kind.title()} {n + 1}", f"{kind}{n + 1}.{slug}@{RATER_DOMAIN}")
+            for n in range(asked)])
         for rater in links[:answering]:
             ratings = {key: _rate(rng, WARD_MANAGER_LEVELS.get(key, 3.4) + lift
                                   + (0.5 + SELF_LIFT.get(key, 0) if kind == "self" else 0))
@@ -73,6 +77,10 @@ def _run_round(strategy: Strategy, *, name: str, position_title: str, facilitato
 
 def feedback_demo_load(*, strategy: Strategy, facilitator: Any, today: dt.date,
                        seed: int) -> None:
+    from django.utils import timezone
+
+    from tracelead.messaging.models import OutboxMessage
+
     rng = random.Random(seed + 360)  # noqa: S311 - demo data, not a secret
     for name in WARD_MANAGERS:
         _run_round(strategy, name=name, position_title="Ward manager", facilitator=facilitator,
@@ -81,6 +89,12 @@ def feedback_demo_load(*, strategy: Strategy, facilitator: Any, today: dt.date,
                           user=facilitator)
     _run_round(strategy, name="Helen Carter", position_title="Matron",
                facilitator=facilitator, today=today, rng=rng, lift=0.2, close=False)
+    # The raters' invitations went out when they were asked (the demo sends no email).
+    OutboxMessage.objects.filter(status="pending").filter(
+        to__endswith=RATER_DOMAIN).update(status="sent", body="", sent_at=timezone.now())
+    OutboxMessage.objects.filter(status="pending", to__endswith="@northbrook.example",
+                                 subject__startswith="360 feedback").update(
+        status="sent", body="", sent_at=timezone.now())
 
 
 def dac_demo_load(*, system: System, group: Group, opens: dt.date, closes: dt.date,

@@ -20,20 +20,24 @@ more answer arrives, and nothing is added to a closed round. The rules on what i
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from tracelead.analysis.disclosure import FIGURES_THRESHOLD as FIGURES_THRESHOLD
-from tracelead.analysis.feedback import RATER_THRESHOLD, FeedbackTable, feedback_table, pool_tables
+from tracelead.analysis.feedback import RATER_THRESHOLD as RATER_THRESHOLD
+from tracelead.analysis.feedback import FeedbackTable, feedback_table, pool_tables
 
 from .models import (
     Behaviour,
@@ -128,30 +132,77 @@ def round_create(*, strategy: Strategy, leader_name: str, leader_email: str = ""
         closes_on=closes_on, created_by=user)
 
 
+def address_hash(address: str) -> str:
+    """A keyed hash of an address (HMAC-SHA256 with the secret key), to ask no one twice
+    in a round without keeping their address beside their link."""
+    return hmac.new(settings.SECRET_KEY.encode(), address.strip().casefold().encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _invitation(round_: FeedbackRound, rater: FeedbackRater, name: str) -> tuple[str, str]:
+    organisation = round_.strategy.organisation.name
+    link = settings.TRACELEAD_SITE_URL.rstrip("/") + reverse("feedback_answer",
+                                                             args=[rater.token])
+    subject = f"360 feedback for {round_.leader_name}"
+    body = (f"Dear {name},\n\n{organisation} is gathering 360 feedback for "
+            f"{round_.leader_name} on the behaviours its leaders have agreed. You are asked "
+            f"as: {FeedbackKind(rater.kind).label.lower()}.\n\n{KIND_NOTES[rater.kind]}\n\n"
+            f"Your own link (please do not pass it on):\n{link}\n\nIt takes about five "
+            f"minutes and closes on {round_.closes_on:%-d %B %Y}.\n")
+    return subject, body
+
+
 @transaction.atomic
-def raters_add(*, round_: FeedbackRound, kind: str, labels: Sequence[str]
-               ) -> list[FeedbackRater]:
-    """Make one link a rater; the clear tokens are on the returned objects only."""
-    if not is_open(round_):
-        raise ValidationError({"kind": "The round is closed: no more raters can be asked"})
+def raters_add(*, round_: FeedbackRound, kind: str, people: Sequence[tuple[str, str]],
+               by: Any = None) -> list[FeedbackRater]:
+    """Ask raters: each gets their own link by email (through the outbox); the
+    facilitator who asks never sees it. An address is asked once a round, the leader's
+    only as themself, and never the asker's own."""
+    from tracelead.messaging.services import notice_queue
+
     if kind not in KINDS:
         raise ValidationError({"kind": "Choose one of the kinds listed"})
-    names = [label.strip()[:200] for label in labels]
-    if not names:
-        raise ValidationError({"labels": "Enter at least one rater"})
-    FeedbackRound.objects.select_for_update().filter(pk=round_.pk).first()
-    have = round_.raters.filter(kind=kind).count()
-    if kind in NAMED_KINDS and have + len(names) > 1:
-        raise ValidationError({"labels": f"A round has one {FeedbackKind(kind).label.lower()} "
+    locked = FeedbackRound.objects.select_for_update().get(pk=round_.pk)
+    if not is_open(locked):
+        raise ValidationError({"kind": "The round is closed: no more raters can be asked"})
+    if not people:
+        raise ValidationError({"raters": "Enter at least one rater"})
+    have = locked.raters.filter(kind=kind).count()
+    if kind in NAMED_KINDS and have + len(people) > 1:
+        raise ValidationError({"raters": f"A round has one {FeedbackKind(kind).label.lower()} "
                                          "link" + (": it is made already" if have else "")})
-    if have + len(names) > MAX_LINKS_PER_KIND:
-        raise ValidationError({"labels": f"Ask at most {MAX_LINKS_PER_KIND} raters of a kind"})
+    if have + len(people) > MAX_LINKS_PER_KIND:
+        raise ValidationError({"raters": f"Ask at most {MAX_LINKS_PER_KIND} raters of a kind"})
+    leader = locked.leader_email.strip().casefold()
+    mine = str(getattr(by, "email", "") or "").strip().casefold()
+    taken = set(locked.raters.values_list("address_hash", flat=True))
+    problems = []
+    for line, (_name, address) in enumerate(people, start=1):
+        folded = address.strip().casefold()
+        hashed = address_hash(folded)
+        if kind == FeedbackKind.SELF and leader and folded != leader:
+            problems.append(f"Line {line}: the leader's own link goes to the leader's "
+                            f"address, {locked.leader_email}")
+        elif kind != FeedbackKind.SELF and leader and folded == leader:
+            problems.append(f"Line {line}: {address} is the leader's own address; ask them "
+                            "as “Self”")
+        elif mine and folded == mine:
+            problems.append(f"Line {line}: {address} is your own address; the person who "
+                            "runs a round does not rate in it")
+        elif hashed in taken:
+            problems.append(f"Line {line}: {address} is asked already in this round")
+        taken.add(hashed)
+    if problems:
+        raise ValidationError({"raters": problems})
     made = []
-    for label in names:
+    for name, address in people:
         token = secrets.token_urlsafe(24)
-        rater = FeedbackRater.objects.create(round=round_, kind=kind, label=label,
-                                             token_hash=hash_token(token))
+        rater = FeedbackRater.objects.create(round=locked, kind=kind, label=name.strip()[:200],
+                                             token_hash=hash_token(token),
+                                             address_hash=address_hash(address))
         rater.token = token
+        subject, body = _invitation(locked, rater, name.strip() or "colleague")
+        notice_queue(to=[address.strip()], subject=subject, body=body)
         made.append(rater)
     return made
 
@@ -190,8 +241,10 @@ def clean_ratings(keys: Sequence[str], posted: Mapping[str, str]
 @transaction.atomic
 def answer_submit(*, rater: FeedbackRater, ratings: Mapping[str, int | None]) -> FeedbackAnswer:
     """Store one rater's ratings, once, with nothing that links them to the rater."""
+    # The round first, as closing locks it: an answer either lands before the close or is
+    # refused, never after a report has been read.
+    round_ = FeedbackRound.objects.select_for_update().get(pk=rater.round_id)
     locked = FeedbackRater.objects.select_for_update().get(pk=rater.pk)
-    round_ = FeedbackRound.objects.get(pk=locked.round_id)
     if locked.used:
         raise AlreadyAnswered
     if not is_open(round_):
@@ -206,10 +259,22 @@ def answer_submit(*, rater: FeedbackRater, ratings: Mapping[str, int | None]) ->
     return answer
 
 
+@transaction.atomic
 def round_close(round_: FeedbackRound) -> None:
-    if round_.closed_at is None:
-        round_.closed_at = timezone.now()
-        round_.save(update_fields=["closed_at"])
+    """Close the round (no answer after it) and forget who was asked: the raters' names
+    served only to follow the round while it was open."""
+    locked = FeedbackRound.objects.select_for_update().get(pk=round_.pk)
+    if locked.closed_at is None:
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["closed_at"])
+    locked.raters.exclude(label="").update(label="")
+    round_.closed_at = locked.closed_at
+
+
+def _forget_raters(round_: FeedbackRound) -> None:
+    """A round past its closing date forgets its raters' names the first time it is read."""
+    if round_.raters.exclude(label="").exists():
+        round_.raters.update(label="")
 
 
 @dataclass(frozen=True)
@@ -217,16 +282,22 @@ class KindProgress:
     kind: str
     label: str
     asked: int
-    answered: int
+    answered: int | None  # None: fewer than the threshold have answered (not said how many)
 
 
 def progress(round_: FeedbackRound) -> list[KindProgress]:
-    """How many of each kind were asked and have answered (never who)."""
+    """How many of each kind were asked and have answered, never who. For peers, direct
+    reports and others the number answered is given only from three: below that, a count
+    that moves from 0 to 1 would tell which of one or two named people had answered."""
     rows = list(round_.raters.values_list("kind", "used"))
-    return [KindProgress(kind, FeedbackKind(kind).label,
-                         sum(1 for k, _u in rows if k == kind),
-                         sum(1 for k, u in rows if k == kind and u))
-            for kind in KINDS]
+    out = []
+    for kind in KINDS:
+        answered = sum(1 for k, u in rows if k == kind and u)
+        shown = kind in NAMED_KINDS or answered >= RATER_THRESHOLD
+        out.append(KindProgress(kind, FeedbackKind(kind).label,
+                                sum(1 for k, _u in rows if k == kind),
+                                answered if shown else None))
+    return out
 
 
 # --- Reports ----------------------------------------------------------------------------
@@ -331,6 +402,7 @@ def round_report(round_: FeedbackRound) -> Report:
     """The leader's report. Raises ``ValidationError`` while the round is open."""
     if is_open(round_):
         raise ValidationError("The report is made when the round closes")
+    _forget_raters(round_)
     keys = list(round_.behaviours)
     table = round_table(round_, keys)
     shown_kinds: list[bool] = [bool(table.shown[i].any()) for i in range(len(KINDS))]
@@ -360,13 +432,34 @@ def round_for_reader(user: Any, round_pk: int) -> tuple[FeedbackRound, bool]:
 
 
 def _leader_identity(round_: FeedbackRound) -> str:
-    return (round_.leader_email or round_.leader_name).strip().casefold()
+    return round_.leader_email.strip().casefold()
 
 
 def summary_candidates(position: Position) -> list[FeedbackRound]:
     """Closed rounds of the position's holders that no summary counts yet."""
     return [r for r in position.feedback_rounds.filter(summary__isnull=True)
-            .select_related("framework") if is_closed(r)]
+            .select_related("framework").order_by("-closes_on", "-id") if is_closed(r)]
+
+
+def summary_rounds(position: Position) -> list[FeedbackRound]:
+    """What the next summary would pool: each leader once (their latest closed round with
+    answers, not yet summarised), known by their address; a round without one is left out, since the
+    same person could then be counted as two leaders."""
+    chosen: dict[str, FeedbackRound] = {}
+    answered = set(FeedbackAnswer.objects.filter(round__position=position)
+                   .values_list("round_id", flat=True))
+    for r in summary_candidates(position):
+        if r.pk not in answered:
+            continue  # nobody answered: nothing to pool
+        identity = _leader_identity(r)
+        if identity and identity not in chosen:
+            chosen[identity] = r
+    return list(chosen.values())
+
+
+def summary_ready(position: Position) -> int:
+    """How many different leaders the next summary would count."""
+    return len(summary_rounds(position))
 
 
 @transaction.atomic
@@ -377,7 +470,7 @@ def summary_make(*, position: Position, user: Any = None) -> FeedbackSummary:
     only where that many leaders contribute to it.
     """
     Position.objects.select_for_update().filter(pk=position.pk).first()
-    rounds = summary_candidates(position)
+    rounds = summary_rounds(position)
     leaders = {_leader_identity(r) for r in rounds}
     if len(leaders) < FIGURES_THRESHOLD:
         raise ValidationError(
@@ -391,7 +484,8 @@ def summary_make(*, position: Position, user: Any = None) -> FeedbackSummary:
             titles[key] = {"title": b.title, "description": b.description}
         keys.extend(k for k in r.behaviours if k not in keys)
     pooled = pool_tables([round_table(r, keys) for r in rounds],
-                         min_leaders=FIGURES_THRESHOLD, self_kind=SELF_INDEX)
+                         min_leaders=FIGURES_THRESHOLD, self_kind=SELF_INDEX,
+                         leave_out=[KINDS.index(k) for k in NAMED_KINDS])
     report = _report(pooled, keys, titles, {}, FIGURES_THRESHOLD)
     table = {**report.as_json(), "leaders": len(leaders), "rounds": len(rounds),
              "titles": titles}

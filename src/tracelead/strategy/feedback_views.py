@@ -62,15 +62,32 @@ class RatersForm(forms.Form):
         choices=FeedbackKind.choices,
         error_messages={"required": "Choose who they are to the leader",
                         "invalid_choice": "Choose one of the kinds listed"})
-    labels = forms.CharField(
+    raters = forms.CharField(
         label="Raters", widget=forms.Textarea,
-        help_text="One a line: a name or a note for yourself, to know which link to send to "
-                  "whom. It is never shown with an answer.",
+        help_text="One a line: their name, a comma, and their email address, for example "
+                  "“Sam Lee, sam.lee@nhs.net”. Each gets their own link by email; you do "
+                  "not see it, and their name is forgotten when the round closes.",
         error_messages={"required": "Enter at least one rater"})
 
-    def clean_labels(self) -> list[str]:
-        return [line.strip() for line in str(self.cleaned_data["labels"]).splitlines()
-                if line.strip()]
+    def clean_raters(self) -> list[tuple[str, str]]:
+        people, problems = [], []
+        check = forms.EmailField()
+        for number, line in enumerate(str(self.cleaned_data["raters"]).splitlines(), 1):
+            if not line.strip():
+                continue
+            name, _comma, address = line.rpartition(",")
+            try:
+                check.clean(address.strip())
+            except ValidationError:
+                problems.append(f"Line {number}: give a name, a comma and an email address, "
+                                "like “Sam Lee, sam.lee@nhs.net”")
+                continue
+            people.append((name.strip() or address.strip(), address.strip()))
+        if problems:
+            raise ValidationError(problems)
+        if not people:
+            raise ValidationError("Enter at least one rater")
+        return people
 
 
 def _round(request: HttpRequest, pk: int, round_pk: int) -> tuple[Any, Strategy,
@@ -94,9 +111,7 @@ def feedback_page(request: HttpRequest, pk: int) -> HttpResponse:
               if editor else [])
     positions = list(strategy.positions.filter(kind="formal"))
     summaries = {p.pk: list(p.feedback_summaries.all()) for p in positions}
-    ready = ({p.pk: len({feedback._leader_identity(r)
-                         for r in feedback.summary_candidates(p)}) for p in positions}
-             if editor else {})
+    ready = {p.pk: feedback.summary_ready(p) for p in positions} if editor else {}
     return render(request, "strategy/feedback.jinja", {
         "organisation": organisation, "strategy": strategy, "editor": editor,
         "rounds": [(r, feedback.is_open(r)) for r in rounds],
@@ -138,38 +153,28 @@ def round_new(request: HttpRequest, pk: int) -> HttpResponse:
                              "where three or more of them rated a behaviour.")
 
 
-def _links_key(round_pk: int) -> str:
-    return f"feedback-links-{round_pk}"
-
-
 @login_required
 def round_page(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
-    """The round: answers so far by kind, and the form that makes rater links. New links
-    go through the session to the page after the redirect and are shown that once (a
-    reload neither shows them again nor makes more)."""
+    """The round: answers so far by kind, and the form that asks raters by email."""
     organisation, _strategy_row, row = _round(request, pk, round_pk)
     form = RatersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             made = feedback.raters_add(round_=row, kind=form.cleaned_data["kind"],
-                                       labels=form.cleaned_data["labels"])
+                                       people=form.cleaned_data["raters"], by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             _audit(request, organisation,
                    f"Asked {len(made)} raters for {row.leader_name}'s 360 feedback")
-            request.session[_links_key(row.pk)] = [
-                [r.label, r.get_kind_display(), r.token] for r in made]
-            return redirect(reverse("strategy_feedback_round", args=[pk, row.pk])
-                            + "#new-links")
-    shown = request.session.pop(_links_key(row.pk), []) if request.method == "GET" else []
+            messages.success(request, f"Sent {len(made)} {'link' if len(made) == 1 else 'links'}"
+                                      " by email, one to each rater.")
+            return redirect("strategy_feedback_round", pk=pk, round_pk=row.pk)
     titles = feedback._titles(row.framework, row.behaviours)
     return render(request, "strategy/feedback_round.jinja", {
         "organisation": organisation, "round": row, "open": feedback.is_open(row),
         "form": form, "form_errors": error_list(form) if form.errors else [],
-        "made": [(label, kind, request.build_absolute_uri(
-            reverse("feedback_answer", args=[token]))) for label, kind, token in shown],
-        "progress": feedback.progress(row),
+        "progress": feedback.progress(row), "threshold": feedback.RATER_THRESHOLD,
         "behaviours": [titles[k] for k in row.behaviours if k in titles],
         "column_class": "nhsuk-grid-column-full",
         "back_href": reverse("strategy_feedback", args=[organisation.pk]),
@@ -272,8 +277,7 @@ def summary_page(request: HttpRequest, pk: int, position: int) -> HttpResponse:
     return render(request, "strategy/feedback_summary.jinja", {
         "organisation": organisation, "position": row, "editor": editor,
         "summaries": summaries, "min_leaders": feedback.FIGURES_THRESHOLD,
-        "ready": len({feedback._leader_identity(r)
-                      for r in feedback.summary_candidates(row)}) if editor else None,
+        "ready": feedback.summary_ready(row) if editor else None,
         "column_class": "nhsuk-grid-column-full",
         "back_href": reverse("strategy_feedback", args=[organisation.pk]),
         "back_text": "360 feedback",

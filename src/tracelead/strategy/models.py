@@ -310,18 +310,24 @@ class FeedbackRound(models.Model):
 
 
 class FeedbackRater(models.Model):
-    """An unguessable link for one rater (only its hash is kept). ``used`` serves the
-    system (one answer per link); no page shows it per person."""
+    """An unguessable link for one rater, sent to them by email: the facilitator never
+    sees it, and only its hash is kept. ``used`` serves the system (one answer per link);
+    no page shows it per person."""
 
     round = models.ForeignKey(FeedbackRound, on_delete=models.CASCADE, related_name="raters")
     kind = models.CharField(max_length=10, choices=FeedbackKind.choices)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The rater's name, for the facilitator's list while the round is open (emptied when
+    # it closes), and a keyed hash of their address so that no one is asked twice.
     label = models.CharField(max_length=200, blank=True)
+    address_hash = models.CharField(max_length=64)
     used = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["round_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["round", "address_hash"],
+                                               name="feedback_rater_address_once")]
 
     token: str = ""
 

@@ -228,6 +228,10 @@ def position_delete(request: HttpRequest, pk: int, position: int) -> HttpRespons
     row = Position.objects.filter(strategy=_strategy(organisation), pk=position).first()
     if row is None:
         raise Http404("No such position.")
+    if row.feedback_summaries.exists():
+        messages.error(request, f"“{row.title}” has 360 summaries the board has read, so it "
+                                "stays in the inventory; change it instead.")
+        return redirect("strategy_positions", pk=organisation.pk)
     row.delete()
     _audit(request, organisation, f"Removed the position {row.title}")
     messages.success(request, f"Removed “{row.title}”.")

@@ -55,12 +55,14 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('self', 'Self'), ('manager', 'Line manager'), ('peer', 'Peers'), ('report', 'Direct reports'), ('other', 'Others')], max_length=10)),
                 ('token_hash', models.CharField(max_length=64, unique=True)),
                 ('label', models.CharField(blank=True, max_length=200)),
+                ('address_hash', models.CharField(max_length=64)),
                 ('used', models.BooleanField(default=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='raters', to='strategy.feedbackround')),
             ],
             options={
                 'ordering': ['round_id', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('round', 'address_hash'), name='feedback_rater_address_once')],
             },
         ),
         migrations.CreateModel(
