@@ -158,3 +158,14 @@ def answer_scale_page(page: Any, choices: list[str]) -> None:
         exact = re.compile(rf"^\s*{re.escape(choice)}\s*$")
         fieldset.locator("label", has_text=exact).click()
         assert fieldset.get_by_label(choice, exact=True).is_checked()
+
+
+def assert_page_checked(page: Any, what: str) -> None:
+    """No sideways scroll, nothing serious or critical from axe, and every part of the page
+    inside a landmark (axe's `region` rule, which it rates only "moderate")."""
+    assert_no_sideways_scroll(page, what)
+    serious = axe_violations(page)
+    assert not serious, f"{what}: {[v['id'] for v in serious]}"
+    regions = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['region']})).violations.length")
+    assert regions == 0, f"{what}: content outside landmarks"

@@ -10,7 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browser_helpers import PASSWORD, assert_no_sideways_scroll, axe_violations, sign_in
+from browser_helpers import (
+    PASSWORD,
+    assert_page_checked,
+    sign_in,
+)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,14 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 
 
-def _checked(page: Any, what: str) -> None:
-    assert_no_sideways_scroll(page, what)
-    serious = axe_violations(page)
-    assert not serious, f"{what}: {[v['id'] for v in serious]}"
-    # Every part of the page inside a landmark (axe's `region` rule is "moderate").
-    regions = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['region']})).violations.length")
-    assert regions == 0, f"{what}: content outside landmarks"
+_checked = assert_page_checked
 
 
 def _rows(seed: int, n: int, keys: tuple[str, ...], centre: float) -> list[dict[str, int]]:

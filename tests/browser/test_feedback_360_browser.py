@@ -12,7 +12,11 @@ import re
 from typing import Any
 
 import pytest
-from browser_helpers import PASSWORD, assert_no_sideways_scroll, axe_violations, sign_in
+from browser_helpers import (
+    PASSWORD,
+    assert_page_checked,
+    sign_in,
+)
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
@@ -24,13 +28,7 @@ WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "he
 LEADER_EMAIL = "asha.patel@nhs.net"
 
 
-def _checked(page: Any, what: str) -> None:
-    assert_no_sideways_scroll(page, what)
-    serious = axe_violations(page)
-    assert not serious, f"{what}: {[v['id'] for v in serious]}"
-    regions = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['region']})).violations.length")
-    assert regions == 0, f"{what}: content outside landmarks"
+_checked = assert_page_checked
 
 
 def _pick(fieldset: Any, choice: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import assert_no_sideways_scroll, axe_violations, sign_in
+from browser_helpers import assert_page_checked, sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,13 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 
 
-def _checked(page: Any, what: str) -> None:
-    assert_no_sideways_scroll(page, what)
-    serious = axe_violations(page)
-    assert not serious, f"{what}: {[v['id'] for v in serious]}"
-    regions = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['region']})).violations.length")
-    assert regions == 0, f"{what}: content outside landmarks"
+_checked = assert_page_checked
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
