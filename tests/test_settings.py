@@ -187,3 +187,23 @@ def test_s3_without_a_bucket_stops_with_the_setting_named(tmp_path):
     done = subprocess.run([sys.executable, "-c", SHOW_STORAGES], env=environment,  # noqa: S603 - our own interpreter
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0 and "TRACELEAD_STORAGE=s3 needs TRACELEAD_S3_BUCKET" in done.stderr
+
+
+SHOW_CACHE = """
+import json
+from tracelead import settings
+cache = settings.CACHES["default"]
+print(json.dumps({"BACKEND": cache["BACKEND"], "LOCATION": cache["LOCATION"]}))
+"""
+
+
+@pytest.mark.no_database
+def test_the_cache_is_the_database_unless_a_redis_url_is_set(tmp_path):
+    # Only the settings are read: nothing connects to Redis.
+    plain = run(SHOW_CACHE, tmp_path, TRACELEAD_REDIS_URL="")
+    assert plain == {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                     "LOCATION": "tracelead_cache"}
+
+    redis = run(SHOW_CACHE, tmp_path, TRACELEAD_REDIS_URL="redis://127.0.0.1:6390/0")
+    assert redis == {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                     "LOCATION": "redis://127.0.0.1:6390/0"}

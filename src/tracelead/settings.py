@@ -351,13 +351,24 @@ if not 1 <= TRACELEAD_API_TOKEN_DAYS <= 365:
         f"TRACELEAD_API_TOKEN_DAYS must be from 1 to 365; got {TRACELEAD_API_TOKEN_DAYS}"
     )
 
-# A database cache, so that rate limits are shared by every worker and server.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "tracelead_cache",
+# A shared cache, so that rate limits are shared by every worker and server: the database
+# by default (no new server), or Redis when TRACELEAD_REDIS_URL names one
+# (Django's own backend, through the redis package).
+TRACELEAD_REDIS_URL = env_str("TRACELEAD_REDIS_URL", "")
+if TRACELEAD_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TRACELEAD_REDIS_URL,
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tracelead_cache",
+        }
+    }
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
