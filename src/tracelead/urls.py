@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from tracelead.accounts import views as accounts
 from tracelead.api.routes import api
@@ -56,6 +57,8 @@ urlpatterns = [
     path("email/unsubscribe/<str:token>/", messaging.unsubscribe, name="unsubscribe"),
     path("jobs/<int:pk>/", jobs.job_page, name="job"),
     path("jobs/<int:pk>/download/", jobs.job_download, name="job_download"),
+    # The English/Cymraeg switch on the pages offered in Welsh (core/language.py).
+    path("language/", set_language, name="set_language"),
     path("r/done/", respondent.respond_thanks, name="respond_thanks"),
     path("r/<str:token>/", respondent.respond, name="respond"),
     path("r/<str:token>/start/", respondent.respond_intro_again, name="respond_intro_again"),

@@ -17,9 +17,11 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext, npgettext, pgettext
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from tracelead.core.forms import field_context
+from tracelead.core.language import html_lang
 from tracelead.diagnostics.presentation import distribution_bar
 
 # Pinned in package.json; the built CSS and JS carry the version in their file names.
@@ -84,9 +86,14 @@ def environment(**options: Any) -> Environment:
         # The NHS macros read optional parameters as chains (params.hint.text).
         undefined=ChainableUndefined,
         autoescape=True,
-        extensions=["jinja2.ext.do"],
+        # i18n: {{ _("...") }} and {% trans %} through Django's catalogues (docs/welsh.md).
+        extensions=["jinja2.ext.do", "jinja2.ext.i18n"],
     )
     env = Environment(**options)  # noqa: S701 - autoescape is on, set just above
+    # New-style gettext: placeholders are named (_("Page %(page)s", page=n)) and escaped.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
     env.globals.update(
         {
             "url": url,
@@ -96,6 +103,7 @@ def environment(**options: Any) -> Environment:
             "nhsuk_version": NHSUK_FRONTEND_VERSION,
             "tl_field": field_context,
             "distribution_bar": distribution_bar,
+            "html_lang": html_lang,
         }
     )
     env.filters.update(
