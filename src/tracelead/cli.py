@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -105,12 +106,14 @@ def _serve(host: str, port: int, workers: int) -> None:
 
 def _metrics_env(port: int) -> dict[str, str]:
     """The environment for gunicorn: its workers share request metrics through a folder
-    (prometheus_client's multiprocess mode), emptied when the server starts."""
+    (prometheus_client's multiprocess mode), emptied when the server starts. The folder is
+    named for the host as well as the port: containers that share one data volume all
+    listen on the same port."""
     env = dict(os.environ)
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         from django.conf import settings
 
-        folder = Path(settings.DATA_DIR) / "metrics" / str(port)
+        folder = Path(settings.DATA_DIR) / "metrics" / f"{socket.gethostname()}-{port}"
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
