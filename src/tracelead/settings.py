@@ -219,7 +219,10 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, unless the site turns local passwords off (docs/sso.md).
+    "tracelead.accounts.backends.LocalPasswordBackend",
+    # OpenID Connect providers (Entra ID, NHS CIS2): only the /sso/ callback uses it.
+    "tracelead.accounts.sso.ProviderBackend",
 ]
 
 ROOT_URLCONF = "tracelead.urls"

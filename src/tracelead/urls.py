@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from tracelead.accounts import sso
 from tracelead.accounts import views as accounts
 from tracelead.api.routes import api
 from tracelead.diagnostics import respondent_views as respondent
@@ -18,7 +18,9 @@ urlpatterns = [
     path("accounts/verify/", accounts.verify, name="verify"),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
     path("accounts/tokens/", accounts.api_tokens, name="api_tokens"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", accounts.SignOutView.as_view(), name="logout"),
+    path("sso/<slug:slug>/start/", sso.sso_start, name="sso_start"),
+    path("sso/<slug:slug>/callback/", sso.sso_callback, name="sso_callback"),
     path("systems/", organisations.system_list, name="systems"),
     path("systems/new/", organisations.system_create, name="system_create"),
     path("systems/<int:pk>/", organisations.system_detail, name="system"),

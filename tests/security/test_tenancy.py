@@ -37,8 +37,10 @@ from tracelead.publishing.services import cycle_create
 # Evaluation forms are answered by code (f/) or by a member's emailed link (e/);
 # tests/evaluation covers those pages. A 360 rater answers by their own link (360/;
 # tests/strategy/test_feedback_360.py covers it).
+# Sign-in through an identity provider (sso/) is part of signing in, like accounts/;
+# tests/accounts_sso covers it.
 PUBLIC = re.compile(
-    r"^(r/|accounts/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|360/|$)")
+    r"^(r/|accounts/|sso/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|360/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 

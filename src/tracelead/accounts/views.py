@@ -28,13 +28,48 @@ def _username_key(group: str, request: HttpRequest) -> str:
     return account_key(request.POST.get("username") or "")
 
 
+LOCAL_PASSWORDS_OFF = (
+    "This site does not use tracelead passwords. Sign in with your organisation's account "
+    "instead."
+)
+
+
+def sign_in_context(request: HttpRequest) -> dict[str, Any]:
+    """What the sign-in page shows besides the password form: the identity providers
+    (``tracelead.accounts.sso``) and whether passwords are allowed here."""
+    from .sso import local_passwords_allowed, providers_for_sign_in
+
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    return {
+        "providers": providers_for_sign_in(),
+        "local_passwords": local_passwords_allowed(),
+        "next": next_url,
+        "form": None,
+    }
+
+
 class SignInView(auth_views.LoginView):
     """Django's sign-in, throttled per account, with a growing cool-off after failures
-    (``tracelead.accounts.cooloff``)."""
+    (``tracelead.accounts.cooloff``), beside buttons for the identity providers."""
 
     template_name = "core/login.jinja"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        extra = sign_in_context(self.request)
+        context["providers"] = extra["providers"]
+        context["local_passwords"] = extra["local_passwords"]
+        return context
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from .sso import local_passwords_allowed
+
+        if not local_passwords_allowed():
+            context = sign_in_context(request)
+            context["sso_error"] = LOCAL_PASSWORDS_OFF
+            return render(request, self.template_name, context, status=403)
         until = cooloff.wait_until(
             username=request.POST.get("username") or "", address=client_address(request)
         )
@@ -54,6 +89,7 @@ class SignInView(auth_views.LoginView):
                 request,
                 self.template_name,
                 {
+                    **sign_in_context(request),
                     "form": self.get_form(),
                     "throttled": throttled,
                     "next": request.POST.get("next", ""),
@@ -61,6 +97,20 @@ class SignInView(auth_views.LoginView):
                 status=429,
             )
         return super().post(request, *args, **kwargs)
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out (POST only); after a sign-in through a provider that has an
+    end-session endpoint, the browser goes on there so the provider signs it out too."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from .sso import end_session_url
+
+        provider_url = end_session_url(request)
+        response = super().post(request, *args, **kwargs)
+        if provider_url is not None:
+            return redirect(provider_url)
+        return response
 
 
 def cooling_off(request: HttpRequest, until: dt.datetime) -> HttpResponse:
