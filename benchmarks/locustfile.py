@@ -6,6 +6,12 @@ Each user takes an unused invitation, reads the introduction, starts, answers th
 condition pages and submits the free-text page, pausing between pages as a person reads
 (``TRACELEAD_LOAD_THINK``, "min,max" seconds), then takes the next invitation.
 Every request names the kind of page, so the figures come per page as well as overall.
+
+With ``TRACELEAD_LOAD_ONCE=1`` (``benchmarks/cluster_load.py``) each user is one respondent
+who answers once and leaves, and Locust stops when every invitation has been tried: the
+run is bounded in count as well as in time. ``TRACELEAD_LOAD_ACKS`` names a file that gets
+one line per acknowledged submission (its "one change" marker), to be checked against the
+database afterwards.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ CONDITIONS = ("task", "route", "alignment", "capability", "energy")
 TOKENS = Path(os.environ.get("TRACELEAD_LOAD_TOKENS", "/nonexistent")).read_text().split() \
     if os.environ.get("TRACELEAD_LOAD_TOKENS") else []
 THINK = tuple(float(x) for x in os.environ.get("TRACELEAD_LOAD_THINK", "20,40").split(","))
+ONCE = os.environ.get("TRACELEAD_LOAD_ONCE") == "1"
+ACKS = os.environ.get("TRACELEAD_LOAD_ACKS")
+TOTAL = len(TOKENS)
+finished = 0  # respondents done, whether or not they got through (ONCE mode)
 
 
 class Respondent(FastHttpUser):
@@ -43,6 +53,19 @@ class Respondent(FastHttpUser):
         if not TOKENS:
             raise StopUser
         token = TOKENS.pop()
+        if not ONCE:
+            self._answer(token)
+            return
+        global finished
+        try:
+            self._answer(token)
+        finally:
+            finished += 1
+            if finished >= TOTAL:
+                self.environment.runner.quit()
+        raise StopUser
+
+    def _answer(self, token: str) -> None:
         self.client.cookiejar.clear()
         intro = self._expect("GET", f"/r/{token}/", "GET introduction", 200)
         csrf = html.unescape(CSRF.search(intro.text).group(1))
@@ -64,5 +87,13 @@ class Respondent(FastHttpUser):
                             data={"one_change": f"load {token[:8]}", "action": "submit",
                                   "csrfmiddlewaretoken": csrf}, headers=headers)
         if done.headers.get("Location") != "/r/done/":
+            # The link's "used or held elsewhere" page: after a proxy's retry of a submission
+            # that a server stored and died before acknowledging (the benchmark counts it).
+            if ACKS:
+                with open(ACKS, "a") as acks:
+                    acks.write(f"elsewhere load {token[:8]}\n")
             raise StopUser
+        if ACKS:
+            with open(ACKS, "a") as acks:
+                acks.write(f"load {token[:8]}\n")
         self._expect("GET", "/r/done/", "GET thank you", 200)
