@@ -9,22 +9,12 @@ request between the two, front channel or back, is real HTTP.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from oidc_test_provider import launch, stop
 from sso_helpers import RP, Provider, ProviderBrowser
-
-HERE = Path(__file__).resolve().parent
-READY_WITHIN = 60  # seconds: migrations on a busy machine
 
 # Who can sign in at the provider (username: email); the prefix picks a misbehaviour
 # (see oidc_test_provider.py).
@@ -44,16 +34,8 @@ CLIENTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("oidc-provider")
     clients = [
         {
             "client_id": client_id,
@@ -63,35 +45,11 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
         }
         for slug, (client_id, secret) in CLIENTS.items()
     ]
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
-    }
-    env["PROVIDER_PEOPLE"] = json.dumps(PEOPLE)
-    log = (data_dir / "provider.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, str(HERE / "oidc_test_provider.py"), str(port), str(data_dir),
-         json.dumps(clients)],
-        stdout=subprocess.PIPE, stderr=log, env=env, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = launch(tmp_path_factory.mktemp("oidc-provider"), clients, PEOPLE)
     try:
-        deadline = time.monotonic() + READY_WITHIN
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.strip() == "ready" or time.monotonic() > deadline:
-                break
-        if process.poll() is not None:
-            pytest.fail(f"the test provider stopped: {(data_dir / 'provider.log').read_text()}")
-        requests.get(f"{url}/openid/.well-known/openid-configuration", timeout=10)
         yield Provider(url=url, issuer=f"{url}/openid")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop(process)
 
 
 @pytest.fixture

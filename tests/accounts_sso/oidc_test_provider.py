@@ -197,6 +197,46 @@ def main() -> None:
     server.serve_forever()
 
 
+def launch(data_dir: Path, clients: list[dict[str, Any]], people: dict[str, str],
+           ready_within: float = 60) -> tuple[Any, str]:
+    """Start this provider in a second process on a free loopback port; returns the
+    process and its address once it answers (the caller terminates the process)."""
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    env["PROVIDER_PEOPLE"] = json.dumps(people)
+    log = (data_dir / "provider.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 - this script, fixed arguments
+        [sys.executable, str(HERE), str(port), str(data_dir), json.dumps(clients)],
+        stdout=subprocess.PIPE, stderr=log, env=env, text=True,
+    )
+    log.close()
+    deadline = time.monotonic() + ready_within
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip() == "ready" or time.monotonic() > deadline:
+            break
+    if process.poll() is not None:
+        raise RuntimeError(f"the test provider stopped: {(data_dir / 'provider.log').read_text()}")
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: Any) -> None:
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def __getattr__(name: str) -> Any:
     # The URLs are read once Django is set up (this module is its settings too).
     if name == "urlpatterns":

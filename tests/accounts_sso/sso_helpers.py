@@ -25,7 +25,7 @@ class ProviderBrowser:
     def __init__(self, provider: Provider, username: str) -> None:
         self.provider = provider
         self.session = requests.Session()
-        page = self.session.get(f"{provider.url}/login/", timeout=10)
+        page = self.session.get(f"{provider.url}/login/", timeout=30)
         found = CSRF_FIELD.search(page.text)
         assert found is not None
         signed_in = self.session.post(
@@ -33,13 +33,13 @@ class ProviderBrowser:
             data={"csrfmiddlewaretoken": found.group(1), "username": username,
                   "password": PROVIDER_PASSWORD, "next": "/"},
             headers={"Referer": f"{provider.url}/login/"},
-            allow_redirects=False, timeout=10,
+            allow_redirects=False, timeout=30,
         )
         assert signed_in.status_code == 302, signed_in.text
 
     def authorize(self, url: str) -> str:
         """Follow the provider's authorisation; returns where it sends the browser back."""
-        answer = self.session.get(url, allow_redirects=False, timeout=10)
+        answer = self.session.get(url, allow_redirects=False, timeout=30)
         assert answer.status_code == 302, answer.text[:500]
         return str(answer.headers["Location"])
 

@@ -5,6 +5,7 @@ that a refusal changes nothing."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -240,18 +241,31 @@ def test_signing_out_ends_both_sessions(
     id_token = client.session[SESSION_ID_TOKEN]
     response = client.post("/accounts/logout/")
     assert _signed_in_as(client) == ""
-    ends_at = urlsplit(response["Location"])
+    assert response.status_code == 200
+    found = re.search(r'id="provider-sign-out" href="([^"]+)"', response.content.decode())
+    assert found is not None
+    end_session = html.unescape(found.group(1))
+    ends_at = urlsplit(end_session)
     assert ends_at.path == "/openid/end-session"
     query = parse_qs(ends_at.query)
     assert query["id_token_hint"] == [id_token]
     assert query["post_logout_redirect_uri"] == ["http://testserver/"]
     # The provider signs the browser out and sends it back here.
-    back = browser.session.get(response["Location"], allow_redirects=False, timeout=10)
+    back = browser.session.get(end_session, allow_redirects=False, timeout=30)
     assert back.status_code == 302
     assert back.headers["Location"] == "http://testserver/"
     # A new sign-in now asks the provider for a password again.
-    again = browser.session.get(start(client, "nhsmail"), allow_redirects=False, timeout=10)
+    again = browser.session.get(start(client, "nhsmail"), allow_redirects=False, timeout=30)
     assert urlsplit(again.headers["Location"]).path == "/login/"
+
+
+def test_signing_out_after_a_password_sign_in_stays_here(
+    client: Client, identity_providers: Any, priya: Any
+) -> None:
+    client.force_login(priya)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
 
 
 def test_the_client_secret_never_shows_in_the_admin(

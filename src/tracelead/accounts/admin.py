@@ -33,6 +33,12 @@ class SignInFailuresAdmin(admin.ModelAdmin):
         messages.success(request, f"Lifted {count} wait(s).")
 
 
+def _https_by_default(field: Any, **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):  # addresses typed without a scheme are https
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class IdentityProviderForm(forms.ModelForm):
     """The client secret is written here and never shown back: an empty box on change
     keeps the stored one."""
@@ -47,6 +53,7 @@ class IdentityProviderForm(forms.ModelForm):
 
     class Meta:
         model = IdentityProvider
+        formfield_callback = _https_by_default
         fields = [
             "name", "slug", "enabled", "system", "issuer", "client_id", "client_secret",
             "scopes", "allowed_domains", "email_claim",
@@ -80,7 +87,7 @@ class IdentityProviderAdmin(admin.ModelAdmin):
     form = IdentityProviderForm
 
     def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
-        if isinstance(db_field, models.URLField):  # addresses without a scheme are https
+        if isinstance(db_field, models.URLField):
             kwargs.setdefault("assume_scheme", "https")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
     list_display = ["name", "slug", "enabled", "issuer", "sign_up", "system"]

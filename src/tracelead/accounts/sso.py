@@ -463,9 +463,10 @@ def sso_callback(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
-def end_session_url(request: HttpRequest) -> str | None:
-    """Where to send a browser after signing out here, so the provider signs it out too;
-    None when the session did not come from a provider that offers that."""
+def end_session_url(request: HttpRequest) -> tuple[str, str] | None:
+    """The provider's name and where to send a browser after signing out here, so the
+    provider signs it out too; None when the session did not come from a provider that
+    offers that."""
     slug = request.session.get(SESSION_PROVIDER)
     id_token = request.session.get(SESSION_ID_TOKEN)
     if not slug or not id_token:
@@ -486,7 +487,7 @@ def end_session_url(request: HttpRequest) -> str | None:
             resolve_url(settings.LOGOUT_REDIRECT_URL)
         ),
     }
-    return f"{found['end_session_endpoint']}?{urlencode(params)}"
+    return provider.name, f"{found['end_session_endpoint']}?{urlencode(params)}"
 
 
 def providers_for_sign_in() -> list[IdentityProvider]:

@@ -101,16 +101,22 @@ class SignInView(auth_views.LoginView):
 
 class SignOutView(auth_views.LogoutView):
     """Django's sign-out (POST only); after a sign-in through a provider that has an
-    end-session endpoint, the browser goes on there so the provider signs it out too."""
+    end-session endpoint, the browser goes on there so the provider signs it out too.
+
+    It goes by a page, not a redirect: browsers hold a redirect that follows a form to
+    our ``form-action 'self'`` policy, and the provider is elsewhere."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         from .sso import end_session_url
 
-        provider_url = end_session_url(request)
+        provider = end_session_url(request)
         response = super().post(request, *args, **kwargs)
-        if provider_url is not None:
-            return redirect(provider_url)
-        return response
+        if provider is None:
+            return response
+        name, url = provider
+        return render(
+            request, "accounts/signed_out.jinja", {"provider_name": name, "provider_url": url}
+        )
 
 
 def cooling_off(request: HttpRequest, until: dt.datetime) -> HttpResponse:
