@@ -395,3 +395,29 @@ def test_a_job_whose_task_was_lost_is_queued_again_once(
     assert job_run(job.pk) == "done"
     assert job_run(job.pk) == "skipped"  # a second task for it would find nothing to do
     assert "Download" in _text(facilitator_client.get(page))
+
+
+def test_a_queue_task_whose_worker_was_killed_is_closed_after_two_hours() -> None:
+    """A worker SIGKILLed mid-task leaves its row "running"; the scheduler closes it, so
+    the queue depth in /metrics does not count it for ever (issue 20's worker kill)."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tracelead.messaging.scheduler import tick
+
+    now = timezone.now()
+    fields = {"args_kwargs": {"args": [], "kwargs": {}}, "backend_name": "default",
+              "task_path": "tracelead.messaging.tasks.send_outbox", "run_after": now,
+              "status": "RUNNING", "worker_ids": ["killed"]}
+    old = DBTaskResult.objects.create(**fields, started_at=now - dt.timedelta(hours=3))
+    recent = DBTaskResult.objects.create(**fields, started_at=now - dt.timedelta(minutes=5))
+    report = tick()
+    assert report.tasks_stalled == 1
+    assert "1 tasks of stopped workers closed" in report.describe()
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.status, recent.status) == ("FAILED", "RUNNING")
+    assert old.finished_at is not None
+    assert tick().tasks_stalled == 0

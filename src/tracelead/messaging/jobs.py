@@ -252,6 +252,20 @@ def jobs_stalled_fail(*, hours: float = STALLED_HOURS) -> int:
         message="The worker stopped while doing this, so it did not finish. Ask again.")
 
 
+def tasks_stalled_fail(*, hours: float = STALLED_HOURS) -> int:
+    """Close the database queue's tasks still "running" long after they started: their
+    worker was killed (a crash, a SIGKILL), and the row would otherwise stay "running" for
+    ever and count in the queue depth (``/metrics``). What the task was doing is not lost:
+    a job is marked failed above, and unsent email stays due for the next send task."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - dt.timedelta(hours=hours)
+    return DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff).update(
+        status="FAILED", finished_at=timezone.now(),
+        exception_class_path="tracelead.messaging.jobs.WorkerStopped",
+        traceback="The worker stopped while running this task (closed by the scheduler).")
+
+
 def jobs_requeue_lost(*, minutes: float = LOST_MINUTES) -> int:
     """Queue again, once, each job never started long after it was asked for: its task was
     lost (the queue could not be reached when the request committed). A second task for a

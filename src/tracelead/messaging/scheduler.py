@@ -61,6 +61,7 @@ class TickReport:
     statuses_checked: int = 0
     jobs_stalled: int = 0
     jobs_requeued: int = 0
+    tasks_stalled: int = 0
     retention: bool = False
     cleaned: int = 0
     failed: list[str] = field(default_factory=list)
@@ -70,7 +71,7 @@ class TickReport:
         return any((self.reminders, self.evaluation_sent, self.evaluation_reminded,
                     self.links_forgotten, self.publications, self.notices,
                     self.sender_asked, self.statuses_checked, self.jobs_stalled,
-                    self.jobs_requeued,
+                    self.jobs_requeued, self.tasks_stalled,
                     self.retention, self.cleaned,
                     self.failed))
 
@@ -84,6 +85,7 @@ class TickReport:
             ("delivery statuses checked", self.statuses_checked),
             ("stalled jobs marked failed", self.jobs_stalled),
             ("lost jobs queued again", self.jobs_requeued),
+            ("tasks of stopped workers closed", self.tasks_stalled),
             ("old jobs and records cleaned", self.cleaned)) if value]
         if self.sender_asked:
             parts.append("a worker asked to send email")
@@ -226,10 +228,12 @@ def _delivery_statuses(report: TickReport, now: dt.datetime, today: dt.date) -> 
 
 
 def _stalled_jobs(report: TickReport, now: dt.datetime, today: dt.date) -> None:
-    from .jobs import jobs_requeue_lost, jobs_stalled_fail
+    from .jobs import jobs_requeue_lost, jobs_stalled_fail, tasks_stalled_fail
 
     report.jobs_stalled = jobs_stalled_fail()
     report.jobs_requeued = jobs_requeue_lost()
+    if _database_tasks():
+        report.tasks_stalled = tasks_stalled_fail()
 
 
 def _retention(report: TickReport, now: dt.datetime, today: dt.date) -> None:
