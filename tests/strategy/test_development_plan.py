@@ -240,3 +240,22 @@ def test_development_links_gives_the_board_report_each_link(
         ("Matron", "offer", "Capability development", None, None,
          "Coaching for new matrons"),
     ]
+
+
+def test_an_offer_in_a_development_plan_cannot_be_removed_from_the_academy(
+        facilitator: Any, strategy: Strategy, academy: Any) -> None:
+    """Removing the offer would take it out of the board's plan without a word."""
+    offer = Offer.objects.create(academy=academy, name="Coaching for new leaders")
+    position = strategy.positions.get(title="Matron")
+    development_link_add(strategy=strategy, position=position, offer=offer)
+    fran = _client(facilitator)
+    remove = reverse("academy_item_remove", args=[academy.pk, "offers", offer.pk])
+    shown = _text(fran.post(remove, follow=True))
+    assert "Coaching for new leaders is in a board's development plan" in shown
+    assert Offer.objects.filter(pk=offer.pk).exists()
+    assert DevelopmentLink.objects.filter(offer=offer).count() == 1
+
+    DevelopmentLink.objects.filter(offer=offer).delete()  # the board took it out
+    shown = _text(fran.post(remove, follow=True))
+    assert "Removed the offer Coaching for new leaders" in shown
+    assert not Offer.objects.filter(pk=offer.pk).exists()

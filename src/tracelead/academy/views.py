@@ -155,6 +155,12 @@ def item_edit(request: HttpRequest, pk: int, kind: str, item: int | None = None)
                        back_href=reverse("academy_items", args=[academy.pk, kind]))
 
 
+def _in_a_development_plan(offer: Offer) -> bool:
+    from tracelead.strategy.models import DevelopmentLink
+
+    return DevelopmentLink.objects.filter(offer=offer).exists()
+
+
 @login_required
 def item_remove(request: HttpRequest, pk: int, kind: str, item: int) -> HttpResponse:
     model, singular, _ = _kind(kind)
@@ -167,6 +173,10 @@ def item_remove(request: HttpRequest, pk: int, kind: str, item: int) -> HttpResp
     if isinstance(row, Offer) and row.programmes.exists():
         messages.error(request, f"{row.name} has programmes, so it cannot be removed. Move or "
                        "remove its programmes first.")
+    elif isinstance(row, Offer) and _in_a_development_plan(row):
+        # Removing it would silently take it out of a board's development plan.
+        messages.error(request, f"{row.name} is in a board's development plan, so it cannot "
+                       "be removed. Ask the board to take it out of the plan first.")
     else:
         row.delete()
         messages.success(request, f"Removed the {singular} {row.name}.")
