@@ -16,6 +16,11 @@ from tracelead.core import translations
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
+def _flat(value: object) -> object:
+    """A plural entry's forms as a tuple (the .mo reader gives lists)."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def _key(message: str | tuple[str, ...], context: str | None) -> tuple[str, str | None]:
     return (message if isinstance(message, str) else message[0], context)
 
@@ -55,9 +60,9 @@ def test_the_compiled_catalogue_matches_the_po() -> None:
     mo_path = translations.po_path("cy").with_suffix(".mo")
     assert mo_path.exists(), f"{mo_path} is missing: run scripts/setup"
     with mo_path.open("rb") as handle:
-        compiled = {(m.id, m.context): m.string for m in read_mo(handle) if m.id}
+        compiled = {(_flat(m.id), m.context): _flat(m.string) for m in read_mo(handle) if m.id}
     source = {
-        (m.id, m.context): m.string
+        (_flat(m.id), m.context): _flat(m.string)
         for m in translations.read_catalog("cy")
         if m.id and m.string and not m.fuzzy
     }

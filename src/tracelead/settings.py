@@ -376,9 +376,6 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "Europe/London"
-USE_I18N = True
-USE_TZ = True
 # The respondent journey, the academy's sign-up and check-in and poll voting are offered in
 # English and Welsh (docs/welsh.md); every other page stays in English. The choice is kept
 # in Django's language cookie (set by its set_language view), never guessed from the browser.
@@ -391,6 +388,9 @@ LANGUAGE_COOKIE_HTTPONLY = True
 STATIC_URL = "/assets/"
 # Only needed for `collectstatic`; WhiteNoise serves straight from the finders otherwise.
 STATIC_ROOT = env_str("TRACELEAD_STATIC_ROOT", "") or None
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
 # The NHS design system comes from the npm registry (package.json); its CSS refers to
 # images under /assets/images, so its assets folder is served at the root of STATIC_URL.
 STATICFILES_DIRS = [

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tracelead.organisations.models import Organisation, Sector
 
@@ -165,20 +166,20 @@ class EffortForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Event code", max_length=20,
-        help_text="The 6 letters and numbers on the poster at the door, for example K7QM2X.",
+        label=_("Event code"), max_length=20,
+        help_text=_("The 6 letters and numbers on the poster at the door, for example K7QM2X."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
                                       "spellcheck": "false"}),
-        error_messages={"required": "Enter the event code"})
+        error_messages={"required": _("Enter the event code")})
 
 
 class CheckInEmailForm(forms.Form):
     email = forms.EmailField(
-        label="Your email address", max_length=254,
-        help_text="The address you joined the academy with.",
+        label=_("Your email address"), max_length=254,
+        help_text=_("The address you joined the academy with."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-        error_messages={"required": "Enter your email address",
-                        "invalid": "Enter an email address, like name@example.org"})
+        error_messages={"required": _("Enter your email address"),
+                        "invalid": _("Enter an email address, like name@example.org")})
 
 
 class WalkInForm(forms.Form):

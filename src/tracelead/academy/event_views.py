@@ -27,10 +27,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited  # type: ignore[import-untyped]
 
 from tracelead.core.forms import add_service_errors, error_list, render_form
+from tracelead.core.language import bilingual
 from tracelead.core.qr import qr_download
 from tracelead.core.throttles import ratelimit_address, wait_words
 from tracelead.polls.models import Poll
@@ -160,9 +162,10 @@ def _guesses_refused(request: HttpRequest, *, count: bool) -> bool:
 def _too_many(request: HttpRequest) -> HttpResponse:
     wait = wait_words(settings.TRACELEAD_TOKEN_GUESS_RATE)
     return render(request, "academy/checkin_problem.jinja", {
-        "title": "Too many attempts",
-        "body": f"Too many codes or links that match nothing were tried from here. Wait "
-                f"{wait}, then try again, or ask a facilitator at the door.",
+        "title": gettext("Too many attempts"),
+        "body": gettext("Too many codes or links that match nothing were tried from here. "
+                        "Wait %(wait)s, then try again, or ask a facilitator at the door.")
+        % {"wait": wait},
     }, status=429)
 
 
@@ -177,9 +180,9 @@ def _email_requests_refused(request: HttpRequest) -> bool:
 def _too_many_emails(request: HttpRequest) -> HttpResponse:
     wait = wait_words(settings.TRACELEAD_SIGN_UP_RATE)
     return render(request, "academy/checkin_problem.jinja", {
-        "title": "Too many attempts",
-        "body": f"Too many addresses were typed from this network. Wait {wait}, then try "
-                "again, or ask a facilitator at the door.",
+        "title": gettext("Too many attempts"),
+        "body": gettext("Too many addresses were typed from this network. Wait %(wait)s, "
+                        "then try again, or ask a facilitator at the door.") % {"wait": wait},
     }, status=429)
 
 
@@ -757,6 +760,7 @@ def _code_page(request: HttpRequest, form: CodeForm, *, status: int = 200) -> Ht
 
 
 @never_cache
+@bilingual
 def checkin_start(request: HttpRequest) -> HttpResponse:
     """Type the code from the poster."""
     form = CodeForm(request.POST or None)
@@ -768,8 +772,8 @@ def checkin_start(request: HttpRequest) -> HttpResponse:
             return redirect("academy_checkin", code=code)
         if _guesses_refused(request, count=True):
             return _too_many(request)
-        form.add_error("code", "We could not find an event with this code. Check it against "
-                               "the poster")
+        form.add_error("code", gettext("We could not find an event with this code. Check it "
+                                       "against the poster"))
     return _code_page(request, form, status=400 if form.errors else 200)
 
 
@@ -799,6 +803,7 @@ def _checked_in_page(request: HttpRequest, event: Event, member: Member | None) 
 
 
 @never_cache
+@bilingual
 def checkin(request: HttpRequest, code: str) -> HttpResponse:
     """The page behind the QR code: check in as the member this phone remembers, or type
     an address to be emailed a link that checks in (the answer is the same for any
@@ -821,8 +826,8 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
         if member is None:
             form = CheckInEmailForm({})
             form.errors.clear()
-            form.add_error("email", "This phone does not know who you are: enter your email "
-                                    "address")
+            form.add_error("email", gettext("This phone does not know who you are: enter "
+                                            "your email address"))
             return _checkin_page(request, event, email_form=form, status=400)
         services.check_in(event=event, member=member, method=CheckInMethod.SELF)
         return redirect("academy_checkin", code=event.code)
@@ -838,6 +843,7 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
+@bilingual
 def checkin_link(request: HttpRequest, code: str, signed: str) -> HttpResponse:
     """The link emailed from the check-in page: opening it checks the member in and makes
     this phone remember them, as their personal link does."""
@@ -851,11 +857,11 @@ def checkin_link(request: HttpRequest, code: str, signed: str) -> HttpResponse:
         if _guesses_refused(request, count=True):
             return _too_many(request)
         return render(request, "academy/checkin_problem.jinja", {
-            "title": "We could not find this link",
-            "body": "Check that you opened the whole link from the email. A link to check "
-                    "in works for its own event only, and stops if you change your email "
-                    "address or leave the academy. Ask for a new one on the event's check-in "
-                    "page, or ask a facilitator at the door.",
+            "title": gettext("We could not find this link"),
+            "body": gettext("Check that you opened the whole link from the email. A link to "
+                            "check in works for its own event only, and stops if you change "
+                            "your email address or leave the academy. Ask for a new one on "
+                            "the event's check-in page, or ask a facilitator at the door."),
         }, status=404)
     if check_in_state(event, timezone.now()) != "open":
         return _checkin_page(request, event, email_form=None, status=409)

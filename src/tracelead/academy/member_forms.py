@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tracelead.organisations.models import Organisation, Sector
 
@@ -14,9 +16,55 @@ from .services import MemberDetails
 
 NOT_LISTED = "not-listed"
 
+# The choices' labels in the reader's language: the sign-up page is offered in Welsh
+# (docs/welsh.md). The same English as the models' labels (a test holds them equal).
+SECTOR_LABELS = {
+    Sector.ACUTE: _('Acute'),
+    Sector.COMMUNITY: _('Community'),
+    Sector.MENTAL_HEALTH: _('Mental health'),
+    Sector.PRIMARY_CARE: _('Primary care'),
+    Sector.LOCAL_AUTHORITY: _('Local authority'),
+    Sector.SOCIAL_CARE: _('Social care'),
+    Sector.VCFSE: _('VCFSE (voluntary, community, faith and social enterprise)'),
+    Sector.HOUSING: _('Housing'),
+    Sector.PUBLIC_HEALTH: _('Public health'),
+    Sector.PATIENTS_PUBLIC: _('Patients and public'),
+    Sector.BUSINESS: _('Business'),
+    Sector.SPORT_LEISURE: _('Sport and leisure'),
+    Sector.EDUCATION: _('Education'),
+    Sector.OTHER: _('Other'),
+}
+STAFF_GROUP_LABELS = {
+    StaffGroup.MEDICAL: _('Medical and dental'),
+    StaffGroup.NURSING: _('Nursing and midwifery'),
+    StaffGroup.AHP: _('Allied health professions'),
+    StaffGroup.SCIENCE: _('Healthcare science'),
+    StaffGroup.PHARMACY: _('Pharmacy'),
+    StaffGroup.PSYCHOLOGY: _('Psychological professions'),
+    StaffGroup.SOCIAL_WORK: _('Social work and social care'),
+    StaffGroup.PUBLIC_HEALTH: _('Public health'),
+    StaffGroup.MANAGEMENT: _('Management and administration'),
+    StaffGroup.SUPPORT: _('Estates, facilities and support services'),
+    StaffGroup.COMMUNITY: _('Community and voluntary roles'),
+    StaffGroup.LIVED_EXPERIENCE: _('Patient, carer or lived experience'),
+    StaffGroup.OTHER: _('Other'),
+}
+ROLE_LEVEL_LABELS = {
+    RoleLevel.FRONTLINE: _('Front-line practitioner or staff member'),
+    RoleLevel.TEAM_LEAD: _('Team leader or supervisor'),
+    RoleLevel.MANAGER: _('Service or middle manager'),
+    RoleLevel.SENIOR: _('Senior leader or head of service'),
+    RoleLevel.EXECUTIVE: _('Director, executive or board member'),
+    RoleLevel.OTHER: _('Other'),
+}
+
 
 def _blank(label: str, choices: Any) -> list[tuple[str, str]]:
     return [("", label), *[(str(value), str(text)) for value, text in choices]]
+
+
+def _labelled(labels: dict[Any, Any]) -> list[tuple[str, str]]:
+    return [(str(value), str(label)) for value, label in labels.items()]
 
 
 class MemberDetailsForm(forms.Form):
@@ -27,32 +75,33 @@ class MemberDetailsForm(forms.Form):
     what they do not know empty.
     """
 
-    name = forms.CharField(label="Full name", max_length=200,
-                           error_messages={"required": "Enter your full name"})
+    # The sign-up page is offered in Welsh (docs/welsh.md): its words are translatable.
+    name = forms.CharField(label=_("Full name"), max_length=200,
+                           error_messages={"required": _("Enter your full name")})
     email = forms.EmailField(
-        label="Email address", max_length=254,
-        help_text="We send your personal link here. We never show it to other members.",
-        error_messages={"required": "Enter your email address",
-                        "invalid": "Enter an email address, like name@example.org"},
+        label=_("Email address"), max_length=254,
+        help_text=_("We send your personal link here. We never show it to other members."),
+        error_messages={"required": _("Enter your email address"),
+                        "invalid": _("Enter an email address, like name@example.org")},
     )
     organisation = forms.ChoiceField(
-        label="Organisation you work or volunteer for",
-        error_messages={"required": "Choose your organisation, or choose that it is not "
-                                    "listed"},
+        label=_("Organisation you work or volunteer for"),
+        error_messages={"required": _("Choose your organisation, or choose that it is not "
+                                      "listed")},
     )
     organisation_name = forms.CharField(
-        label="Name of your organisation, if it is not listed", max_length=200,
+        label=_("Name of your organisation, if it is not listed"), max_length=200,
         required=False)
     sector = forms.ChoiceField(
-        label="Sector of your organisation, if it is not listed", required=False,
-        help_text="A listed organisation's sector is already known.")
+        label=_("Sector of your organisation, if it is not listed"), required=False,
+        help_text=_("A listed organisation's sector is already known."))
     staff_group = forms.ChoiceField(
-        label="Profession or staff group", required=False,
-        error_messages={"required": "Choose your profession or staff group"})
-    place = forms.CharField(label="Place where you mostly work", max_length=200,
+        label=_("Profession or staff group"), required=False,
+        error_messages={"required": _("Choose your profession or staff group")})
+    place = forms.CharField(label=_("Place where you mostly work"), max_length=200,
                             required=False)
-    level = forms.ChoiceField(label="Level of your role", required=False,
-                              error_messages={"required": "Choose the level of your role"})
+    level = forms.ChoiceField(label=_("Level of your role"), required=False,
+                              error_messages={"required": _("Choose the level of your role")})
 
     def __init__(self, *args: Any, academy: Academy, required_profile: bool = True,
                  **kwargs: Any) -> None:
@@ -63,20 +112,22 @@ class MemberDetailsForm(forms.Form):
             .order_by("name")
         }
         self.fields["organisation"].choices = [
-            ("", "Choose your organisation"),
+            ("", gettext("Choose your organisation")),
             *[(pk, o.name) for pk, o in self.organisations.items()],
-            (NOT_LISTED, "My organisation is not listed"),
+            (NOT_LISTED, gettext("My organisation is not listed")),
         ]
-        self.fields["sector"].choices = _blank("Choose a sector", Sector.choices)
-        self.fields["staff_group"].choices = _blank("Choose a profession or staff group",
-                                                    StaffGroup.choices)
-        self.fields["level"].choices = _blank("Choose a level", RoleLevel.choices)
+        self.fields["sector"].choices = _blank(gettext("Choose a sector"),
+                                               _labelled(SECTOR_LABELS))
+        self.fields["staff_group"].choices = _blank(
+            gettext("Choose a profession or staff group"), _labelled(STAFF_GROUP_LABELS))
+        self.fields["level"].choices = _blank(gettext("Choose a level"),
+                                              _labelled(ROLE_LEVEL_LABELS))
         places = academy.place_list()
         if places:
             self.fields["place"] = forms.ChoiceField(
-                label="Place where you mostly work",
-                choices=_blank("Choose a place", [(p, p) for p in places]),
-                required=False, error_messages={"required": "Choose a place"})
+                label=gettext("Place where you mostly work"),
+                choices=_blank(gettext("Choose a place"), [(p, p) for p in places]),
+                required=False, error_messages={"required": gettext("Choose a place")})
         if required_profile:
             for name in ("staff_group", "level", *(["place"] if places else [])):
                 self.fields[name].required = True
@@ -102,15 +153,15 @@ class MemberDetailsForm(forms.Form):
             self.fields["organisation"].error_messages["required"] = (
                 "Choose the organisation, or choose that it is not listed")
         for bound in self.fields.values():
-            bound.error_messages["invalid_choice"] = "Choose from the list"
+            bound.error_messages["invalid_choice"] = gettext("Choose from the list")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("organisation") == NOT_LISTED:
             if not (data.get("organisation_name") or "").strip():
-                self.add_error("organisation_name", "Enter the name of the organisation")
+                self.add_error("organisation_name", gettext("Enter the name of the organisation"))
             if not data.get("sector"):
-                self.add_error("sector", "Choose the sector of the organisation")
+                self.add_error("sector", gettext("Choose the sector of the organisation"))
         return data
 
     def details(self) -> MemberDetails:
@@ -138,9 +189,9 @@ class MemberDetailsForm(forms.Form):
 
 class JoinForm(MemberDetailsForm):
     consent = forms.BooleanField(
-        label="I agree to the academy keeping these details, as its privacy notice says",
-        error_messages={"required": "Confirm that you agree to the academy keeping these "
-                                    "details"},
+        label=_("I agree to the academy keeping these details, as its privacy notice says"),
+        error_messages={"required": _("Confirm that you agree to the academy keeping these "
+                                      "details")},
     )
 
 
@@ -181,9 +232,9 @@ class MemberAddForm(MemberDetailsForm):
 
 class LinkResendForm(forms.Form):
     email = forms.EmailField(
-        label="Email address you joined with", max_length=254,
-        error_messages={"required": "Enter your email address",
-                        "invalid": "Enter an email address, like name@example.org"},
+        label=_("Email address you joined with"), max_length=254,
+        error_messages={"required": _("Enter your email address"),
+                        "invalid": _("Enter an email address, like name@example.org")},
     )
 
 

@@ -20,11 +20,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
 from tracelead.core.audit import audit_record
 from tracelead.core.forms import add_service_errors, error_list, import_outcome, render_form
+from tracelead.core.language import bilingual
 from tracelead.core.models import AuditEvent
 from tracelead.core.throttles import ratelimit_address, wait_words
 from tracelead.organisations.models import Sector
@@ -73,9 +75,10 @@ def _not_found(request: HttpRequest, *, title: str, body: str) -> HttpResponse:
     if is_ratelimited(request, group="link-guess", key=ratelimit_address,
                       rate=settings.TRACELEAD_TOKEN_GUESS_RATE, increment=True):
         wait = wait_words(settings.TRACELEAD_TOKEN_GUESS_RATE)
-        return _problem(request, status=429, title="Too many attempts",
-                        body="Too many links that do not exist have been tried from here. "
-                             f"Wait {wait}, then check the link you were given.")
+        return _problem(request, status=429, title=gettext("Too many attempts"),
+                        body=gettext("Too many links that do not exist have been tried from "
+                                     "here. Wait %(wait)s, then check the link you were given.")
+                        % {"wait": wait})
     return _problem(request, status=404, title=title, body=body)
 
 
@@ -86,8 +89,9 @@ def _sign_up_refused(request: HttpRequest, group: str) -> bool:
 
 def _refused_errors() -> list[dict[str, str]]:
     wait = wait_words(settings.TRACELEAD_SIGN_UP_RATE)
-    return [{"text": f"Too many requests have been sent from this network. Wait {wait}, "
-                     "then send the form again", "href": "#main-form"}]
+    return [{"text": gettext("Too many requests have been sent from this network. Wait "
+                             "%(wait)s, then send the form again") % {"wait": wait},
+             "href": "#main-form"}]
 
 
 def _academy_by_code(code: str) -> Academy | None:
@@ -98,9 +102,9 @@ def _academy_by_code(code: str) -> Academy | None:
 
 def _unknown_sign_up(request: HttpRequest) -> HttpResponse:
     return _not_found(
-        request, title="We could not find this sign-up page",
-        body="Check that you copied the whole link. If it still does not work, ask the "
-             "academy for the address of its sign-up page.")
+        request, title=gettext("We could not find this sign-up page"),
+        body=gettext("Check that you copied the whole link. If it still does not work, ask "
+                     "the academy for the address of its sign-up page."))
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -108,6 +112,7 @@ def _paragraphs(text: str) -> list[str]:
 
 
 @never_cache
+@bilingual
 def join(request: HttpRequest, code: str) -> HttpResponse:
     """The public sign-up page. Its answer is the same whether or not the address is
     already a member's: either way a link is emailed and the next page says so."""
@@ -116,11 +121,12 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
         return _unknown_sign_up(request)
     if not academy.sign_up_open:
         return _problem(
-            request, status=404, title=f"Sign-up to {academy.name} is closed",
-            body="The academy is not taking new members on this page at the moment. Ask "
-                 "the academy's team how to join.",
+            request, status=404,
+            title=gettext("Sign-up to %(academy)s is closed") % {"academy": academy.name},
+            body=gettext("The academy is not taking new members on this page at the moment. "
+                         "Ask the academy's team how to join."),
             link=(reverse("academy_lost_link", args=[code]),
-                  "Already a member? Ask for your personal link"))
+                  gettext("Already a member? Ask for your personal link")))
     form = JoinForm(request.POST or None, academy=academy)
     form_errors: list[dict[str, str]] = []
     status = 200
@@ -147,6 +153,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
+@bilingual
 def join_sent(request: HttpRequest, code: str) -> HttpResponse:
     academy = _academy_by_code(code)
     if academy is None:
@@ -155,6 +162,7 @@ def join_sent(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
+@bilingual
 def lost_link(request: HttpRequest, code: str) -> HttpResponse:
     """Ask for a new personal link; the answer is the same for any address. Open even
     when sign-up is closed, since members still need their links. The member's current
@@ -180,6 +188,7 @@ def lost_link(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
+@bilingual
 def link_sent(request: HttpRequest, code: str) -> HttpResponse:
     academy = _academy_by_code(code)
     if academy is None:

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from tracelead.analysis.exchange import Candidate, Pairing, organisation_key, pair_members
 from tracelead.organisations.models import Organisation, Sector, System
@@ -190,17 +191,24 @@ def _send_link(member: Member, *, joined: bool) -> None:
     path = member_link(member) if joined else member_link_pending(member)
     url = settings.TRACELEAD_SITE_URL.rstrip("/") + path
     academy = member.academy
-    opening = (f"Welcome to {academy.name}." if joined
-               else f"You asked for the link to your membership of {academy.name}.")
-    older = ("" if joined else "Once you open this link, any older link to your page stops "
-             "working. ")
+    # In the language of the page that asked for it (the sign-up page is offered in Welsh).
+    names = {"academy": academy.name}
+    opening = (gettext("Welcome to %(academy)s.") % names if joined
+               else gettext("You asked for the link to your membership of %(academy)s.") % names)
+    older = ("" if joined else gettext("Once you open this link, any older link to your page "
+                                       "stops working.") + " ")
     notice_queue(
         to=[member.email or ""],
-        subject=f"Your link to {academy.name}",
-        body=(f"{opening}\n\nYour own page, where you can see and change your details, book "
-              f"events and leave the academy, is at:\n\n{url}\n\n{older}Keep this link to "
-              "yourself: anyone who has it can see your details. If you did not ask for it, "
-              "you can ignore this email: your current link keeps working.\n"),
+        # The academy's name stays in the subject: member_erase finds its emails by it.
+        subject=gettext("Your link to %(academy)s") % names,
+        body=(f"{opening}\n\n"
+              + gettext("Your own page, where you can see and change your details, book "
+                        "events and leave the academy, is at:")
+              + f"\n\n{url}\n\n{older}"
+              + gettext("Keep this link to yourself: anyone who has it can see your details. "
+                        "If you did not ask for it, you can ignore this email: your current "
+                        "link keeps working.")
+              + "\n"),
     )
 
 
@@ -730,16 +738,22 @@ def check_in_link_send(*, event: Event, email: str) -> bool:
                           salt=CHECK_IN_LINK_SALT)
     url = (settings.TRACELEAD_SITE_URL.rstrip("/")
            + reverse("academy_checkin_link", args=[event.code, value]))
-    remembered = (" It also lets that phone check you in with one tap next time."
+    # In the language of the check-in page (offered in Welsh); the academy's name stays in
+    # the subject, as member_erase finds its emails by it.
+    remembered = (" " + gettext("It also lets that phone check you in with one tap next time.")
                   if member.token_hash else "")
+    names = {"event": event.title, "academy": event.academy.name}
     notice_queue(
         to=[member.email],
-        subject=f"Check in to {event.title} – {event.academy.name}",
-        body=(f"Someone at {event.title} asked for a link to check in with this address. "
-              f"To check in, open this link on your phone:\n\n{url}\n\nIt works until "
-              f"check-in closes at the end of the day of the event.{remembered}\n\nIf it "
-              "was not you, ignore this email: nobody is checked in until the link is "
-              "opened.\n"),
+        subject=gettext("Check in to %(event)s – %(academy)s") % names,
+        body=(gettext("Someone at %(event)s asked for a link to check in with this address. "
+                      "To check in, open this link on your phone:") % names
+              + f"\n\n{url}\n\n"
+              + gettext("It works until check-in closes at the end of the day of the event.")
+              + f"{remembered}\n\n"
+              + gettext("If it was not you, ignore this email: nobody is checked in until the "
+                        "link is opened.")
+              + "\n"),
     )
     return True
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -84,8 +85,17 @@ def rate_seconds(rate: str) -> tuple[int, int]:
 def wait_words(rate: str) -> str:
     """How long a throttled person waits, in words: "1 minute", "15 minutes", "1 hour"."""
     seconds = rate_seconds(rate)[1]
-    for size, word in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+    # In the reader's language (the respondent pages are offered in Welsh).
+    for size in (86400, 3600, 60, 1):
         if seconds % size == 0:
             n = seconds // size
-            return f"{n} {word}" if n == 1 else f"{n} {word}s"
+            if size == 86400:
+                words = ngettext("%(n)s day", "%(n)s days", n)
+            elif size == 3600:
+                words = ngettext("%(n)s hour", "%(n)s hours", n)
+            elif size == 60:
+                words = ngettext("%(n)s minute", "%(n)s minutes", n)
+            else:
+                words = ngettext("%(n)s second", "%(n)s seconds", n)
+            return words % {"n": n}
     return f"{seconds} seconds"  # pragma: no cover - every whole number divides by 1

@@ -30,6 +30,30 @@ LANGUAGES = ("cy",)
 # The templates and code of every page offered in Welsh (relative to src/tracelead).
 BILINGUAL_SOURCES = (
     "core/templates/core/layout.jinja",
+    "core/throttles.py",
+    # The respondent journey (/r/<token>/...) and the email with its one-time code.
+    "diagnostics/templates/diagnostics/respond_*.jinja",
+    "diagnostics/respondent_views.py",
+    "diagnostics/questionnaire.py",
+    "diagnostics/services.py",
+    # The academy's sign-up (/join/<code>/...) and check-in at an event (/c/...), and the
+    # emails they send; forms.jinja draws their fields.
+    "core/templates/core/forms.jinja",
+    "academy/templates/academy/join*.jinja",
+    "academy/templates/academy/checkin*.jinja",
+    "academy/templates/academy/event_macros.jinja",
+    "academy/member_forms.py",
+    "academy/event_forms.py",
+    "academy/member_views.py",
+    "academy/event_views.py",
+    "academy/services.py",
+    # Poll voting on a phone (/p/...).
+    "polls/templates/polls/start.jinja",
+    "polls/templates/polls/join.jinja",
+    "polls/templates/polls/vote.jinja",
+    "polls/templates/polls/ended.jinja",
+    "polls/participant_views.py",
+    "polls/services.py",
 )
 
 KEYWORDS = {

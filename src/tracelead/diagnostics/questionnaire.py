@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from tracelead.instruments import Instrument, Scale
 
 DONT_KNOW = "dk"
@@ -66,7 +68,9 @@ def read_scale_page(
         raw = data.get(item.key)
         if raw is None or raw == "":
             if require_all:
-                result.errors.append(PageError(item.key, f"Choose an answer for “{item.text}”"))
+                result.errors.append(PageError(
+                    item.key, gettext("Choose an answer for “%(item)s”") % {"item": item.text}
+                ))
             continue
         if raw == DONT_KNOW and instrument.dont_know_label:
             result.answers[item.key] = None
@@ -75,7 +79,10 @@ def read_scale_page(
         else:
             result.errors.append(
                 PageError(
-                    item.key, f"Choose one of the answers offered for “{item.text}”", crafted=True
+                    item.key,
+                    gettext("Choose one of the answers offered for “%(item)s”")
+                    % {"item": item.text},
+                    crafted=True,
                 )
             )
     if result.crafted:
@@ -100,8 +107,9 @@ def read_free_text_page(instrument: Instrument, data: Mapping[str, str]) -> Page
             result.errors.append(
                 PageError(
                     prompt.key,
-                    f"Keep your answer to “{prompt.text}” to {prompt.max_length} characters"
-                    f" or fewer (it has {len(text)})",
+                    gettext("Keep your answer to “%(prompt)s” to %(limit)s characters or fewer "
+                            "(it has %(length)s)")
+                    % {"prompt": prompt.text, "limit": prompt.max_length, "length": len(text)},
                 )
             )
         elif text:

@@ -29,9 +29,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
+from tracelead.core.language import bilingual
 from tracelead.core.throttles import ratelimit_address, wait_words
 from tracelead.instruments import Instrument, Scale, get_instrument
 
@@ -110,16 +114,16 @@ def _not_found(request: HttpRequest) -> HttpResponse:
         return _problem(
             request,
             status=429,
-            title="Too many attempts",
-            body="Too many links that do not exist have been tried from here. "
-            f"Wait {wait}, then check the link in your invitation.",
+            title=_("Too many attempts"),
+            body=_("Too many links that do not exist have been tried from here. "
+                   "Wait %(wait)s, then check the link in your invitation.") % {"wait": wait},
         )
     return _problem(
         request,
         status=404,
-        title="We could not find this questionnaire",
-        body="Check that you copied the whole link from your invitation. "
-        "If it still does not work, ask the person who sent it for a new link.",
+        title=_("We could not find this questionnaire"),
+        body=_("Check that you copied the whole link from your invitation. "
+               "If it still does not work, ask the person who sent it for a new link."),
     )
 
 
@@ -161,16 +165,17 @@ def _resolve(request: HttpRequest, token: str) -> Link | HttpResponse:
         return _problem(
             request,
             status=410,
-            title="This questionnaire has closed",
-            body=f"It closed on {link.assessment.closes_on:%-d %B %Y}. "
-            "Thank you for your interest.",
+            title=_("This questionnaire has closed"),
+            body=_("It closed on %(date)s. Thank you for your interest.")
+            % {"date": date_format(link.assessment.closes_on, "j F Y")},
         )
     if status == AssessmentStatus.SCHEDULED:
         return _problem(
             request,
             status=403,
-            title="This questionnaire is not open yet",
-            body=f"It opens on {link.assessment.opens_on:%-d %B %Y}. Please come back then.",
+            title=_("This questionnaire is not open yet"),
+            body=_("It opens on %(date)s. Please come back then.")
+            % {"date": date_format(link.assessment.opens_on, "j F Y")},
         )
     # A device that submitted on the open link is told so (it is the respondent's own
     # device). A personal link never says so: see _invitation_state.
@@ -192,7 +197,7 @@ def _read_holder(request: HttpRequest, invitation: Invitation) -> tuple[str, str
     value = request.get_signed_cookie(
         HOLDER_COOKIE.format(pk=invitation.pk), default=None, salt=HOLDER_SALT
     )
-    key, _, code = (value or "").partition(".")
+    key, _dot, code = (value or "").partition(".")
     return (key, code) if key and code else ("", "")
 
 
@@ -238,9 +243,9 @@ def _used(request: HttpRequest) -> HttpResponse:
     return _problem(
         request,
         status=410,
-        title="This link has been used",
-        body="Answers have already been submitted with this link, and they have been counted "
-        "once. Thank you for taking part.",
+        title=_("This link has been used"),
+        body=_("Answers have already been submitted with this link, and they have been "
+               "counted once. Thank you for taking part."),
     )
 
 
@@ -257,6 +262,7 @@ def _used_on_this_device(request: HttpRequest, token: str, assessment: Assessmen
 
 
 @never_cache
+@bilingual
 def respond_another(request: HttpRequest, token: str) -> HttpResponse:
     """Start afresh on the open link as another person on a shared device (POST only).
 
@@ -332,6 +338,7 @@ def _open_kinds(assessment: Assessment) -> list[str]:
 
 
 @never_cache
+@bilingual
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """The introduction: why we ask, how anonymity is protected, how long it takes."""
     try:
@@ -354,9 +361,9 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
         return _problem(
             request,
             status=404,
-            title="This questionnaire is answered by personal link only",
-            body="Use the personal link you were sent. If you do not have one, ask the "
-            "person who organised this questionnaire.",
+            title=_("This questionnaire is answered by personal link only"),
+            body=_("Use the personal link you were sent. If you do not have one, ask the "
+                   "person who organised this questionnaire."),
         )
     if link.invitation is None and assessment.open_link_verify:
         return _verify_start(request, link, token, kinds)
@@ -379,7 +386,11 @@ def _respond(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _instrument_of(assessment: Assessment) -> Instrument:
-    return get_instrument(assessment.instrument_key, assessment.instrument_version)
+    # In the respondent's language where the instrument has it: the same keys, so answers
+    # are stored (and reported) exactly as in English.
+    return get_instrument(assessment.instrument_key, assessment.instrument_version).in_language(
+        get_language()
+    )
 
 
 def _past_introduction(request: HttpRequest, link: Link, token: str) -> HttpResponse | None:
@@ -413,7 +424,7 @@ def _chosen_kind(request: HttpRequest) -> str:
 
 
 def _kind_error() -> dict[str, str]:
-    return {"text": "Choose how you know this group", "href": "#rater_kind"}
+    return {"text": _("Choose how you know this group"), "href": "#rater_kind"}
 
 
 def _start_draft(request: HttpRequest, link: Link, token: str, kind: str) -> HttpResponse | None:
@@ -460,7 +471,7 @@ def _intro_context(
         **_runner_context(assessment),
         # The radios keep the choice made when the page comes back with an error.
         "kind_items": [
-            {"value": kind, "text": RaterKind(kind).label, "checked": kind == chosen}
+            {"value": kind, "text": _kind_label(kind), "checked": kind == chosen}
             for kind in kinds
         ],
         "choose_kind": len(kinds) > 1,
@@ -470,6 +481,15 @@ def _intro_context(
         "self_link": link.invitation is not None
         and link.invitation.rater_kind == RaterKind.SELF,
     }
+
+
+def _kind_label(kind: str) -> str:
+    labels = {
+        RaterKind.SELF: _("Self (the leader rating themselves)"),
+        RaterKind.MEMBER: _("Member of the group"),
+        RaterKind.STAKEHOLDER: _("Stakeholder outside the group"),
+    }
+    return labels.get(kind, RaterKind(kind).label)  # type: ignore[call-overload]
 
 
 EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -488,13 +508,15 @@ def _runner_context(assessment: Assessment) -> dict[str, Any]:
         href = ""
     return {
         "system": system,
-        "runner": system.survey_runner.strip() or f"the facilitators of {system.name}",
+        "runner": system.survey_runner.strip()
+        or _("the facilitators of %(system)s") % {"system": system.name},
         "contact": contact,
         "contact_href": href,
     }
 
 
 @never_cache
+@bilingual
 def respond_privacy(request: HttpRequest, token: str) -> HttpResponse:
     """The privacy notice of the link's system: its own text, or the standard one.
 
@@ -518,7 +540,7 @@ def respond_privacy(request: HttpRequest, token: str) -> HttpResponse:
         "paragraphs": [p.strip() for p in notice.split("\n\n") if p.strip()],
         "assessment": assessment,
         "back_href": reverse("respond", args=[token]),
-        "back_text": "Back to the introduction",
+        "back_text": _("Back to the introduction"),
     })
 
 
@@ -545,7 +567,7 @@ def _verify_start(
         {
             "verify": True,
             "email": email,
-            "domains_text": " or ".join(f"@{d}" for d in services.allowed_domains(assessment)),
+            "domains_text": _(" or ").join(f"@{d}" for d in services.allowed_domains(assessment)),
             "error_by_field": {e["href"][1:]: e["text"] for e in errors},
         }
     )
@@ -566,7 +588,7 @@ def _send_code(
     if kind not in kinds:
         return [_kind_error()], 200
     if not email:
-        return [{"text": "Enter your email address", "href": "#email"}], 200
+        return [{"text": _("Enter your email address"), "href": "#email"}], 200
     if is_ratelimited(
         request,
         group="open-link-code",
@@ -575,7 +597,8 @@ def _send_code(
         increment=True,
     ):
         wait = wait_words(settings.TRACELEAD_EMAIL_CODE_RATE)
-        text = f"Too many codes have been asked for this address. Wait {wait}, then try again"
+        text = _("Too many codes have been asked for this address. Wait %(wait)s, then try "
+                 "again") % {"wait": wait}
         return [{"text": text, "href": "#email"}], 429
     pending = secrets.token_urlsafe(32)
     try:
@@ -589,7 +612,7 @@ def _send_code(
             for m in messages
         ], 200
     except services.CodeNotSent:
-        text = "We could not send the code just now. Try again in a few minutes"
+        text = _("We could not send the code just now. Try again in a few minutes")
         return [{"text": text, "href": "#email"}], 503
     response = redirect("respond_verify", token=token)
     _set_cookie(
@@ -603,6 +626,7 @@ def _send_code(
 
 
 @never_cache
+@bilingual
 def respond_verify(request: HttpRequest, token: str) -> HttpResponse:
     """Enter the one-time code sent by email; the right code starts the draft here."""
     link = _resolve(request, token)
@@ -655,9 +679,9 @@ def _confirm_code(
         response = _problem(
             request,
             status=410,
-            title="You have already answered",
-            body="Answers have already been submitted with this email address, and they "
-            "have been counted once. Thank you for taking part.",
+            title=_("You have already answered"),
+            body=_("Answers have already been submitted with this email address, and they "
+                   "have been counted once. Thank you for taking part."),
         )
         response.delete_cookie(pending_cookie)
         return response
@@ -678,6 +702,7 @@ def _confirm_code(
 
 
 @never_cache
+@bilingual
 def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
     """Move a personal link's draft to this device with its resume code (throttled)."""
     link = _resolve(request, token)
@@ -689,7 +714,7 @@ def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
     code = services.normalise_resume_code(request.POST.get("code") or "")
     if not code:
         return _elsewhere(
-            request, link, token, error="Enter your resume code, like ABCD-EF23", status=400
+            request, link, token, error=_("Enter your resume code, like ABCD-EF23"), status=400
         )
     if is_ratelimited(
         request,
@@ -703,8 +728,8 @@ def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
             request,
             link,
             token,
-            error=f"Too many resume codes have been tried with this link. Wait {wait}, "
-            "then try again",
+            error=_("Too many resume codes have been tried with this link. Wait %(wait)s, "
+                    "then try again") % {"wait": wait},
             status=429,
         )
     holder_key = secrets.token_urlsafe(32)
@@ -713,7 +738,7 @@ def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
             request,
             link,
             token,
-            error="The resume code does not match. Check it and try again",
+            error=_("The resume code does not match. Check it and try again"),
             status=400,
         )
     response = redirect("respond", token=token)
@@ -728,6 +753,7 @@ def respond_resume(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
+@bilingual
 def respond_page(request: HttpRequest, token: str, page: int) -> HttpResponse:
     try:
         return _respond_page(request, token, page)
@@ -743,9 +769,9 @@ def _closed_now(request: HttpRequest) -> HttpResponse:
     return _problem(
         request,
         status=410,
-        title="This questionnaire has closed",
-        body="It closed before your answers on this page could be saved. "
-        "Thank you for your interest.",
+        title=_("This questionnaire has closed"),
+        body=_("It closed before your answers on this page could be saved. "
+               "Thank you for your interest."),
     )
 
 
@@ -895,6 +921,7 @@ def _questionnaire_page(
 
 
 @never_cache
+@bilingual
 def respond_intro_again(request: HttpRequest, token: str) -> HttpResponse:
     """The introduction, reached with the back link once a draft exists."""
     link = _resolve(request, token)
@@ -910,5 +937,6 @@ def respond_intro_again(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "diagnostics/respond_intro.jinja", context)
 
 
+@bilingual
 def respond_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "diagnostics/respond_thanks.jinja", {"respondent_page": True})

@@ -33,6 +33,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from tracelead.core.storage import forget_deleted_rows
 from tracelead.instruments import InstrumentError, get_instrument
@@ -483,7 +484,7 @@ def draft_start(
     """
     _check_accepting(assessment)
     if rater_kind not in assessment.rater_kinds:
-        raise ValidationError({"rater_kind": "Choose how you relate to this group."})
+        raise ValidationError({"rater_kind": gettext("Choose how you relate to this group.")})
     if invitation is not None:
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.used and not locked.reissued_after_use:
@@ -557,18 +558,20 @@ def open_link_code_send(
     can learn that (:func:`open_link_code_confirm`).
     """
     if rater_kind == RaterKind.SELF or rater_kind not in assessment.rater_kinds:
-        raise ValidationError({"rater_kind": "Choose how you know this group."})
+        raise ValidationError({"rater_kind": gettext("Choose how you know this group.")})
     address = email.strip()
     try:
         validate_email(address)
     except ValidationError as error:
         raise ValidationError(
-            {"email": "Enter an email address in the right format, like name@nhs.net"}
+            {"email": gettext("Enter an email address in the right format, like name@nhs.net")}
         ) from error
     domains = allowed_domains(assessment)
     if domains and address.lower().rpartition("@")[2] not in domains:
-        listed = " or ".join(f"@{domain}" for domain in domains)
-        raise ValidationError({"email": f"Enter an email address ending in {listed}"})
+        listed = gettext(" or ").join(f"@{domain}" for domain in domains)
+        raise ValidationError(
+            {"email": gettext("Enter an email address ending in %(domains)s") % {"domains": listed}}
+        )
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
     _open_link_code_store(
         assessment=assessment,
@@ -580,11 +583,15 @@ def open_link_code_send(
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
     try:
         send_mail(
-            subject=f"{code} is your code for the TRACE leadership check",
-            message=f"Your code is {code}.\n\n"
-            f"Enter it on the questionnaire page within {minutes} minutes to start "
-            f"answering about {assessment.group.name}. You can use it once.\n\n"
-            "If you did not ask for this code, you can ignore this email.",
+            # In the language the respondent is reading the questionnaire in.
+            subject=gettext("%(code)s is your code for the TRACE leadership check")
+            % {"code": code},
+            message=gettext(
+                "Your code is %(code)s.\n\n"
+                "Enter it on the questionnaire page within %(minutes)s minutes to start "
+                "answering about %(group)s. You can use it once.\n\n"
+                "If you did not ask for this code, you can ignore this email."
+            ) % {"code": code, "minutes": minutes, "group": assessment.group.name},
             from_email=None,
             recipient_list=[address],
         )
@@ -676,20 +683,20 @@ def _open_link_code_check(
         .first()
     )
     if row is None:
-        return "This code is no longer valid. Ask for a new code."
+        return gettext("This code is no longer valid. Ask for a new code.")
     if row.expires_at < timezone.now():
         row.delete()
         forget_deleted_rows()
-        return "This code has expired. Ask for a new code."
+        return gettext("This code has expired. Ask for a new code.")
     digits = "".join(ch for ch in code if ch.isdigit())
     if not constant_time_compare(row.code_hash, keyed_hash("open-link-code", f"{key}:{digits}")):
         row.attempts += 1
         if row.attempts >= CODE_ATTEMPTS:
             row.delete()
             forget_deleted_rows()
-            return "The code was entered wrongly too many times. Ask for a new code."
+            return gettext("The code was entered wrongly too many times. Ask for a new code.")
         row.save(update_fields=["attempts"])
-        return "The code does not match. Check the email and enter the 6-digit code"
+        return gettext("The code does not match. Check the email and enter the 6-digit code")
     row.delete()  # single use
     forget_deleted_rows()
     return row.email_hash, row.rater_kind

@@ -23,6 +23,7 @@ from .models import (
     ResponseOption,
     Scale,
     Space,
+    Translation,
 )
 from .registry import ENV_VAR, available_instruments, get_instrument, instrument_dirs
 
@@ -37,6 +38,7 @@ __all__ = [
     "ResponseOption",
     "Scale",
     "Space",
+    "Translation",
     "available_instruments",
     "get_instrument",
     "instrument_dirs",

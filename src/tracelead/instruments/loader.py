@@ -13,6 +13,7 @@ import difflib
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -30,6 +31,7 @@ from .models import (
     ResponseOption,
     Scale,
     Space,
+    Translation,
 )
 
 T = TypeVar("T")
@@ -37,6 +39,7 @@ T = TypeVar("T")
 # Keys become database values, CSV column names and URL parts: keep them plain.
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # Dotted numbers, so that "latest version" has one meaning ("1.10" is after "1.9").
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}$")
 VERSION_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 DEFAULT_PROMPT_MAX_LENGTH = 500
 LONGEST_PROMPT_MAX_LENGTH = 10_000
@@ -264,7 +267,7 @@ class _Reader:
                 "scales",
                 "rater_kinds",
             ),
-            optional=("instructions", "dont_know_label", "free_text", "spaces"),
+            optional=("instructions", "dont_know_label", "free_text", "spaces", "translations"),
         )
         instrument = Instrument(
             key=self.key(fields["key"], "key"),
@@ -299,7 +302,113 @@ class _Reader:
                 "dont_know_label",
                 "must differ from every response_scale label",
             )
+        if "translations" in fields:
+            instrument = replace(
+                instrument, translations=self.translations(fields["translations"], instrument)
+            )
         return instrument
+
+    # -- translations -------------------------------------------------------------
+
+    def translations(self, node: yaml.Node, instrument: Instrument) -> tuple[Translation, ...]:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, "translations", "must be a mapping of languages, such as cy:")
+        found = []
+        for key_node, value_node in node.value:
+            language = str(key_node.value)
+            if not LANGUAGE_PATTERN.match(language) or language == "en":
+                self.fail(key_node, f"translations.{language}",
+                          "must be a language code other than en, such as cy")
+            found.append(self.translation(value_node, f"translations.{language}",
+                                          language, instrument))
+        return tuple(found)
+
+    def keyed(
+        self, node: yaml.Node, field: str, expected: tuple[str, ...], what: str
+    ) -> dict[str, yaml.Node]:
+        """A mapping from each of ``expected`` keys to its node: none missing, none extra."""
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, field, f"must be a mapping of {what} keys, got {self.describe(node)}")
+        found: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key not in expected:
+                self.fail(key_node, f"{field}.{key}", f"the instrument has no {what} {key!r}")
+            if key in found:
+                self.fail(key_node, f"{field}.{key}", "given twice")
+            found[key] = value_node
+        missing = [key for key in expected if key not in found]
+        if missing:
+            self.fail(node, field, f"no translation for {what} {missing[0]!r}"
+                      + (f" (nor {', '.join(map(repr, missing[1:]))})" if missing[1:] else ""))
+        return found
+
+    def translation(
+        self, node: yaml.Node, field: str, language: str, instrument: Instrument
+    ) -> Translation:
+        required = ["title", "introduction", "response_scale", "scales", "items", "rater_kinds"]
+        if instrument.dont_know_label is not None:
+            required.append("dont_know_label")
+        if instrument.free_text:
+            required.append("free_text")
+        fields = self.mapping(node, field, required=tuple(required))
+
+        def texts(
+            entries: dict[str, yaml.Node], at: str, names: tuple[str, ...],
+            optional: str | None, has_optional: dict[str, bool],
+        ) -> list[tuple[str, ...]]:
+            rows = []
+            for key, entry in entries.items():
+                wanted = names + ((optional,) if optional and has_optional[key] else ())
+                values = self.mapping(entry, f"{at}.{key}", required=wanted)
+                rows.append((key, *(self.text(values[n], f"{at}.{key}.{n}") for n in wanted)))
+            return rows
+
+        labels = self.keyed(
+            fields["response_scale"], f"{field}.response_scale",
+            tuple(str(o.value) for o in instrument.response_scale), "response value",
+        )
+        scales = self.keyed(fields["scales"], f"{field}.scales", instrument.scale_keys, "scale")
+        items = self.keyed(fields["items"], f"{field}.items", instrument.item_keys, "item")
+        prompts = self.keyed(
+            fields["free_text"], f"{field}.free_text",
+            tuple(p.key for p in instrument.free_text), "free-text prompt",
+        ) if instrument.free_text else {}
+        kinds = self.keyed(
+            fields["rater_kinds"], f"{field}.rater_kinds",
+            tuple(k.key for k in instrument.rater_kinds), "rater kind",
+        )
+        item_rows = texts(items, f"{field}.items", ("text",), "hint",
+                          {i.key: i.hint is not None for i in instrument.items})
+        prompt_rows = texts(prompts, f"{field}.free_text", ("text",), "hint",
+                            {p.key: p.hint is not None for p in instrument.free_text})
+        return Translation(
+            language=language,
+            title=self.text(fields["title"], f"{field}.title"),
+            introduction=self.text(fields["introduction"], f"{field}.introduction"),
+            dont_know_label=(
+                self.text(fields["dont_know_label"], f"{field}.dont_know_label")
+                if "dont_know_label" in fields else None
+            ),
+            response_labels=tuple(
+                (int(key), self.text(entry, f"{field}.response_scale.{key}"))
+                for key, entry in labels.items()
+            ),
+            scales=tuple(
+                (row[0], row[1], row[2], row[3])
+                for row in texts(scales, f"{field}.scales", ("name", "question", "description"),
+                                 None, {})
+            ),
+            items=tuple((row[0], row[1], row[2] if len(row) > 2 else None) for row in item_rows),
+            prompts=tuple(
+                (row[0], row[1], row[2] if len(row) > 2 else None) for row in prompt_rows
+            ),
+            rater_kinds=tuple(
+                (row[0], row[1], row[2])
+                for row in texts(kinds, f"{field}.rater_kinds", ("label", "description"),
+                                 None, {})
+            ),
+        )
 
     def version(self, node: yaml.Node) -> str:
         if isinstance(node, yaml.ScalarNode) and node.tag != _STR:

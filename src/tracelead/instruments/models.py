@@ -6,7 +6,7 @@ dataclass holding tuples, so a loaded instrument can be cached and shared freely
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -89,6 +89,27 @@ class Space:
 
 
 @dataclass(frozen=True, slots=True)
+class Translation:
+    """What a respondent reads, in another language: the same keys, other words.
+
+    Only the wording is translated; keys, values and everything reports use stay as they
+    are, so an answer given in Welsh is stored and scored exactly as one given in English.
+    Every scale, item, prompt, rater kind and response label has a translation (the loader
+    refuses one that misses any).
+    """
+
+    language: str
+    title: str
+    introduction: str
+    dont_know_label: str | None
+    response_labels: tuple[tuple[int, str], ...]
+    scales: tuple[tuple[str, str, str, str], ...]  # key, name, question, description
+    items: tuple[tuple[str, str, str | None], ...]  # key, text, hint
+    prompts: tuple[tuple[str, str, str | None], ...]  # key, text, hint
+    rater_kinds: tuple[tuple[str, str, str], ...]  # key, label, description
+
+
+@dataclass(frozen=True, slots=True)
 class Instrument:
     """A versioned questionnaire: scales of items, a response scale and free-text prompts.
 
@@ -110,6 +131,23 @@ class Instrument:
     rater_kinds: tuple[RaterKind, ...]
     spaces: tuple[Space, ...]
     source_path: Path
+    translations: tuple[Translation, ...] = ()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this instrument can be answered in besides English."""
+        return tuple(t.language for t in self.translations)
+
+    def in_language(self, language: str | None) -> Instrument:
+        """This instrument worded in ``language`` (such as ``"cy"``), or as it is.
+
+        English, or a language without a translation, gives the instrument unchanged.
+        """
+        wanted = (language or "").split("-")[0].lower()
+        for translation in self.translations:
+            if translation.language == wanted:
+                return _translated(self, translation)
+        return self
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -170,3 +208,43 @@ class Instrument:
             f"{self.key} {self.version} has no rater kind {key!r}; "
             f"rater kinds are: {', '.join(k.key for k in self.rater_kinds)}"
         )
+
+
+def _translated(instrument: Instrument, translation: Translation) -> Instrument:
+    labels = dict(translation.response_labels)
+    scales = {key: (name, question, description) for key, name, question, description
+              in translation.scales}
+    items = {key: (text, hint) for key, text, hint in translation.items}
+    prompts = {key: (text, hint) for key, text, hint in translation.prompts}
+    kinds = {key: (label, description) for key, label, description in translation.rater_kinds}
+    return replace(
+        instrument,
+        title=translation.title,
+        introduction=translation.introduction,
+        dont_know_label=translation.dont_know_label,
+        response_scale=tuple(
+            replace(option, label=labels[option.value]) for option in instrument.response_scale
+        ),
+        scales=tuple(
+            replace(
+                scale,
+                name=scales[scale.key][0],
+                question=scales[scale.key][1],
+                description=scales[scale.key][2],
+                items=tuple(
+                    replace(item, text=items[item.key][0], hint=items[item.key][1])
+                    for item in scale.items
+                ),
+            )
+            for scale in instrument.scales
+        ),
+        free_text=tuple(
+            replace(prompt, text=prompts[prompt.key][0], hint=prompts[prompt.key][1])
+            for prompt in instrument.free_text
+        ),
+        rater_kinds=tuple(
+            replace(kind, label=kinds[kind.key][0], description=kinds[kind.key][1])
+            for kind in instrument.rater_kinds
+        ),
+        translations=(),
+    )
