@@ -207,3 +207,40 @@ def test_the_cache_is_the_database_unless_a_redis_url_is_set(tmp_path):
     redis = run(SHOW_CACHE, tmp_path, TRACELEAD_REDIS_URL="redis://127.0.0.1:6390/0")
     assert redis == {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                      "LOCATION": "redis://127.0.0.1:6390/0"}
+
+
+SIGNED = """
+import json, sys
+from django.conf import settings
+import django
+django.setup()
+from django.core import signing
+if sys.argv[1] == "sign":
+    print(json.dumps({"value": signing.dumps("fran", salt="t")}))
+else:
+    try:
+        print(json.dumps({"value": signing.loads(sys.argv[2], salt="t")}))
+    except signing.BadSignature:
+        print(json.dumps({"value": None}))
+"""
+
+
+@pytest.mark.no_database
+def test_a_replaced_secret_key_still_verifies_while_it_is_a_fallback(tmp_path):
+    """Rotating TRACELEAD_SECRET_KEY: what the old key signed (sessions among it) is still
+    accepted while the old key is in TRACELEAD_SECRET_KEY_FALLBACKS, and not after."""
+    def run_with(*args: str, **env: str) -> object:
+        environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        environment.update(TRACELEAD_DATA_DIR=str(tmp_path),
+                           DJANGO_SETTINGS_MODULE="tracelead.settings", **env)
+        done = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+            [sys.executable, "-c", SIGNED, *args], env=environment, capture_output=True,
+            text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])["value"]
+
+    old, new = "old-key-" + "o" * 40, "new-key-" + "n" * 40
+    signed = run_with("sign", TRACELEAD_SECRET_KEY=old)
+    assert run_with("load", signed, TRACELEAD_SECRET_KEY=new,
+                    TRACELEAD_SECRET_KEY_FALLBACKS=old) == "fran"
+    assert run_with("load", signed, TRACELEAD_SECRET_KEY=new) is None

@@ -161,6 +161,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Earlier keys, newest first, still accepted for signatures made with them (sessions,
+# password-reset links, signed cookies) while new ones use SECRET_KEY: a key can be
+# replaced on every server without signing everyone out. Remove them after a while.
+SECRET_KEY_FALLBACKS = env_list("TRACELEAD_SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("TRACELEAD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("TRACELEAD_CSRF_TRUSTED_ORIGINS", [])
 
@@ -384,13 +388,13 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
 
 STATIC_URL = "/assets/"
 # Only needed for `collectstatic`; WhiteNoise serves straight from the finders otherwise.
 STATIC_ROOT = env_str("TRACELEAD_STATIC_ROOT", "") or None
-TIME_ZONE = "Europe/London"
-USE_I18N = True
-USE_TZ = True
 # The NHS design system comes from the npm registry (package.json); its CSS refers to
 # images under /assets/images, so its assets folder is served at the root of STATIC_URL.
 STATICFILES_DIRS = [
