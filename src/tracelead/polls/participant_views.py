@@ -17,13 +17,15 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited  # type: ignore[import-untyped]
 
+from tracelead.academy.member_forms import SECTOR_LABELS
 from tracelead.academy.models import hash_token
+from tracelead.core.language import bilingual
 from tracelead.core.throttles import ratelimit_address, wait_words
-from tracelead.organisations.models import Sector
 
 from . import services
 from .models import Idea, IdeaVote, Participant, Poll, Question, QuestionKind, QuestionStatus, Vote
@@ -46,8 +48,9 @@ def _guesses_refused(request: HttpRequest, *, count: bool) -> bool:
 
 def _too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "polls/start.jinja", {
-        "problem": f"Too many codes that match nothing were tried from here. Wait "
-                   f"{wait_words(settings.TRACELEAD_TOKEN_GUESS_RATE)}, then try again.",
+        "problem": gettext("Too many codes that match nothing were tried from here. Wait "
+                           "%(wait)s, then try again.")
+        % {"wait": wait_words(settings.TRACELEAD_TOKEN_GUESS_RATE)},
     }, status=429)
 
 
@@ -76,15 +79,16 @@ def _poll_by_code(request: HttpRequest, code: str
 
 
 @never_cache
+@bilingual
 def poll_start(request: HttpRequest) -> HttpResponse:
     """Type the code shown on the screen."""
     if request.method == "POST":
         code = services.normalise_poll_code(request.POST.get("code", ""))
         if not code:
             return render(request, "polls/start.jinja", {
-                "form_errors": [{"text": "Enter the code shown on the screen",
+                "form_errors": [{"text": gettext("Enter the code shown on the screen"),
                                  "href": "#code"}],
-                "code_error": "Enter the code shown on the screen"}, status=400)
+                "code_error": gettext("Enter the code shown on the screen")}, status=400)
         return redirect("poll_join", code=code)
     return render(request, "polls/start.jinja", {})
 
@@ -142,12 +146,13 @@ def _join_page(request: HttpRequest, poll: Poll, *, errors: dict[str, str] | Non
                name: str = "", sector: str = "", status: int = 200) -> HttpResponse:
     return render(request, "polls/join.jinja", {
         "poll": poll, "errors": errors or {}, "name": name, "sector": sector,
-        "sectors": Sector.choices,
+        "sectors": [(str(v), str(label)) for v, label in SECTOR_LABELS.items()],
         "form_errors": [{"text": m, "href": f"#{k}"} for k, m in (errors or {}).items()],
     }, status=status)
 
 
 @never_cache
+@bilingual
 def poll_join(request: HttpRequest, code: str) -> HttpResponse:
     """Join (once per device), then the page of the question(s) on the screen now."""
     found = _poll_by_code(request, code)
@@ -164,16 +169,18 @@ def poll_join(request: HttpRequest, code: str) -> HttpResponse:
         if request.GET.get("joined"):
             # Just joined, yet the phone sent no cookie back: it refuses cookies.
             return _join_page(request, poll, status=400, errors={
-                "main-form": "This phone did not keep the poll's cookie, which gives it its one "
-                        "vote a question. Allow cookies for this site, then join again."})
+                "main-form": gettext("This phone did not keep the poll's cookie, which gives it "
+                                     "its one vote a question. Allow cookies for this site, "
+                                     "then join again.")})
         return _join_page(request, poll)
     name = request.POST.get("name", "")
     sector = request.POST.get("sector", "")
     if is_ratelimited(request, group="poll-join", key=ratelimit_address,
                       rate=settings.TRACELEAD_POLL_JOIN_RATE, increment=True):
         return _join_page(request, poll, status=429, name=name, sector=sector, errors={
-            "main-form": f"Too many phones joined from this network. Wait "
-                    f"{wait_words(settings.TRACELEAD_POLL_JOIN_RATE)}, then try again."})
+            "main-form": gettext("Too many phones joined from this network. Wait %(wait)s, "
+                                 "then try again.")
+            % {"wait": wait_words(settings.TRACELEAD_POLL_JOIN_RATE)}})
     try:
         participant, token = services.participant_join(poll=poll, name=name, sector=sector)
     except ValidationError as error:
@@ -207,6 +214,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @require_POST
+@bilingual
 def poll_vote(request: HttpRequest, code: str) -> HttpResponse:
     """Answer (or change the answers to) the question(s) on the screen. Every answer is
     checked before any is saved, so a bad one saves nothing."""
@@ -230,11 +238,11 @@ def poll_vote(request: HttpRequest, code: str) -> HttpResponse:
             errors.update(error_list_by_field(error))
             posted[q.pk] = _raw(q, data)
     if not shown:
-        errors["questions"] = ("Voting has closed on this question. Wait for the next one: "
-                               "this page shows it when it opens.")
+        errors["questions"] = gettext("Voting has closed on this question. Wait for the next "
+                                      "one: this page shows it when it opens.")
     elif not answers and not errors:
         first = next(iter(shown.values()))
-        errors[f"q{first.pk}"] = "Choose or enter your answer"
+        errors[f"q{first.pk}"] = gettext("Choose or enter your answer")
     if errors:
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": errors}, status=400)
@@ -270,6 +278,7 @@ def _idea_question(poll: Poll, question: int) -> Question | None:
 
 
 @require_POST
+@bilingual
 def poll_idea_add(request: HttpRequest, code: str, question: int) -> HttpResponse:
     found = _participant_or_rejoin(request, code)
     if isinstance(found, HttpResponse):
@@ -278,7 +287,7 @@ def poll_idea_add(request: HttpRequest, code: str, question: int) -> HttpRespons
     row = _idea_question(poll, question)
     if row is None:
         return _page(request, poll, participant, status=409, errors={
-            "questions": "That question is no longer on the screen."})
+            "questions": gettext("That question is no longer on the screen.")})
     try:
         services.idea_add(question=row, participant=participant,
                           text=request.POST.get(f"q{row.pk}", ""))
@@ -289,6 +298,7 @@ def poll_idea_add(request: HttpRequest, code: str, question: int) -> HttpRespons
 
 
 @require_POST
+@bilingual
 def poll_idea_vote(request: HttpRequest, code: str, idea: int) -> HttpResponse:
     found = _participant_or_rejoin(request, code)
     if isinstance(found, HttpResponse):
@@ -298,7 +308,7 @@ def poll_idea_vote(request: HttpRequest, code: str, idea: int) -> HttpResponse:
         "question").first()
     if row is None or _idea_question(poll, row.question_id) is None:
         return _page(request, poll, participant, status=409, errors={
-            "questions": "That idea is no longer on the screen."})
+            "questions": gettext("That idea is no longer on the screen.")})
     try:
         services.idea_vote(idea=row, participant=participant,
                            on=request.POST.get("on", "1") == "1")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tracelead.academy.models import Academy, Event, hash_token
 from tracelead.academy.services import CODE_ALPHABET, CODE_LENGTH
@@ -330,11 +331,11 @@ def votes_final(poll: Poll) -> str:
     which exist only once a poll that asked for sectors has ended) must never move: one
     more vote, compared before and after, would tell how its voter answered."""
     if poll.is_pulse and poll.kept_at is not None:
-        return ("This pulse has been kept with a group's history, so its votes are final. "
-                "Run a new pulse instead")
+        return gettext("This pulse has been kept with a group's history, so its votes are "
+                       "final. Run a new pulse instead")
     if poll.ask_sector and poll.ended_at is not None:
-        return ("This poll has ended and its results by sector are out, so its votes are "
-                "final. Run a new poll instead")
+        return gettext("This poll has ended and its results by sector are out, so its votes "
+                       "are final. Run a new poll instead")
     return ""
 
 
@@ -434,18 +435,18 @@ def participant_join(*, poll: Poll, name: str = "", sector: str = "") -> tuple[P
     """A device joins; returns the participant and the token for its cookie."""
     problems: dict[str, str] = {}
     if poll.ended_at is not None or poll.is_template:
-        raise ValidationError({"name": "This poll has ended"})
+        raise ValidationError({"name": gettext("This poll has ended")})
     name = " ".join(name.split())[:100]
     if not poll.anonymous and not name:
-        problems["name"] = "Enter your name (it is shown with your answers in this poll)"
+        problems["name"] = gettext("Enter your name (it is shown with your answers in this poll)")
     if poll.anonymous:
         name = ""
     if sector and (not poll.ask_sector or sector not in Sector.values):
-        problems["sector"] = "Choose a sector from the list"
+        problems["sector"] = gettext("Choose a sector from the list")
     if problems:
         raise ValidationError(problems)
     if Participant.objects.filter(poll=poll).count() >= MAX_PARTICIPANTS:
-        raise ValidationError({"name": "This poll is full"})
+        raise ValidationError({"name": gettext("This poll is full")})
     token = secrets.token_urlsafe(TOKEN_BYTES)
     participant = Participant.objects.create(poll=poll, token_hash=hash_token(token),
                                              name=name, sector=sector)
@@ -465,49 +466,51 @@ def clean_answer(question: Question, data: Mapping[str, Sequence[str]]) -> Any:
         try:
             value = int(_one(data.get(key, [])))
         except ValueError:
-            raise ValidationError({key: "Choose a number on the scale"}) from None
+            raise ValidationError({key: gettext("Choose a number on the scale")}) from None
         if not question.scale_min <= value <= question.scale_max:
-            raise ValidationError({key: "Choose a number on the scale"})
+            raise ValidationError({key: gettext("Choose a number on the scale")})
         return value
     if kind in {QuestionKind.SINGLE, QuestionKind.MULTIPLE}:
         try:
             picked = sorted({int(v) for v in data.get(key, [])})
         except ValueError:
-            raise ValidationError({key: "Choose from the options"}) from None
+            raise ValidationError({key: gettext("Choose from the options")}) from None
         if not picked or any(not 0 <= i < len(question.options) for i in picked):
-            raise ValidationError({key: "Choose an option" if kind == QuestionKind.SINGLE
-                                   else "Choose at least one option"})
+            raise ValidationError({key: gettext("Choose an option") if kind == QuestionKind.SINGLE
+                                   else gettext("Choose at least one option")})
         if kind == QuestionKind.SINGLE:
             if len(picked) != 1:
-                raise ValidationError({key: "Choose one option"})
+                raise ValidationError({key: gettext("Choose one option")})
             return picked[0]
         return picked
     if kind == QuestionKind.WORDS:
         words = [" ".join(w.split())[:MAX_WORD] for w in data.get(key, [])]
         words = [w for w in words if normalise_word(w)]
         if not words:
-            raise ValidationError({key: "Enter at least one word"})
+            raise ValidationError({key: gettext("Enter at least one word")})
         if len(words) > question.max_entries:
-            raise ValidationError({key: f"Enter at most {question.max_entries} words"})
+            raise ValidationError(
+                {key: gettext("Enter at most %(n)s words") % {"n": question.max_entries}})
         return words
     if kind == QuestionKind.TEXT:
         text = _one(data.get(key, []))
         if not text:
-            raise ValidationError({key: "Enter your answer"})
+            raise ValidationError({key: gettext("Enter your answer")})
         if len(text) > MAX_TEXT:
-            raise ValidationError({key: f"Keep your answer to {MAX_TEXT} characters"})
+            raise ValidationError(
+                {key: gettext("Keep your answer to %(n)s characters") % {"n": MAX_TEXT}})
         return text
     if kind == QuestionKind.RANKING:
         m = len(question.options)
         try:
             places = [int(_one(data.get(f"{key}-{i}", []))) for i in range(m)]
         except ValueError:
-            raise ValidationError({key: "Give every option a place"}) from None
+            raise ValidationError({key: gettext("Give every option a place")}) from None
         if sorted(places) != list(range(1, m + 1)):
-            raise ValidationError({key: "Give every option a different place, from 1 to "
-                                   f"{m}"})
+            raise ValidationError({key: gettext("Give every option a different place, from 1 "
+                                               "to %(n)s") % {"n": m}})
         return [i for _, i in sorted(zip(places, range(m), strict=True))]
-    raise ValidationError({key: "Add ideas and vote for them with the buttons"})
+    raise ValidationError({key: gettext("Add ideas and vote for them with the buttons")})
 
 
 def _lock_open(question: Question, closed: str) -> None:
@@ -529,9 +532,9 @@ def vote_cast(*, question: Question, participant: Participant, answer: Any) -> b
     """
     key = f"q{question.pk}"
     if question.poll_id != participant.poll_id:
-        raise ValidationError({key: "That question is not in this poll"})
+        raise ValidationError({key: gettext("That question is not in this poll")})
     with transaction.atomic():
-        _lock_open(question, "Voting on this question has closed")
+        _lock_open(question, gettext("Voting on this question has closed"))
         rows = Vote.objects.filter(question=question, participant=participant)
         changed = {"answer": answer, "updated_at": timezone.now(),
                    "revision": F("revision") + 1}
@@ -550,19 +553,21 @@ def vote_cast(*, question: Question, participant: Participant, answer: Any) -> b
 def idea_add(*, question: Question, participant: Participant, text: str) -> Idea:
     key = f"q{question.pk}"
     if question.kind != QuestionKind.IDEAS or question.poll_id != participant.poll_id:
-        raise ValidationError({key: "This question does not take ideas"})
+        raise ValidationError({key: gettext("This question does not take ideas")})
     text = " ".join(text.split())
     if not text:
-        raise ValidationError({key: "Enter your idea"})
+        raise ValidationError({key: gettext("Enter your idea")})
     if len(text) > MAX_IDEA:
-        raise ValidationError({key: f"Keep your idea to {MAX_IDEA} characters"})
+        raise ValidationError(
+            {key: gettext("Keep your idea to %(n)s characters") % {"n": MAX_IDEA}})
     with transaction.atomic():
-        _lock_open(question, "This question has closed")
+        _lock_open(question, gettext("This question has closed"))
         # Lock the participant row: two quick taps must not pass the limit together.
         Participant.objects.select_for_update().filter(pk=participant.pk).first()
         if Idea.objects.filter(question=question, participant=participant).count() >= (
                 question.max_entries):
-            raise ValidationError({key: f"You can add up to {question.max_entries} ideas"})
+            raise ValidationError(
+                {key: gettext("You can add up to %(n)s ideas") % {"n": question.max_entries}})
         return Idea.objects.create(question=question, participant=participant, text=text)
 
 
@@ -570,9 +575,9 @@ def idea_vote(*, idea: Idea, participant: Participant, on: bool) -> None:
     """Vote for an idea, or take the vote back (one vote per device per idea)."""
     question = idea.question
     if question.poll_id != participant.poll_id:
-        raise ValidationError({f"q{question.pk}": "That idea is not in this poll"})
+        raise ValidationError({f"q{question.pk}": gettext("That idea is not in this poll")})
     with transaction.atomic():
-        _lock_open(question, "This question has closed")
+        _lock_open(question, gettext("This question has closed"))
         _idea_vote_write(idea=idea, participant=participant, on=on)
 
 
