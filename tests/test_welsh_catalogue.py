@@ -70,3 +70,15 @@ def test_the_compiled_catalogue_matches_the_po() -> None:
         "the .mo is older than the .po: run `python -m tracelead.core.translations compile` "
         "(scripts/setup does)"
     )
+
+
+def test_an_installed_package_carries_the_catalogues() -> None:
+    """A wheel (the container image installs one) has the .po and the .mo built from it."""
+    import tomllib
+
+    root = translations.PACKAGE_DIR.parent.parent
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["tracelead"]
+    assert "locale/*/LC_MESSAGES/*.po" in patterns
+    assert "locale/*/LC_MESSAGES/*.mo" in patterns
+    assert "tracelead.core.translations compile" in (root / "deploy" / "Dockerfile").read_text()
