@@ -171,7 +171,7 @@ class ProviderBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
             return getattr(settings, attr, defaults[attr])
         return OIDCAuthenticationBackend.get_settings(attr, *args)
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         provider: IdentityProvider | None = None,
@@ -324,7 +324,7 @@ class ProviderBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return _account_create(email=email, claims=claims)
 
     def get_user(self, user_id: Any) -> Any:
-        return ModelBackend.get_user(self, user_id)  # type: ignore[arg-type]
+        return ModelBackend.get_user(self, user_id)
 
 
 def _has_role_in(user: Any, system_id: int) -> bool:
