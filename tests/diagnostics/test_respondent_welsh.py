@@ -112,3 +112,18 @@ def test_staff_pages_stay_in_english_whatever_the_choice(client, db) -> None:
     response = client.get("/accounts/login/")
     assert html_lang(response) == "en"
     assert "Cymraeg" not in text(response)
+
+
+def test_an_instrument_without_welsh_is_shown_as_written_and_marked_english(
+        client, team, make_assessment) -> None:
+    dac = make_assessment(team, instrument_key="dac")
+    (invitation,) = services.invitations_create(assessment=dac, rater_kind="member", count=1)
+    choose(client, "cy", "/")
+    intro = client.get(f"/r/{invitation.token}/")
+    assert html_lang(intro) == "cy"
+    assert "Dechrau nawr" in text(intro)
+    assert re.search(r'<h1 lang="en">', intro.content.decode())
+    client.post(f"/r/{invitation.token}/")
+    first = client.get(f"/r/{invitation.token}/1/").content.decode()
+    assert re.search(r'<fieldset class="nhsuk-fieldset tl-page-group"[^>]*lang="en"', first)
+    assert '<p class="nhsuk-body-s" lang="cy">Meddyliwch am' in first

@@ -132,6 +132,8 @@ class Instrument:
     spaces: tuple[Space, ...]
     source_path: Path
     translations: tuple[Translation, ...] = ()
+    # The language of the wording above: "en" as written, or that of a translation.
+    language: str = "en"
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -247,4 +249,5 @@ def _translated(instrument: Instrument, translation: Translation) -> Instrument:
             for kind in instrument.rater_kinds
         ),
         translations=(),
+        language=translation.language,
     )
