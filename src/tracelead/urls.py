@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from tracelead.accounts import sso
 from tracelead.accounts import views as accounts
 from tracelead.api.routes import api
+from tracelead.diagnostics import open_link_sso
 from tracelead.diagnostics import respondent_views as respondent
 from tracelead.diagnostics import views as diagnostics
 from tracelead.messaging import jobs
@@ -66,6 +67,8 @@ urlpatterns = [
     path("r/<str:token>/start/", respondent.respond_intro_again, name="respond_intro_again"),
     path("r/<str:token>/resume/", respondent.respond_resume, name="respond_resume"),
     path("r/<str:token>/verify/", respondent.respond_verify, name="respond_verify"),
+    path("r/<str:token>/sso/<slug:slug>/", open_link_sso.respond_with_provider,
+         name="respond_provider"),
     path("r/<str:token>/another/", respondent.respond_another, name="respond_another"),
     path("r/<str:token>/privacy/", respondent.respond_privacy, name="respond_privacy"),
     path("r/<str:token>/<int:page>/", respondent.respond_page, name="respond_page"),

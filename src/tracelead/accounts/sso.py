@@ -181,6 +181,14 @@ class ProviderBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     ) -> Any:
         if request is None or provider is None or not nonce:
             return None
+        claims = self.verified_claims(request, provider, nonce, code_verifier)
+        return self.user_for_claims(provider, claims)
+
+    def verified_claims(
+        self, request: HttpRequest, provider: IdentityProvider, nonce: str,
+        code_verifier: str | None,
+    ) -> dict[str, Any]:
+        """The code exchanged and the id token (and userinfo) checked: their claims."""
         self.request = request
         self._use(provider, endpoints(provider))
         code = request.GET.get("code") or ""
@@ -220,10 +228,9 @@ class ProviderBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
                 )
             # The signed id token wins where both say something.
             claims = {**userinfo, **payload}
-        user = self.user_for_claims(provider, claims)
         self.id_token = id_token
         self.several_factors = used_several_factors(payload.get("amr"))
-        return user
+        return claims
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         """The id token's claims once its signature (RS256, a key from the provider's
@@ -277,27 +284,7 @@ class ProviderBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def user_for_claims(self, provider: IdentityProvider, claims: dict[str, Any]) -> Any:
         """The one account for the verified email in ``claims``, made if the provider
         allows sign-up; ``SignInRefused`` otherwise."""
-        email = str(claims.get(provider.email_claim) or "").strip()
-        if "@" not in email:
-            raise SignInRefused(
-                f"{provider.name} did not give an email address, so you could not be "
-                "signed in. Tell your administrator."
-            )
-        verified = claims.get("email_verified")
-        if not (verified is True or str(verified).lower() == "true" or (
-            verified is None and provider.trust_email_without_email_verified_claim
-        )):
-            raise SignInRefused(
-                f"{provider.name} has not confirmed that {email} is yours, so you could "
-                "not be signed in.", email=email,
-            )
-        domain = email.rsplit("@", 1)[1].lower()
-        allowed = provider.domain_list()
-        if domain not in allowed:
-            raise SignInRefused(
-                f"Addresses at {domain} cannot sign in with {provider.name}. Use an account "
-                f"at {' or '.join(allowed) or 'an allowed organisation'}.", email=email,
-            )
+        email = verified_email(provider, claims)
         users = list(self.UserModel._default_manager.filter(email__iexact=email)[:2])
         if len(users) > 1:
             raise SignInRefused(
@@ -325,6 +312,33 @@ class ProviderBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
 
     def get_user(self, user_id: Any) -> Any:
         return ModelBackend.get_user(self, user_id)
+
+
+def verified_email(provider: IdentityProvider, claims: dict[str, Any]) -> str:
+    """The address in the provider's email claim, if the provider verified it and it is
+    in one of the provider's allowed domains; ``SignInRefused`` otherwise."""
+    email = str(claims.get(provider.email_claim) or "").strip()
+    if "@" not in email:
+        raise SignInRefused(
+            f"{provider.name} did not give an email address, so you could not be "
+            "signed in. Tell your administrator."
+        )
+    verified = claims.get("email_verified")
+    if not (verified is True or str(verified).lower() == "true" or (
+        verified is None and provider.trust_email_without_email_verified_claim
+    )):
+        raise SignInRefused(
+            f"{provider.name} has not confirmed that {email} is yours, so you could "
+            "not be signed in.", email=email,
+        )
+    domain = email.rsplit("@", 1)[1].lower()
+    allowed = provider.domain_list()
+    if domain not in allowed:
+        raise SignInRefused(
+            f"Addresses at {domain} cannot sign in with {provider.name}. Use an account "
+            f"at {' or '.join(allowed) or 'an allowed organisation'}.", email=email,
+        )
+    return email
 
 
 def _has_role_in(user: Any, system_id: int) -> bool:
@@ -386,9 +400,19 @@ def sso_start(request: HttpRequest, slug: str) -> HttpResponse:
     if until is not None:
         return cooling_off(request, until)
     try:
-        found = endpoints(provider)
+        return HttpResponseRedirect(begin(request, provider))
     except SignInRefused as refusal:
         return _refused(request, provider, refusal)
+
+
+def begin(
+    request: HttpRequest, provider: IdentityProvider, purpose: dict[str, str] | None = None
+) -> str:
+    """A fresh state, nonce and PKCE verifier in the session; returns the provider's
+    authorisation address to send the browser to. ``purpose`` is kept with the state:
+    with ``open_link`` the callback confirms an open link's email address instead of
+    signing in (``tracelead.diagnostics.open_link_sso``)."""
+    found = endpoints(provider)
     state = get_random_string(32)
     nonce = get_random_string(32)
     code_verifier = get_random_string(64)
@@ -405,9 +429,10 @@ def sso_start(request: HttpRequest, slug: str) -> HttpResponse:
     add_state_and_verifier_and_nonce_to_session(request, state, params, code_verifier)
     # Which provider the state was made for: a state brought back to another is refused.
     request.session["oidc_states"][state]["provider"] = provider.slug
+    request.session["oidc_states"][state].update(purpose or {})
     request.session["oidc_login_next"] = get_next_url(request, "next")
     request.session.modified = True
-    return HttpResponseRedirect(f"{found['authorization_endpoint']}?{urlencode(params)}")
+    return f"{found['authorization_endpoint']}?{urlencode(params)}"
 
 
 @require_GET
@@ -439,13 +464,24 @@ def sso_callback(request: HttpRequest, slug: str) -> HttpResponse:
         if not request.GET.get("code"):
             raise SignInRefused(f"{provider.name} sent no sign-in. Start again.", status=400)
         backend = ProviderBackend()
-        user = backend.authenticate(
-            request,
-            provider=provider,
-            nonce=entry.get("nonce"),
-            code_verifier=entry.get("code_verifier"),
+        claims = backend.verified_claims(
+            request, provider, str(entry.get("nonce") or ""), entry.get("code_verifier")
         )
+        if entry.get("open_link"):
+            # Not a sign-in: the provider vouches for a respondent's address instead of a
+            # code sent to it. Nobody is signed in and the address is kept only as a hash.
+            from tracelead.diagnostics.open_link_sso import confirmed_by_provider
+
+            return confirmed_by_provider(
+                request, token=str(entry["open_link"]), rater_kind=str(entry.get("rater_kind")),
+                email=verified_email(provider, claims),
+            )
+        user = backend.user_for_claims(provider, claims)
     except SignInRefused as refusal:
+        if entry is not None and entry.get("open_link"):
+            from tracelead.diagnostics.open_link_sso import refused_by_provider
+
+            return refused_by_provider(request, token=str(entry["open_link"]), reason=str(refusal))
         return _refused(request, provider, refusal)
     next_url = request.session.pop("oidc_login_next", None)
     if request.user.is_authenticated and request.user.pk != user.pk:

@@ -563,9 +563,12 @@ def _verify_start(
         if errors and status == 200:
             status = 400
     context = _intro_context(link, token, instrument, kinds, errors, chosen=_chosen_kind(request))
+    from .open_link_sso import providers_for  # it imports this module
+
     context.update(
         {
             "verify": True,
+            "providers": providers_for(assessment),
             "email": email,
             "domains_text": _(" or ").join(f"@{d}" for d in services.allowed_domains(assessment)),
             "error_by_field": {e["href"][1:]: e["text"] for e in errors},

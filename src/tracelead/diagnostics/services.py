@@ -636,6 +636,41 @@ def open_link_code_confirm(
     if isinstance(outcome, str):
         raise CodeProblem(outcome)
     email_hash, rater_kind = outcome
+    return _open_link_claim(
+        assessment=assessment, email_hash=email_hash, rater_kind=rater_kind,
+        device_key=device_key,
+    )
+
+
+def open_link_provider_confirm(
+    *, assessment: Assessment, email: str, rater_kind: str, device_key: str
+) -> ResponseDraft:
+    """Start (or move here) the draft of an address that an identity provider has
+    verified (``tracelead.accounts.sso``), in place of a code sent to it.
+
+    The address must be in the round's domains; raises ``ValidationError`` otherwise, and
+    :class:`AlreadySubmitted` or :class:`NotAcceptingResponses` as
+    :func:`open_link_code_confirm` does.
+    """
+    _check_accepting(assessment)
+    if rater_kind == RaterKind.SELF or rater_kind not in assessment.rater_kinds:
+        raise ValidationError({"rater_kind": gettext("Choose how you know this group.")})
+    domains = allowed_domains(assessment)
+    if domains and email.strip().lower().rpartition("@")[2] not in domains:
+        listed = gettext(" or ").join(f"@{domain}" for domain in domains)
+        raise ValidationError(
+            {"email": gettext("Enter an email address ending in %(domains)s") % {"domains": listed}}
+        )
+    return _open_link_claim(
+        assessment=assessment, email_hash=open_link_email_hash(assessment, email),
+        rater_kind=rater_kind, device_key=device_key,
+    )
+
+
+def _open_link_claim(
+    *, assessment: Assessment, email_hash: str, rater_kind: str, device_key: str
+) -> ResponseDraft:
+    """A verified address's claim on the round (made once) and its draft on this device."""
     with transaction.atomic():
         draft = (
             ResponseDraft.objects.select_for_update()
@@ -661,7 +696,7 @@ def open_link_code_confirm(
                     verified_hash=email_hash,
                     rater_kind=rater_kind,
                 )
-        # The address's draft moves to this device (its owner confirmed the code here).
+        # The address's draft moves to this device (its owner confirmed it here).
         draft.device_hash = device_hash(device_key)
         draft.save(update_fields=["device_hash", "updated_at"])
         return draft
