@@ -52,3 +52,11 @@ def test_a_welsh_phone_votes_and_its_vote_counts_as_any_other(poll: Any) -> None
     assert saved.status_code == 302
     assert "Mae eich ateb wedi'i gadw." in text(phone.get(saved["Location"]))
     assert scale.votes.get().answer == 4
+
+
+def test_switching_language_after_a_refused_vote_comes_back_to_the_poll(poll: Any) -> None:
+    phone = welsh_phone()
+    phone.post(f"/p/{poll.code}/", {})
+    services.poll_show(poll=poll, question=poll.questions.order_by("position").first())
+    refused = text(phone.post(f"/p/{poll.code}/vote/", {}))
+    assert f'name="next" value="/p/{poll.code}/"' in refused

@@ -132,6 +132,8 @@ def _page(request: HttpRequest, poll: Poll, participant: Participant, *,
         "can_send": bool(open_entries), "all_saved": all(e["saved"] for e in open_entries),
         "form_errors": form_errors, "state_url": reverse("poll_state", args=[poll.code]),
         "etag": _state_etag(poll), "every_ms": STATE_EVERY_MS,
+        # The vote and idea addresses take POST only: switching language comes back here.
+        "language_next": reverse("poll_join", args=[poll.code]),
     }, status=status)
 
 
