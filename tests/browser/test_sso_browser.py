@@ -90,3 +90,30 @@ def test_signing_in_and_out_with_a_provider(
     expect(page.get_by_label("Username")).to_be_visible()  # the provider asks again
     context.close()
     console.assert_clean()
+
+
+def test_confirming_an_open_link_address_with_a_provider(
+    live_server: Any, browser: Any, console: Any, provider_url: str, make_assessment: Any,
+    team: Any,
+) -> None:
+    from tracelead.accounts.models import IdentityProvider
+    from tracelead.diagnostics import services
+
+    IdentityProvider.objects.create(
+        slug="nhsmail", name="NHSmail", issuer=f"{provider_url}/openid",
+        client_id="tracelead-browser", client_secret="browser-secret",
+        allowed_domains="nhs.net",
+    )
+    round_ = make_assessment(team, rater_kinds=("member", "stakeholder"),
+                             open_link_verify=True, open_link_domains="nhs.net")
+    token = services.assessment_open_link(assessment=round_)
+    context = browser.new_context(viewport=PHONE)
+    page = console.watch(context.new_page())
+    page.goto(f"{live_server.url}/r/{token}/")
+    assert_page_checked(page, "verifying open link with a provider")
+    page.get_by_label("Member of the group").check()
+    page.get_by_role("button", name="Confirm with NHSmail").click()
+    _sign_in_at_provider(page, "priya")
+    expect(page).to_have_url(f"{live_server.url}/r/{token}/1/")
+    context.close()
+    console.assert_clean()
