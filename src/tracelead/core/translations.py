@@ -33,6 +33,7 @@ BILINGUAL_SOURCES = (
     "core/throttles.py",
     # The respondent journey (/r/<token>/...) and the email with its one-time code.
     "diagnostics/templates/diagnostics/respond_*.jinja",
+    "diagnostics/templates/diagnostics/_open_link_providers.jinja",
     "diagnostics/respondent_views.py",
     "diagnostics/questionnaire.py",
     "diagnostics/services.py",
