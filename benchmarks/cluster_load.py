@@ -5,7 +5,8 @@
 
 Starts ``scripts/cluster`` (PostgreSQL, Redis, three ``tracelead serve`` behind HAProxy,
 two workers, the scheduler) in a temporary folder, opens a round with enough invitations,
-and runs, one after the other:
+and runs, one after the other (after a 15-second warm-up through the proxy, so that every
+server has loaded its code and templates):
 
 1. **Capacity of one server alone**: Locust with ``--stress-users`` respondents who do not
    pause between pages, straight at web1 (gunicorn, 2 workers) for ``--stress-seconds``.
@@ -26,10 +27,15 @@ Then it counts: failed requests seen by Locust's clients (after HAProxy's retrie
 every acknowledged submission in the database exactly once (lost, doubled); every email
 sent (missing, sent twice: outbox.py allows the one in flight at a kill); every
 acknowledged vote on the presenter's screen read through each server directly; and the
-sign-in limit through the proxy (spread over three servers) against one server alone.
+sign-in limit through the proxy (spread over three servers) against one server alone. The
+cluster runs with ``TRACELEAD_SIGN_IN_RATE=5/m``, below the cool-off's 10 failures, so the
+limit met is the rate limit counted in the shared cache (Redis), not the cool-off counted
+in the database.
 
 Prints JSON; exit status 1 if a response or vote is lost or doubled, an email is missing,
-or a sign-in limit differs. Traffic stays on 127.0.0.1.
+a sign-in limit differs, a fault did not happen (no server killed, or the worker not killed
+while email was still to send) or not every respondent started. Traffic stays on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -147,10 +154,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--respondents", type=int, default=2000)
-    parser.add_argument("--spawn-rate", type=float, default=5,
+    parser.add_argument("--spawn-rate", type=float, default=3,
                         help="respondents arriving a second in the fault phase")
     parser.add_argument("--think", default="2,5", help="seconds a page is read: min,max")
-    parser.add_argument("--run-time", default="12m", help="the fault phase's time limit")
+    parser.add_argument("--run-time", default="20m", help="the fault phase's time limit")
     parser.add_argument("--kill-every", type=float, default=30)
     parser.add_argument("--stress-users", type=int, default=40)
     parser.add_argument("--stress-seconds", type=int, default=45)
@@ -163,7 +170,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def cluster(*args: str, check: bool = True) -> str:
     done = subprocess.run(  # noqa: S603 - the project's own script
         ["/bin/bash", str(CLUSTER), *args], capture_output=True, text=True, check=False,
-        timeout=600)
+        timeout=600, env={**os.environ, "TRACELEAD_SIGN_IN_RATE": f"{SIGN_IN_RATE}/m"})
     if check and done.returncode:
         raise RuntimeError(
             f"scripts/cluster {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -245,15 +252,47 @@ def voters(base: str, ids: dict[str, Any], count: int, stop: threading.Event,
         time.sleep(0.5)
 
 
-def sign_in_limit(base: str, username: str) -> int:
-    """Wrong passwords until the site refuses: the number of tries answered normally."""
+# The per-account sign-in rate for this run, below the cool-off's 10 failures, so that the
+# limit met is django-ratelimit's, counted in the shared cache (Redis), not the cool-off
+# (counted in the database).
+SIGN_IN_RATE, RATE_PERIOD = 5, 60
+
+
+def account_with_time_left(prefix: str) -> str:
+    """An account name whose fixed one-minute rate window has 30 s or more left, so that
+    all its tries fall in one window (django_ratelimit: the window ends at
+    ``crc32(key) % 60`` seconds past the minute)."""
+    for number in range(1000):
+        name = f"{prefix}{number}"
+        now = int(time.time())
+        end = now - now % RATE_PERIOD + zlib.crc32(name.encode()) % RATE_PERIOD
+        if end < now:
+            end += RATE_PERIOD
+        if end - now >= 30:
+            return name
+    raise RuntimeError("no account name with time left in its window")
+
+
+def sign_in_limit(base: str, prefix: str) -> dict[str, Any]:
+    """Wrong passwords for one account until the site refuses: how many were answered as
+    a wrong password, and whether the refusal is the rate limit's page."""
     phone = Phone()
+    username = account_with_time_left(prefix)
     for tries in range(30):
-        status = phone.form(f"{base}/accounts/login/",
-                            {"username": username, "password": f"wrong {tries}", "next": ""})
-        if status == 429:
-            return tries
-    return 30
+        shown = phone.http.get(f"{base}/accounts/login/", timeout=30)
+        token = CSRF.search(shown.text)
+        if token is None:
+            return {"answered": tries, "refused_by": f"no form ({shown.status_code})"}
+        answer = phone.http.post(
+            f"{base}/accounts/login/", allow_redirects=False, timeout=30,
+            headers={"Referer": f"{base}/accounts/login/"},
+            data={"username": username, "password": f"wrong {tries}", "next": "",
+                  "csrfmiddlewaretoken": token[1]})
+        if answer.status_code == 429:
+            refused_by = ("the rate limit (shared cache)"
+                          if "Too many sign-in attempts" in answer.text else "another limit")
+            return {"answered": tries, "refused_by": refused_by}
+    return {"answered": 30, "refused_by": "nothing"}
 
 
 def presenter_counts(bases: list[str], ids: dict[str, Any]) -> list[list[int]]:
@@ -312,11 +351,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         proxy = f"http://127.0.0.1:{env['CLUSTER_PROXY_PORT']}"
         servers = [f"http://127.0.0.1:{port}" for port in env["CLUSTER_SERVER_PORTS"].split()]
         stress_tokens = 40 * args.stress_users * max(1, args.stress_seconds // 10)
-        say(f"opening a round with {args.respondents + 2 * stress_tokens} invitations")
-        made = django_script(SETUP, env, str(args.respondents + 2 * stress_tokens), "0")
+        invitations = args.respondents + 2 * stress_tokens + stress_tokens // 4
+        say(f"opening a round with {invitations} invitations")
+        made = django_script(SETUP, env, str(invitations), "0")
         tokens, assessment = made["tokens"], made["assessment"]
         ids = django_script(EXTRA, env, PASSWORD)
 
+        # Warm-up, not measured: every server's workers load their templates and code.
+        warm, tokens = tokens[:stress_tokens // 4], tokens[stress_tokens // 4:]
+        locust(env, folder, "warm-up", proxy, args.stress_users, args.stress_users, "15s",
+               "0,0", warm, once=False)
         for name, host in (("one_server", servers[0]), ("three_servers", proxy)):
             say(f"capacity, {name}: {args.stress_users} users for {args.stress_seconds} s")
             batch, tokens = tokens[:stress_tokens], tokens[stress_tokens:]
@@ -332,11 +376,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["scaling_factor"] = round(
             figures["capacity_three_servers"]["rps"] / figures["capacity_one_server"]["rps"], 2)
 
-        say("fault phase: queueing email, opening the poll")
+        say("fault phase: opening the poll")
         open_poll(proxy, ids)
-        django_script(QUEUE_EMAILS, env, str(ids["email_round"]), str(args.emails))
         stop = threading.Event()
         kills: list[str] = []
+        restarts: list[float] = []  # seconds from restart to ready, per kill
         worker_kill: dict[str, Any] = {}
 
         def kill_the_sending_worker() -> None:
@@ -357,13 +401,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(0.1)
 
         def kill_servers() -> None:
+            """Every --kill-every seconds, SIGKILL the next server and start it again; note
+            how long it takes to answer /readyz (HAProxy's check) after the restart."""
             number = 0
-            while not stop.wait(args.kill_every):
+            next_kill = time.monotonic() + args.kill_every
+            while not stop.wait(max(0.0, next_kill - time.monotonic())):
+                next_kill += args.kill_every
                 victim = f"web{number % 3 + 1}"
+                port = servers[number % 3]
                 number += 1
                 cluster("kill", victim, str(folder))
                 kills.append(victim)
+                began = time.monotonic()
                 cluster("restart", victim, str(folder))
+                while not stop.is_set() and time.monotonic() < began + 120:
+                    try:
+                        if requests.get(port + "/readyz", timeout=5).status_code == 200:
+                            restarts.append(round(time.monotonic() - began, 1))
+                            break
+                    except requests.RequestException:
+                        pass
+                    time.sleep(0.2)
 
         votes: Counter[int] = Counter()
         vote_failures: list[str] = []
@@ -373,6 +431,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                        proxy, ids, args.voters, stop, votes, vote_failures))]
         for thread in threads:
             thread.start()
+        say("fault phase: queueing email")
+        django_script(QUEUE_EMAILS, env, str(ids["email_round"]), str(args.emails))
         say(f"fault phase: {args.respondents} respondents through the proxy")
         chaos = locust(env, folder, "faults", proxy, args.respondents, args.spawn_rate,
                        args.run_time, args.think, tokens[:args.respondents], once=True)
@@ -381,7 +441,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             thread.join(timeout=120)
         acknowledged = Counter(chaos.pop("acknowledged"))
         shown_used = chaos.pop("shown_used_page")
-        chaos.pop("pages")
+        tried = chaos.pop("pages").get("GET introduction", {}).get("requests", 0)
         # Every server up again before counting through each of them.
         for victim in ("web1", "web2", "web3"):
             if not (folder / "pids" / victim).exists():
@@ -400,9 +460,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["faults"] = {
             **chaos,
             "respondents": args.respondents,
+            "respondents_who_started": tried,
             "servers_killed": len(kills),
+            "seconds_to_ready_after_restart": restarts,
             "acknowledged": sum(acknowledged.values()),
-            "lost": sum(1 for marker in acknowledged if stored[marker] == 0),
+            # Acknowledged, or shown the "used" page after a retry, and not stored.
+            "lost": sum(1 for marker in [*acknowledged, *shown_used] if stored[marker] == 0),
             "doubled": sum(1 for marker in markers if stored[marker] > 1),
             # Stored, but the client never saw the acknowledgement (the question is then
             # only that they are stored once: "doubled").
@@ -452,8 +515,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "timeouts": timeouts,
         }
         figures["sign_in_limit"] = {
-            "through_the_proxy": sign_in_limit(proxy, "rhea.proxy"),
-            "one_server_alone": sign_in_limit(servers[0], "rhea.alone"),
+            "rate": f"{SIGN_IN_RATE}/m",
+            "through_the_proxy": sign_in_limit(proxy, "nobody.proxy"),
+            "one_server_alone": sign_in_limit(servers[0], "nobody.alone"),
         }
         figures["load_average"] = os.getloadavg()
     finally:
@@ -475,7 +539,11 @@ def main(argv: list[str] | None = None) -> int:
     ok = (faults["lost"] == 0 and faults["doubled"] == 0 and email["missing"] == 0
           and email["sent_twice"] <= 1 and poll["same_everywhere"] and poll["lost"] == 0
           and 0 <= poll["stored_after_a_timeout"] <= poll["timeouts"]
-          and limits["through_the_proxy"] == limits["one_server_alone"])
+          and limits["through_the_proxy"] == limits["one_server_alone"]
+          == {"answered": SIGN_IN_RATE, "refused_by": "the rate limit (shared cache)"}
+          # The faults happened, and every respondent came.
+          and faults["servers_killed"] > 0 and email["worker_killed"].get("pending", 0) > 0
+          and faults["respondents_who_started"] == faults["respondents"])
     return 0 if ok else 1
 
 

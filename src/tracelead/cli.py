@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,7 +100,13 @@ def _serve(host: str, port: int, workers: int) -> None:
     if os.environ.get("TRACELEAD_ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"}:
         command += ["--access-logfile", "-"]
     typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    raise typer.Exit(subprocess.call(command, env=_metrics_env(port)))  # noqa: S603 - fixed argument list
+    env = _metrics_env(port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # gunicorn takes this process's place (and PID), so a SIGTERM from a supervisor, a
+    # container engine or a terminal reaches it and it finishes its requests before it
+    # stops; a child would leave gunicorn running, or be killed with it mid-request.
+    os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter, fixed arguments
 
 
 def _metrics_env(port: int) -> dict[str, str]:

@@ -32,7 +32,11 @@ pytestmark = pytest.mark.no_database
 PLACES = {
     "DATABASE_URL", "TRACELEAD_SECRET_KEY", "TRACELEAD_REDIS_URL", "TRACELEAD_DATA_DIR",
     "TRACELEAD_MEDIA_ROOT", "TRACELEAD_SITE_URL", "TRACELEAD_HOME",
+    "TRACELEAD_TRUSTED_PROXIES",  # the proxy's address: loopback, or the compose network
 }
+# Settings only compose has: Prometheus reaches each server over the container network,
+# not loopback (which /metrics answers without a token), so it needs the token.
+COMPOSE_ONLY = {"TRACELEAD_METRICS_TOKEN"}
 # Settings of the script's own (its ports, for status and restart), not the application's.
 SCRIPT_ONLY = {"CLUSTER_PROXY_PORT", "CLUSTER_SERVER_PORTS"}
 # Redis options that say where it listens and logs, which a container sets otherwise
@@ -64,11 +68,10 @@ def normalise(command: list[str]) -> list[str]:
     """tracelead by name, and the address it listens on as a placeholder."""
     words = list(command)
     # `env GUNICORN_CMD_ARGS=--control-socket ...`: on one machine each gunicorn needs its
-    # own control socket; in a container each has its own home folder anyway.
-    if words and words[0] == "env":
-        words = words[1:]
-        while words and "=" in words[0]:
-            words = words[1:]
+    # own control socket; in a container each has its own home folder anyway. Nothing
+    # else may be set this way.
+    if words[:2] and words[0] == "env" and words[1].startswith("GUNICORN_CMD_ARGS="):
+        words = words[2:]
     if words and words[0].endswith("/tracelead"):
         words[0] = "tracelead"
     for option in ("--host", "--port"):
@@ -136,7 +139,7 @@ def test_the_same_settings(cluster, compose):
         if normalise(service.get("command", ["postgres"]))[0] != "tracelead":
             continue
         environment = {key: interpolated(value) for key, value in service["environment"].items()}
-        assert set(environment) == set(application), name
+        assert set(environment) == set(application) | COMPOSE_ONLY, name
         for key, value in application.items():
             if key not in PLACES:
                 assert environment[key] == value, (name, key)
@@ -158,7 +161,13 @@ def test_the_same_redis(cluster, compose):
 def test_the_same_haproxy(cluster, compose):
     _settings, processes, generated = cluster
     template = (DEPLOY / "haproxy.cfg").read_text().splitlines()
-    assert haproxy_body(generated) == haproxy_body(template)
+    # The template's resolvers section (container DNS) is the one part left out.
+    resolvers = template.index("resolvers docker")
+    assert haproxy_body(generated) == haproxy_body(template[:resolvers])
+    assert all(line.startswith("    ") or not line.strip()
+               for line in template[resolvers + 1:])
+    servers = [line for line in template if line.startswith("    server ")]
+    assert all(line.endswith("resolvers docker init-addr libc,none") for line in servers)
     assert len(haproxy_body(template)) > 20  # the whole configuration, not an empty file
     webs = sorted(name for name in compose["services"] if name.startswith("web"))
     assert [line.split()[1] for line in template if line.startswith("    server ")] == webs
@@ -205,3 +214,22 @@ def test_a_changed_script_fails_the_comparison(cluster, compose):
     changed["web2"] = [*processes["web2"][:-6], "--workers", "3", *processes["web2"][-4:]]
     assert normalise(changed["web2"]) != normalise(compose["services"]["web2"]["command"])
     assert set(compose["services"]) != set(processes) | {"postgres", "worker3"}
+
+
+def test_compose_trusts_its_own_network_and_keeps_metrics_from_the_proxy(compose):
+    settings = compose["services"]["web1"]["environment"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert settings["TRACELEAD_TRUSTED_PROXIES"] == subnet
+    assert "http-request deny if { path_beg /metrics }" in (DEPLOY / "haproxy.cfg").read_text()
+    for name, service in compose["services"].items():
+        if normalise(service.get("command", ["postgres"]))[0] == "tracelead":
+            assert service.get("init") is True, name  # SIGTERM reaches gunicorn
+
+
+def test_the_build_context_leaves_out_local_state_and_secrets():
+    """The image is built from the repository: the machine's virtual environment,
+    node_modules, the data folder (a secret key, the SQLite database) and deploy/.env
+    must not be sent to the builder."""
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".venv", "node_modules", "var", "deploy/.env", ".git"} <= ignored
