@@ -15,7 +15,7 @@ from django.conf import settings
 from tracelead.diagnostics import services
 from tracelead.diagnostics.models import Response
 from tracelead.diagnostics.packing import answers_matrix
-from tracelead.instruments import get_instrument
+from tracelead.instruments import ENV_VAR, get_instrument
 
 
 def text(response) -> str:
@@ -114,16 +114,69 @@ def test_staff_pages_stay_in_english_whatever_the_choice(client, db) -> None:
     assert "Cymraeg" not in text(response)
 
 
-def test_an_instrument_without_welsh_is_shown_as_written_and_marked_english(
-        client, team, make_assessment) -> None:
+def test_dac_is_answered_in_welsh(client, team, make_assessment) -> None:
     dac = make_assessment(team, instrument_key="dac")
     (invitation,) = services.invitations_create(assessment=dac, rater_kind="member", count=1)
     choose(client, "cy", "/")
     intro = client.get(f"/r/{invitation.token}/")
+    page = intro.content.decode()
+    assert html_lang(intro) == "cy"
+    assert "Cyfeiriad, aliniad ac ymrwymiad" in text(intro)
+    assert "Direction, alignment and commitment" not in text(intro)
+    assert 'lang="en">' not in page.replace(">English</button>", "")
+    client.post(f"/r/{invitation.token}/")
+    first = client.get(f"/r/{invitation.token}/1/").content.decode()
+    assert "Rydyn ni'n cytuno ar yr hyn y mae'r grŵp hwn yn ceisio'i gyflawni" in (
+        html.unescape(first)
+    )
+    assert "We agree on what this group is trying to achieve together." not in first
+    assert not re.search(r'<fieldset class="nhsuk-fieldset tl-page-group"[^>]*lang=', first)
+    assert '<p class="nhsuk-body-s">Meddyliwch am' in first
+    second = client.get(f"/r/{invitation.token}/2/").content.decode()
+    assert "heb fylchau na dyblygu" in html.unescape(second)
+
+
+# An instrument a deployment adds without a Welsh translation.
+UNTRANSLATED_YAML = """\
+key: untranslated
+version: "1.0"
+title: Working together
+description: How a group works together.
+introduction: Tell us how this group works together today.
+minutes: 2
+response_scale:
+  - {value: 1, label: Disagree}
+  - {value: 2, label: Agree}
+dont_know_label: Don't know
+scales:
+  - key: together
+    name: Together
+    question: Do we work well together?
+    description: How well the group works together.
+    items:
+      - {key: together_1, text: We help each other when the work piles up.}
+rater_kinds:
+  - {key: member, label: Member, description: Someone in the group.}
+"""
+
+
+def test_an_instrument_without_welsh_is_shown_as_written_and_marked_english(
+        client, team, make_assessment, tmp_path, monkeypatch) -> None:
+    (tmp_path / "untranslated.yaml").write_text(UNTRANSLATED_YAML, encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert get_instrument("untranslated").languages == ()
+    round_ = make_assessment(team, instrument_key="untranslated")
+    (invitation,) = services.invitations_create(assessment=round_, rater_kind="member", count=1)
+    choose(client, "cy", "/")
+    intro = client.get(f"/r/{invitation.token}/")
     assert html_lang(intro) == "cy"
     assert "Dechrau nawr" in text(intro)
-    assert re.search(r'<h1 lang="en">', intro.content.decode())
+    assert '<h1 lang="en">Working together</h1>' in intro.content.decode()
+    assert '<p lang="en">Tell us how this group works together today.</p>' in (
+        intro.content.decode()
+    )
     client.post(f"/r/{invitation.token}/")
     first = client.get(f"/r/{invitation.token}/1/").content.decode()
     assert re.search(r'<fieldset class="nhsuk-fieldset tl-page-group"[^>]*lang="en"', first)
+    assert "We help each other when the work piles up." in first
     assert '<p class="nhsuk-body-s" lang="cy">Meddyliwch am' in first

@@ -36,6 +36,36 @@ def test_trace_reads_in_welsh_with_the_same_keys_and_values() -> None:
         assert (cy_item.hint is None) == (en_item.hint is None)
 
 
+def test_dac_reads_in_welsh_with_the_same_keys_and_values() -> None:
+    english = get_instrument("dac")
+    welsh = english.in_language("cy")
+    assert english.languages == ("cy",)
+    assert welsh.language == "cy" and english.language == "en"
+    assert welsh.title == "Cyfeiriad, aliniad ac ymrwymiad"
+    assert welsh.item_keys == english.item_keys
+    assert welsh.scale_keys == english.scale_keys
+    assert [s.name for s in welsh.scales] == ["Cyfeiriad", "Aliniad", "Ymrwymiad"]
+    assert [p.key for p in welsh.free_text] == ["task_statement"]
+    assert welsh.item("direction_1").text == (
+        "Rydyn ni'n cytuno ar yr hyn y mae'r grŵp hwn yn ceisio'i gyflawni ar y cyd."
+    )
+    # The words DAC shares with TRACE read the same in Welsh too.
+    trace = get_instrument("trace").in_language("cy")
+    assert welsh.response_scale == trace.response_scale
+    assert welsh.dont_know_label == trace.dont_know_label == "Ddim yn gwybod"
+    assert welsh.rater_kinds == trace.rater_kinds
+    assert welsh.scale("alignment").name == trace.scale("alignment").name
+    # Nothing left in English by mistake.
+    for en_scale, cy_scale in zip(english.scales, welsh.scales, strict=True):
+        assert cy_scale.question != en_scale.question
+        assert cy_scale.description != en_scale.description
+    for en_item, cy_item in zip(english.items, welsh.items, strict=True):
+        assert cy_item.text != en_item.text
+        assert (cy_item.hint is None) == (en_item.hint is None)
+    assert welsh.prompt("task_statement").hint != english.prompt("task_statement").hint
+    assert welsh.introduction.count("\n\n") == english.introduction.count("\n\n")
+
+
 def test_it_refuses_a_translation_missing_an_item() -> None:
     text = TRACE.read_text(encoding="utf-8")
     cut = re.sub(r"\n      task_3:\n        text: [^\n]*", "", text)
