@@ -154,7 +154,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--respondents", type=int, default=2000)
-    parser.add_argument("--spawn-rate", type=float, default=3,
+    parser.add_argument("--spawn-rate", type=float, default=2,
                         help="respondents arriving a second in the fault phase")
     parser.add_argument("--think", default="2,5", help="seconds a page is read: min,max")
     parser.add_argument("--run-time", default="20m", help="the fault phase's time limit")

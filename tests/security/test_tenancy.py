@@ -38,9 +38,11 @@ from tracelead.publishing.services import cycle_create
 # tests/evaluation covers those pages. A 360 rater answers by their own link (360/;
 # tests/strategy/test_feedback_360.py covers it).
 # Sign-in through an identity provider (sso/) is part of signing in, like accounts/;
-# tests/accounts_sso covers it.
+# tests/accounts_sso covers it. The English/Cymraeg switch (language/) only sets a
+# cookie for anyone; tests/test_welsh_catalogue.py and the Welsh browser test cover it.
 PUBLIC = re.compile(
-    r"^(r/|accounts/|sso/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|360/|$)")
+    r"^(r/|accounts/|sso/|email/unsubscribe/|join/|m/|c/|p/|f/|e/|sharing/accept/|360/"
+    r"|language/|$)")
 FORMATS = ["html", "pdf", "xlsx", "csv"]
 
 

@@ -34,6 +34,9 @@ BILINGUAL_SOURCES = (
     # The respondent journey (/r/<token>/...) and the email with its one-time code.
     "diagnostics/templates/diagnostics/respond_*.jinja",
     "diagnostics/templates/diagnostics/_open_link_providers.jinja",
+    # A verifying open link's address confirmed through an identity provider.
+    "diagnostics/open_link_sso.py",
+    "accounts/templates/accounts/continue_to_provider.jinja",
     "diagnostics/respondent_views.py",
     "diagnostics/questionnaire.py",
     "diagnostics/services.py",

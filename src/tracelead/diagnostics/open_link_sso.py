@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from tracelead.accounts import sso
 from tracelead.accounts.models import IdentityProvider
+from tracelead.core.language import bilingual
 
 from . import services
 from .models import Assessment
@@ -51,6 +52,7 @@ def providers_for(assessment: Assessment) -> list[IdentityProvider]:
 
 @never_cache
 @require_POST
+@bilingual
 def respond_with_provider(request: HttpRequest, token: str, slug: str) -> HttpResponse:
     """The introduction's "confirm with <provider>" button: on to the provider.
 
@@ -83,6 +85,7 @@ def respond_with_provider(request: HttpRequest, token: str, slug: str) -> HttpRe
     )
 
 
+@bilingual  # the respondent's language, also when it comes from the provider's callback
 def confirmed_by_provider(
     request: HttpRequest, *, token: str, rater_kind: str, email: str
 ) -> HttpResponse:
@@ -124,6 +127,7 @@ def confirmed_by_provider(
     return response
 
 
+@bilingual
 def refused_by_provider(request: HttpRequest, *, token: str, reason: str) -> HttpResponse:
     return _problem(
         request,
