@@ -28,15 +28,13 @@ from tracelead.core.language import bilingual
 from . import services
 from .models import Assessment
 from .respondent_views import (
-    VERIFIED_COOKIE,
-    VERIFIED_SALT,
+    _already_answered,
     _closed_now,
     _open_kinds,
     _posted_kind,
     _problem,
     _resolve,
-    _set_cookie,
-    _until_close,
+    _verified_draft_page,
 )
 
 
@@ -105,26 +103,10 @@ def confirmed_by_provider(
                                                   for m in ms),
         )
     except services.AlreadySubmitted:
-        return _problem(
-            request,
-            status=410,
-            title=_("You have already answered"),
-            body=_("Answers have already been submitted with this email address, and they "
-                   "have been counted once. Thank you for taking part."),
-        )
+        return _already_answered(request)
     except services.NotAcceptingResponses:
         return _closed_now(request)
-    if draft.page < 1:
-        draft = services.draft_save(draft=draft, page=1)
-    response = redirect("respond_page", token=token, page=draft.page)
-    _set_cookie(
-        response,
-        VERIFIED_COOKIE.format(pk=assessment.pk),
-        device_key,
-        salt=VERIFIED_SALT,
-        max_age=_until_close(assessment),
-    )
-    return response
+    return _verified_draft_page(assessment, token, draft, device_key)
 
 
 @bilingual

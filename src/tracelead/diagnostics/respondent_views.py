@@ -679,17 +679,32 @@ def _confirm_code(
     except services.CodeProblem as problem:
         return str(problem)
     except services.AlreadySubmitted:
-        response = _problem(
-            request,
-            status=410,
-            title=_("You have already answered"),
-            body=_("Answers have already been submitted with this email address, and they "
-                   "have been counted once. Thank you for taking part."),
-        )
+        response = _already_answered(request)
         response.delete_cookie(pending_cookie)
         return response
     except services.NotAcceptingResponses:
         return _closed_now(request)
+    response = _verified_draft_page(assessment, token, draft, device_key)
+    response.delete_cookie(pending_cookie)
+    return response
+
+
+def _already_answered(request: HttpRequest) -> HttpResponse:
+    """The address was confirmed (by a code or a provider), and it has answered already."""
+    return _problem(
+        request,
+        status=410,
+        title=_("You have already answered"),
+        body=_("Answers have already been submitted with this email address, and they "
+               "have been counted once. Thank you for taking part."),
+    )
+
+
+def _verified_draft_page(
+    assessment: Assessment, token: str, draft: Any, device_key: str
+) -> HttpResponse:
+    """On to the draft's page, with the cookie that binds this browser to the confirmed
+    address's draft until the round closes."""
     if draft.page < 1:
         draft = services.draft_save(draft=draft, page=1)
     response = redirect("respond_page", token=token, page=draft.page)
@@ -700,7 +715,6 @@ def _confirm_code(
         salt=VERIFIED_SALT,
         max_age=_until_close(assessment),
     )
-    response.delete_cookie(pending_cookie)
     return response
 
 
