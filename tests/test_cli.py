@@ -73,3 +73,27 @@ def test_token_create_for_an_unknown_user_exits_1_with_a_message(db):
     assert result.exit_code == 1
     assert "No user called 'nobody-here'." in result.output
     assert not ApiToken.objects.exists()
+
+
+def test_serve_hands_over_to_gunicorn_preloading_the_application_once(monkeypatch):
+    import tracelead.cli as cli
+
+    taken: list[list[str]] = []
+
+    def execve(path, argv, env):
+        taken.append(argv)
+        raise SystemExit(0)
+
+    def no_setup():
+        raise AssertionError("serve --no-migrate set up Django before the exec")
+
+    monkeypatch.setattr(cli.os, "execve", execve)
+    monkeypatch.setattr(cli, "_django", no_setup)
+    result = runner.invoke(app, ["serve", "--no-migrate", "--port", "8123", "--workers", "3"])
+
+    assert result.exit_code == 0, result.output
+    (argv,) = taken
+    assert argv[1:4] == ["-m", "gunicorn", "tracelead.wsgi:application"]
+    assert "--preload" in argv
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
+    assert argv[argv.index("--workers") + 1] == "3"
