@@ -8,8 +8,9 @@ condition pages and submits the free-text page, pausing between pages as a perso
 Every request names the kind of page, so the figures come per page as well as overall.
 
 With ``TRACELEAD_LOAD_ONCE=1`` (``benchmarks/cluster_load.py``) each user is one respondent
-who answers once and leaves, and Locust stops when every invitation has been tried: the
-run is bounded in count as well as in time. ``TRACELEAD_LOAD_ACKS`` names a file that gets
+who answers once and then stays idle (so respondents arrive at Locust's spawn rate), and
+Locust stops when every invitation has been tried: the run is bounded in count as well as
+in time. ``TRACELEAD_LOAD_ACKS`` names a file that gets
 one line per acknowledged submission (its "one change" marker), to be checked against the
 database afterwards.
 """
@@ -22,6 +23,7 @@ import random
 import re
 from pathlib import Path
 
+import gevent
 from locust import FastHttpUser, between, task
 from locust.exception import StopUser
 
@@ -50,20 +52,28 @@ class Respondent(FastHttpUser):
 
     @task
     def answer_the_questionnaire(self) -> None:
-        if not TOKENS:
-            raise StopUser
-        token = TOKENS.pop()
         if not ONCE:
-            self._answer(token)
+            if not TOKENS:
+                raise StopUser
+            self._answer(TOKENS.pop())
             return
         global finished
-        try:
-            self._answer(token)
-        finally:
-            finished += 1
-            if finished >= TOTAL:
-                self.environment.runner.quit()
-        raise StopUser
+        if TOKENS:
+            try:
+                self._answer(TOKENS.pop())
+            except StopUser:
+                pass  # counted as a failure by _expect; this respondent leaves
+            finally:
+                finished += 1
+                if finished >= TOTAL:
+                    # From a greenlet of its own: quitting stops every user, this one too,
+                    # which would cut the quit short if this user made it.
+                    gevent.spawn(self.environment.runner.quit)
+        # A respondent who has answered stays, idle, until the run ends: Locust replaces a
+        # user who stops with a new one at once, so the spawn rate would not be the rate at
+        # which respondents arrive, and the load would climb until the machine saturated.
+        while True:
+            gevent.sleep(3600)
 
     def _answer(self, token: str) -> None:
         self.client.cookiejar.clear()
