@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,35 @@ def close_and_publish(db: Any) -> Any:
 def _uploads_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
     """Uploaded files (evaluation evidence) go to the test's own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# --- The demo, loaded once for a module ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_once(
+    request: pytest.FixtureRequest, django_db_setup: Any, django_db_blocker: Any
+) -> Iterator[Any]:
+    """The demo (``demo_load(**DEMO_OPTIONS)``, options from the test module), loaded once
+    for all of a module's tests, inside a transaction rolled back after the last of them.
+
+    Loading takes about 10 s; a module's tests each run in a savepoint within this
+    transaction (pytest-django's ``db``, as Django's ``setUpTestData``), so each sees the
+    demo as loaded, whatever the one before it changed. Take it through a fixture that also
+    asks for ``db``, after this one. Not for tests that commit (``transactional_db``,
+    ``live_server``): they would empty the tables under it. ``scripts/test`` hands each
+    module's tests to one xdist worker (``--dist loadscope``), so each loads it once.
+    """
+    from django.db import transaction
+    from django.test import override_settings
+
+    from tracelead.demo import demo_load
+
+    options = getattr(request.module, "DEMO_OPTIONS", {})
+    # The demo sets two passwords; a fast hasher keeps the load quick (Argon2 is tested
+    # in tests/security/test_sign_in.py).
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast),
+          transaction.atomic()):
+        yield demo_load(**options)
+        transaction.set_rollback(True)

@@ -26,10 +26,10 @@ SEASON = re.compile(r"(Winter|Spring|Summer|Autumn) \d{4}")
 
 
 @pytest.fixture
-def demo(db, settings):
-    # The demo sets two passwords; a fast hasher keeps these tests quick.
+def demo(demo_once, db, settings):
+    # The demo sets two passwords again when it is loaded a second time (below).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return demo_load()
+    return demo_once
 
 
 def rounds_of(team: str) -> list[Assessment]:

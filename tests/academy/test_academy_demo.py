@@ -16,16 +16,17 @@ from tracelead.academy.models import (
     RegistrationStatus,
     WorkforceFigure,
 )
-from tracelead.demo import demo_load
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 12, 2)
 
 
+DEMO_OPTIONS = {"today": TODAY}
+
+
 @pytest.fixture
-def academy() -> Academy:
-    demo_load(today=TODAY)
+def academy(demo_once: object, db: object) -> Academy:
     return Academy.objects.get()
 
 

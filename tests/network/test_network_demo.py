@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from tracelead.academy.models import Academy, CheckIn, Event
-from tracelead.demo import demo_load
 from tracelead.network import selectors
 from tracelead.network.demo import network_demo_load
 from tracelead.network.models import Connection, ConnectionKind
@@ -24,9 +23,11 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 12, 2)
 
 
+DEMO_OPTIONS = {"today": TODAY}
+
+
 @pytest.fixture
-def academy() -> Academy:
-    demo_load(today=TODAY)
+def academy(demo_once: object, db: object) -> Academy:
     return Academy.objects.get()
 
 

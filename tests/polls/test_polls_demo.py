@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from tracelead.demo import demo_load
 from tracelead.polls import selectors
 from tracelead.polls.models import Poll, QuestionKind
 
@@ -15,9 +14,11 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 12, 2)
 
 
+DEMO_OPTIONS = {"today": TODAY}
+
+
 @pytest.fixture
-def polls() -> dict[str, Poll]:
-    demo_load(today=TODAY)
+def polls(demo_once: object, db: object) -> dict[str, Poll]:
     return {p.title: p for p in Poll.objects.select_related("event", "kept_group")}
 
 

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 from markupsafe import escape
 
-from tracelead.demo import demo_load
 from tracelead.diagnostics.models import Assessment
 from tracelead.organisations.models import Group
 from tracelead.publishing.models import Cycle
@@ -29,9 +28,8 @@ from tracelead.reports.selectors import group_report, many_groups_report
 
 
 @pytest.fixture
-def demo(db: Any, settings: Any) -> Any:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return demo_load()
+def demo(demo_once: Any, db: Any) -> Any:
+    return demo_once
 
 
 def test_no_hidden_round_can_be_solved_for_from_every_view_a_viewer_can_request(
