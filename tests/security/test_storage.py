@@ -123,7 +123,9 @@ def test_a_new_data_folder_and_its_files_are_readable_by_their_owner_only(tmp_pa
 
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     modes = done.stdout.strip().splitlines()[-1]
+    # cache/ holds compiled templates (tracelead.core.jinja): code the servers run.
     assert modes == (
-        '{"secret_key": "0o600", "tracelead.sqlite3": "0o600", '
+        '{"cache": "0o700", "secret_key": "0o600", "tracelead.sqlite3": "0o600", '
         '"tracelead.sqlite3-shm": "0o600", "tracelead.sqlite3-wal": "0o600"}'
     )
+    assert stat.S_IMODE((data / "cache" / "templates").stat().st_mode) == 0o700
