@@ -101,3 +101,60 @@ def test_it_rejects_answers_off_the_scale(bad):
 def test_it_reads_float64_input_without_copying_it():
     values, _ = synthetic()
     assert sums_module.check_values(values) is values
+
+
+def plainly(values, group, keys, size, scale_points):
+    """The sums node_sums gathers, worked out the plain way: a mask per node and option."""
+    conditions = list(dict.fromkeys(keys))
+    centre = (scale_points + 1) / 2
+    counts = np.zeros((size, len(keys), scale_points), dtype=np.int64)
+    score_sum = np.zeros((size, len(conditions)))
+    for g in range(size):
+        rows = values[group == g]
+        for k in range(scale_points):
+            counts[g, :, k] = (rows == k + 1).sum(axis=0)
+        for c, key in enumerate(conditions):
+            cols = rows[:, [kk == key for kk in keys]]
+            answered = ~np.isnan(cols)
+            scored = answered.any(axis=1)
+            score_sum[g, c] = (np.nansum(cols[scored], axis=1) / answered[scored].sum(axis=1)
+                               - centre).sum()
+    return counts, score_sum
+
+
+@pytest.mark.parametrize(("scale_points", "workers"), [(5, 1), (5, 2), (7, 2), (12, 1),
+                                                        (100, 1)])
+def test_item_counts_hold_for_a_node_bigger_than_a_packed_counter(scale_points, workers):
+    # Counts are packed into 12-bit counters (at most 4,095), five options to a word: a
+    # node of 9,000 respondents is counted apart, in runs cut inside a block; scales
+    # above five options need more words; the items here are not in condition order.
+    rng = np.random.default_rng(scale_points)
+    keys = ["task", "route", "task", "energy", "route", "task"]
+    group = np.sort(np.concatenate([np.full(9_000, 3), rng.integers(0, 6, 3_000)]))
+    values = rng.integers(1, scale_points + 1, (group.size, len(keys))).astype(float)
+    values[:, 0] = scale_points  # every option of the first item the same, in one field
+    values[rng.random(values.shape) < 0.1] = np.nan
+    s = node_sums(values, group, keys, size=7, scale_points=scale_points, workers=workers)
+    counts, score_sum = plainly(values, group, keys, 7, scale_points)
+    np.testing.assert_array_equal(s.item_counts, counts)
+    assert s.item_counts[3, 0, -1] == np.count_nonzero(~np.isnan(values[group == 3, 0]))
+    assert s.item_counts[3, 0, -1] > 4_095
+    np.testing.assert_allclose(s.score_sum, score_sum, atol=1e-8)
+    alpha = alpha_from_sums(s)
+    for key in ("task", "route"):
+        cols = [k == key for k in keys]
+        assert alpha[key] == pytest.approx(cronbach_alpha(values[:, cols]), abs=1e-12)
+
+
+def test_a_block_that_mixes_missing_and_wrong_answers_is_refused():
+    # As many wrong values as missing ones would fool a count of differing cells alone.
+    values, group = synthetic(50)
+    values[:] = 3.0
+    values[5, 2] = np.nan
+    values[9, 4] = 2.5
+    with pytest.raises(ValueError, match=r"found 2\.5"):
+        node_sums(values, group, KEYS)
+    values[9, 4] = 3.0
+    values[11, 1] = 0.0  # a whole number, but not an option
+    with pytest.raises(ValueError, match="found 0"):
+        node_sums(values, group, KEYS)

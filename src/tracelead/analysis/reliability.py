@@ -208,30 +208,46 @@ def icc1_icc2_from_sums(
     ``sumsq[g]``; ``cluster[g]`` (0..n_clusters-1, or -1 to leave the group out) says which
     one-way ANOVA it belongs to. Groups with n = 0 are ignored. Returns arrays of length
     ``n_clusters``, NaN where a cluster has fewer than two groups or no within-group
-    degrees of freedom. Used by :func:`icc1`, :func:`icc2` and the many-groups report.
+    degrees of freedom. ``n``, ``sums`` and ``sumsq`` may also have shape (G, C), for C
+    variables at once (each column its own ANOVA); the results then have shape
+    (n_clusters, C). Used by :func:`icc1`, :func:`icc2` and the many-groups report.
     """
     n_g = np.asarray(n, dtype=np.float64)
     s_g = np.asarray(sums, dtype=np.float64)
     q_g = np.asarray(sumsq, dtype=np.float64)
+    one_column = n_g.ndim == 1
+    if one_column:
+        n_g, s_g, q_g = n_g[:, None], s_g[:, None], q_g[:, None]
+    cols = n_g.shape[1]
     c = np.asarray(cluster, dtype=np.int64)
-    keep = (n_g > 0) & (c >= 0)
-    n_g, s_g, q_g, c = n_g[keep], s_g[keep], q_g[keep], c[keep]
-    groups = np.bincount(c, minlength=n_clusters).astype(np.float64)
-    total_n = np.bincount(c, weights=n_g, minlength=n_clusters)
-    total_s = np.bincount(c, weights=s_g, minlength=n_clusters)
+    keep = (n_g > 0) & (c >= 0)[:, None]
+    # One bincount over (cluster, column) pairs.
+    cell = (c[:, None] * cols + np.arange(cols))[keep]
+    n_g, s_g, q_g = n_g[keep], s_g[keep], q_g[keep]
+    bins = n_clusters * cols
+
+    def add(weights: FloatArray | None = None) -> FloatArray:
+        return np.bincount(cell, weights=weights, minlength=bins).astype(np.float64).reshape(
+            n_clusters, cols)
+
+    groups = add()
+    total_n = add(n_g)
+    total_s = add(s_g)
     between_part = s_g**2 / n_g
     with np.errstate(invalid="ignore", divide="ignore"):
-        ss_between = np.bincount(c, weights=between_part, minlength=n_clusters) - (
-            total_s**2 / total_n)
-        ss_within = np.bincount(c, weights=q_g - between_part, minlength=n_clusters)
+        ss_between = add(between_part) - total_s**2 / total_n
+        ss_within = add(q_g - between_part)
         ms_between = np.maximum(ss_between, 0.0) / (groups - 1.0)
         ms_within = np.maximum(ss_within, 0.0) / (total_n - groups)
         k = total_n / groups
         icc_1 = (ms_between - ms_within) / (ms_between + (k - 1.0) * ms_within)
         icc_2 = (ms_between - ms_within) / ms_between
     valid = (groups >= 2) & (total_n > groups)
-    return (np.where(valid, icc_1, np.nan).astype(np.float64),
-            np.where(valid, icc_2, np.nan).astype(np.float64))
+    icc_1 = np.where(valid, icc_1, np.nan).astype(np.float64)
+    icc_2 = np.where(valid, icc_2, np.nan).astype(np.float64)
+    if one_column:
+        return icc_1[:, 0], icc_2[:, 0]
+    return icc_1, icc_2
 
 
 def _oneway(values: npt.ArrayLike, groups: npt.ArrayLike) -> tuple[float, float]:

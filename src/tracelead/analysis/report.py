@@ -135,12 +135,13 @@ def _t_interval(n: IntArray, mean: FloatArray, sd: FloatArray, confidence: float
     computed once per distinct n (a few hundred) rather than once per cell; the same
     arithmetic, so the same numbers."""
     n_arr = n.astype(np.float64)
-    df = np.where(n_arr >= 2, n_arr - 1, np.nan)
-    distinct, where = np.unique(df, return_inverse=True)
+    # The distinct n from a count of each (n is at most the respondents), not a sort.
+    distinct = np.flatnonzero(np.bincount(n.ravel())) if n.size else np.zeros(0, np.int64)
+    distinct = distinct[distinct >= 2]
+    quantile_of = np.full(int(n.max(initial=0)) + 1, np.nan)
+    quantile_of[distinct] = stats.t.ppf(0.5 + confidence / 2.0, distinct - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        quantile = np.asarray(stats.t.ppf(0.5 + confidence / 2.0, distinct),
-                              dtype=np.float64)[where.reshape(df.shape)]
-        half = quantile * sd / np.sqrt(n_arr)
+        half = quantile_of[n] * sd / np.sqrt(n_arr)
     half = np.where(n_arr >= 2, half, np.nan)
     return np.asarray(mean - half, dtype=np.float64), np.asarray(mean + half, dtype=np.float64)
 
@@ -352,18 +353,11 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
         mean_var = np.where(j > 0, var_sum / j, np.nan)
     rwg = rwg_j_from_variances(mean_var, j, uniform_null_variance(a))
 
-    icc_1 = np.full((size, n_cond), np.nan)
-    icc_2 = np.full((size, n_cond), np.nan)
-    max_depth = int(depth.max(initial=0))
-    level_1 = np.full((max_depth + 1, n_cond), np.nan)
-    level_2 = np.full((max_depth + 1, n_cond), np.nan)
-    for c in range(n_cond):  # a handful of conditions; each call is vectorised over groups
-        icc_1[:, c], icc_2[:, c] = icc1_icc2_from_sums(cnt[:, c], s_sum[:, c], s_sq[:, c],
-                                                       par, size)
-        for d in range(max_depth + 1):
-            one, two = icc1_icc2_from_sums(cnt[:, c], s_sum[:, c], s_sq[:, c],
-                                           np.where(depth == d, 0, -1), 1)
-            level_1[d, c], level_2[d, c] = one[0], two[0]
+    # ICCs across each node's children, and across all the nodes of each depth (a node's
+    # depth is its cluster), every condition at once.
+    icc_1, icc_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, par, size)
+    level_1, level_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, depth,
+                                           int(depth.max(initial=0)) + 1)
 
     # The family structure is worked out once for all the passes below. One pass per
     # condition and per item. (Laying the columns side by side as one forest gives the

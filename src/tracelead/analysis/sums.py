@@ -19,18 +19,25 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 
-from ._validation import FloatArray, IntArray, check_positive_int, check_scale_points
+from ._validation import BoolArray, FloatArray, IntArray, check_positive_int, check_scale_points
 from .profile import condition_index
 
 __all__ = ["NodeSums", "alpha_from_sums", "node_sums"]
 
-# Rows per block: the temporaries of one block (about 30 bytes per answer) stay in the
-# processor's cache, whatever the number of respondents.
+# Rows per block: the temporaries of one block stay in the processor's cache, whatever
+# the number of respondents.
 _BLOCK_ROWS = 16_384
+# Answer counts are packed five to a 64-bit word, 12 bits each.
+_FIELDS = 5
+_FIELD_BITS = 12
+_FIELD_MAX = (1 << _FIELD_BITS) - 1
+_FIELD_MASK = np.uint64(_FIELD_MAX)
+_ONE = np.uint64(1)
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,18 @@ class NodeSums:
 
 @dataclass
 class _Accumulator:
-    """One worker's running totals (workers never share one, so no locking)."""
+    """One worker's scratch space and running totals (never shared, so no locking)."""
 
-    # (G * I * 2(A + 1)): answers 0..A (0 = missing) of respondents who left an item of
-    # the condition blank, then of those who answered every one. int32: a node's count
-    # in one bin is at most the number of respondents.
-    items: npt.NDArray[np.int32]
-    scores: FloatArray  # (G, 3, C)
+    code: npt.NDArray[np.int8]  # (rows, I): one block's answers as codes, 0 = missing
+    mismatch: BoolArray  # (rows, I)
+    stats: FloatArray  # (3C, rows): scored, centred score and its square
+    scored: BoolArray  # (C, rows)
+    shift: npt.NDArray[np.signedinteger[Any]]  # (I, rows): where each answer's count sits
+    cells: npt.NDArray[np.uint64]  # (I, rows): each answer as a packed count
+    others_code: npt.NDArray[np.int8]  # (I, rows): the answers of respondents who left
+    # part of the condition blank (others 0)
+    other_sum: IntArray  # (I,): the sum of those answers
+    other_sumsq: IntArray  # (I,): ... and of their squares
     complete: IntArray  # (C,)
     total_sum: IntArray  # (C,)
     total_sumsq: IntArray  # (C,)
@@ -156,21 +168,28 @@ def node_sums(
 
     Notes
     -----
-    Each block of rows is converted once to small integer codes (0 = missing), checked
-    (every answered value must equal its code and lie in 1..A), and then reduced:
+    Each block of rows is converted once to small integer codes (0 = missing) and
+    checked: a code that differs from its value must be a NaN (every NaN differs, so
+    there must be exactly as many differing cells as NaNs), and every other code must be
+    an option 1..A. Then, with the codes transposed (items as rows, so that a condition
+    is a contiguous run of rows):
 
-    - item answer counts per node and item with one ``np.bincount`` over
-      ``node * I * (A + 1) + item * (A + 1) + code``;
-    - condition sums and answered counts per respondent from the codes transposed
-      (items as rows, so each condition is a contiguous run of rows), giving the score
-      :math:`s_{rc} = \\bar x_{rc} - (A + 1)/2`;
-    - per node :math:`\\sum 1`, :math:`\\sum s` and :math:`\\sum s^2` with
-      ``np.add.reduceat`` over the runs of rows of each node;
+    - item answer counts per node: each answer k becomes the 64-bit word
+      ``1 << 12(k - 1)`` (five 12-bit counters to a word; more words above five options),
+      and one ``np.add.reduceat`` over the node runs adds up every option at once
+      (a bit-sliced, "SIMD within a register" count); the words are unpacked once per
+      node at the end. A node's total is at most its respondents, so a counter overflows
+      only for a node with more than 4,095, which is counted apart and unpacked per run
+      of at most 4,095 rows;
+    - condition sums and answered counts per respondent, giving the score
+      :math:`s_{rc} = \\bar x_{rc} - (A + 1)/2`; per node :math:`\\sum 1`,
+      :math:`\\sum s` and :math:`\\sum s^2` with ``np.add.reduceat`` over the node runs;
     - for Cronbach's alpha, over the respondents who answered every item of a
-      condition: :math:`n`, :math:`\\sum x_i`, :math:`\\sum x_i^2` per item and
+      condition: :math:`n`, :math:`\\sum x_i`, :math:`\\sum x_i^2` per item (everyone's,
+      from the counts, less those of the respondents who left an item blank) and
       :math:`\\sum T`, :math:`\\sum T^2` of the total score, all exact integers.
 
-    Memory beyond the input is O(G x I x A) per worker plus one block per worker.
+    Memory beyond the input is O(G x I x A) plus one block per worker.
 
     Examples
     --------
@@ -210,92 +229,138 @@ def node_sums(
 
     in_order = bool(np.all(gi[1:] >= gi[:-1]))
     order: IntArray | None = None if in_order else np.argsort(gi, kind="stable")
+    node_of_row = gi if order is None else gi[order]
+    n_respondents = np.bincount(gi, minlength=size).astype(np.int64)
     # Items ordered by condition, so that a condition is a run of rows in the transposed
-    # codes; `cond_starts` are the runs' first rows.
-    by_condition = np.argsort(codes, kind="stable")
+    # codes (None: they are already).
+    sorted_items = np.argsort(codes, kind="stable")
+    by_condition = None if bool(np.all(sorted_items == np.arange(n_items))) else sorted_items
     cond_sizes = np.bincount(codes, minlength=n_cond)
-    cond_starts = np.concatenate(([0], np.cumsum(cond_sizes)[:-1])).astype(np.intp)
-    bins = a + 1
-    # Per item (rows of the transposed codes, in condition order): its first bin and
-    # its condition.
-    item_offset_sorted = (by_condition.astype(np.intp) * (2 * bins))[:, None]
-    item_condition_sorted = codes[by_condition]
-    code_type = np.int8 if 2 * bins <= 127 else np.int16
+    ends = np.cumsum(cond_sizes)
+    runs = [slice(int(end - k), int(end)) for end, k in zip(ends, cond_sizes, strict=True)]
+    equal_runs = bool(np.all(cond_sizes == cond_sizes[0]))
     centre = (a + 1) / 2.0
     narrow = np.int8 if a * int(cond_sizes.max()) < 127 else np.int16
-
-    def new_accumulator() -> _Accumulator:
-        return _Accumulator(
-            items=np.zeros(size * n_items * 2 * bins, dtype=np.int32),
-            scores=np.zeros((size, 3, n_cond)),
-            complete=np.zeros(n_cond, dtype=np.int64),
-            total_sum=np.zeros(n_cond, dtype=np.int64),
-            total_sumsq=np.zeros(n_cond, dtype=np.int64),
-        )
+    words = -(-a // _FIELDS)
+    shift_type, unsigned_shift = ((np.int8, np.uint8) if _FIELD_BITS * a <= 127
+                                  else (np.int16, np.uint16))
+    # Packed answer counts per node and item; nodes with more respondents than a counter
+    # holds are counted unpacked, block by block.
+    packed_total = np.zeros((words, size, n_items), dtype=np.uint64)
+    big = n_respondents > _FIELD_MAX
+    big_nodes = np.flatnonzero(big)
+    big_slot = np.zeros(size, dtype=np.int64)
+    big_slot[big_nodes] = np.arange(big_nodes.size)
+    big_counts = np.zeros((big_nodes.size, n_items, a), dtype=np.int64)
+    scores = np.zeros((size, 3, n_cond))
 
     def read_block(start: int, stop: int, acc: _Accumulator) -> None:
         if order is None:
             block, g = x[start:stop], gi[start:stop]
         else:
-            rows = order[start:stop]
-            block, g = x[rows], node_of_row[start:stop]
-        answered_cell = ~np.isnan(block)
-        with np.errstate(invalid="ignore"):  # NaN and wild values: checked just below
-            code = block.astype(np.int8)
-        code *= answered_cell  # missing = 0
-        # An answer is valid if it equals its code and the code is 1..A (as uint8,
-        # code - 1 wraps 0 round to 255).
-        wrong = code != block
-        wrong |= (code.view(np.uint8) - np.uint8(1)) >= a
-        wrong &= answered_cell
-        if wrong.any():
-            raise ValueError(f"values must hold whole numbers from 1 to {a} (scale_points) "
-                             f"or NaN for missing; found {block[wrong][0]:g}")
+            block, g = x[order[start:stop]], node_of_row[start:stop]
+        rows = g.size
+        code = acc.code[:rows]
+        with np.errstate(invalid="ignore"):  # NaN and wild values: caught just below
+            np.copyto(code, block, casting="unsafe")
+        # A cell whose code differs from its value is missing (NaN) or not a whole number
+        # that fits; every NaN differs, so all the differing cells are NaN exactly when
+        # there are as many of each.
+        mismatch = np.not_equal(code, block, out=acc.mismatch[:rows])
+        n_missing = int(np.count_nonzero(mismatch))
+        if n_missing:
+            if int(np.count_nonzero(np.isnan(block))) != n_missing:
+                odd = block[mismatch]
+                _off_scale(odd[~np.isnan(odd)][0], a)
+            code *= ~mismatch  # missing = 0
+        # Every answered code must be one of the options 1..A (negatives are 128 and
+        # above as uint8).
+        if (int(np.count_nonzero(code)) != code.size - n_missing
+                or int(code.view(np.uint8).max()) > a):
+            _off_scale(block[((code.view(np.uint8) - np.uint8(1)) >= a) & ~mismatch][0], a)
+
         # Node runs: the block's rows are in node order.
         first = np.concatenate(([0], np.flatnonzero(g[1:] != g[:-1]) + 1))
         nodes = g[first]
-        base = int(g[0])
-        span = int(g[-1]) - base + 1
-
-        by_item = code.T[by_condition]  # (I, rows): a condition is a run of rows
-        present = answered_cell.T[by_condition]
-        totals = np.empty((n_cond, g.size), dtype=narrow)
-        answered = np.empty((n_cond, g.size), dtype=narrow)
-        for c in range(n_cond):  # a handful of conditions, each a vectorised sum
-            run = slice(cond_starts[c], cond_starts[c] + cond_sizes[c])
-            np.add.reduce(by_item[run], axis=0, dtype=narrow, out=totals[c])
-            np.add.reduce(present[run], axis=0, dtype=narrow, out=answered[c])
-        scored = answered >= minimum
+        # Items as rows, in condition order: a condition is a run of rows.
+        by_item = code.T.copy() if by_condition is None else code.T[by_condition]
+        present = by_item != 0
+        if equal_runs:  # conditions of one size: one sum over a reshaped view
+            totals = by_item.reshape(n_cond, -1, rows).sum(axis=1, dtype=narrow)
+            answered = present.reshape(n_cond, -1, rows).sum(axis=1, dtype=narrow)
+        else:
+            totals = np.empty((n_cond, rows), dtype=narrow)
+            answered = np.empty((n_cond, rows), dtype=narrow)
+            for c in range(n_cond):  # a handful of conditions, each a vectorised sum
+                np.add.reduce(by_item[runs[c]], axis=0, dtype=narrow, out=totals[c])
+                np.add.reduce(present[runs[c]], axis=0, dtype=narrow, out=answered[c])
+        stats = acc.stats[:, :rows]  # per respondent and condition: scored, s, s squared
+        scored = np.greater_equal(answered, minimum, out=acc.scored[:, :rows])
+        stats[:n_cond] = scored
         with np.errstate(invalid="ignore", divide="ignore"):
-            score = totals / np.maximum(answered, 1)
-        score -= centre
-        score *= scored  # no score: adds nothing
-        stats = np.concatenate([scored.astype(np.float64), score, score * score])
-        acc.scores[nodes] += np.add.reduceat(stats, first, axis=1).T.reshape(
+            np.divide(totals, np.maximum(answered, 1), out=stats[n_cond:2 * n_cond])
+        stats[n_cond:2 * n_cond] -= centre
+        stats[n_cond:2 * n_cond] *= stats[:n_cond]  # no score: adds nothing
+        np.multiply(stats[n_cond:2 * n_cond], stats[n_cond:2 * n_cond],
+                    out=stats[2 * n_cond:])
+        scores[nodes] += np.add.reduceat(stats, first, axis=1).T.reshape(
             nodes.size, 3, n_cond)
 
-        # Answer counts per node and item, split by whether the respondent answered every
-        # item of the condition (those give alpha): one bincount over the block's answers
-        # at node * I * 2(A + 1) + item * 2(A + 1) + (A + 1) * complete + code.
-        complete = answered == cond_sizes[:, None]
-        coded = complete[item_condition_sorted].astype(code_type)
-        coded *= bins
-        coded += by_item
-        index = item_offset_sorted + (g - base) * (n_items * 2 * bins)
-        index += coded
-        counts = np.bincount(index.ravel(), minlength=span * n_items * 2 * bins)
-        acc.items[base * n_items * 2 * bins:(base + span) * n_items * 2 * bins] += counts
+        # Answer counts per node and item, packed: an answer k adds 1 << 12(k - 1) to a
+        # 64-bit word (five 12-bit counters, options 5w+1..5w+5 in word w), so that one
+        # reduceat over the node runs counts every option at once. No counter overflows:
+        # a node's running total is at most its respondents, and a node with more than
+        # 4,095 is counted apart, unpacked, in runs of at most 4,095 rows. A shift of 64
+        # or more gives 0 in NumPy: missing answers, and the
+        # options of other words, add nothing.
+        shift = acc.shift[:, :rows]
+        np.copyto(shift, by_item)
+        np.multiply(shift, _FIELD_BITS, out=shift)
+        np.subtract(shift, _FIELD_BITS, out=shift)
+        # Counted in runs of at most 4,095 rows: only a node with more respondents than
+        # that (counted apart) can have a run longer, which is cut into several.
+        segment = first
+        if rows > _FIELD_MAX:
+            length = np.diff(first, append=rows)
+            if int(length.max()) > _FIELD_MAX:
+                segment = np.unique(np.concatenate(
+                    [first] + [np.arange(s, s + k, _FIELD_MAX)
+                               for s, k in zip(first, length, strict=True)
+                               if k > _FIELD_MAX]))
+        segment_node = g[segment]
+        in_big = big[segment_node]
+        some_big = bool(in_big.any())
+        if some_big:
+            slots = big_slot[segment_node[in_big]]
+        for word in range(words):
+            if word:
+                np.subtract(shift, _FIELDS * _FIELD_BITS, out=shift)
+            cells = np.left_shift(_ONE, shift.view(unsigned_shift), out=acc.cells[:, :rows])
+            packed = np.add.reduceat(cells, segment, axis=1).T  # (segments, I)
+            fields = slice(word * _FIELDS, min(a, (word + 1) * _FIELDS))
+            if some_big:  # a big node may have several segments: np.add.at adds each
+                np.add.at(big_counts[:, :, fields], slots,
+                          _unpack(packed[in_big][:, :, None], fields))
+                packed[in_big] = 0
+            packed_total[word, segment_node] += packed  # other nodes: one segment each
 
-        # The total score of complete respondents (their item sums come from the counts).
-        whole = np.where(complete, totals, 0).astype(np.float64)
-        acc.complete += np.count_nonzero(complete, axis=1)
-        acc.total_sum += np.rint(whole.sum(axis=1)).astype(np.int64)
-        acc.total_sumsq += np.rint(np.einsum("cr,cr->c", whole, whole)).astype(np.int64)
+        # For Cronbach's alpha, the respondents who answered the whole condition: their
+        # item sums are everyone's (from the counts) less those of the others.
+        complete = answered == cond_sizes[:, None]
+        others = np.multiply(by_item, np.repeat(~complete, cond_sizes, axis=0),
+                             out=acc.others_code[:, :rows])
+        # (In one block, int32 sums cannot overflow: 16,384 rows x 100 x 100.)
+        acc.other_sum += others.sum(axis=1, dtype=np.int32)
+        square = others if a * a <= 127 else others.astype(np.int16)
+        acc.other_sumsq += np.multiply(square, square, out=square).sum(axis=1, dtype=np.int32)
+        whole = totals * complete
+        acc.complete += complete.sum(axis=1)
+        acc.total_sum += whole.sum(axis=1, dtype=np.int32)
+        square = whole.astype(np.int64)
+        acc.total_sumsq += np.multiply(square, square, out=square).sum(axis=1)
 
     # Each worker reads a contiguous share of rows that starts where a node starts, so
-    # workers touch different nodes' answer counts and can share them without locking.
-    total = new_accumulator()
-    node_of_row = gi if order is None else gi[order]
+    # workers touch different nodes' sums and can share them without locking.
     cuts = [0]
     for w in range(1, workers):
         at = int(np.searchsorted(node_of_row, node_of_row[w * n_rows // workers], "left"))
@@ -304,10 +369,20 @@ def node_sums(
     cuts.append(n_rows)
 
     def work(first_row: int, stop_row: int) -> _Accumulator:
-        acc = _Accumulator(items=total.items, scores=total.scores,
-                           complete=np.zeros(n_cond, dtype=np.int64),
-                           total_sum=np.zeros(n_cond, dtype=np.int64),
-                           total_sumsq=np.zeros(n_cond, dtype=np.int64))
+        block_rows = min(_BLOCK_ROWS, stop_row - first_row)
+        acc = _Accumulator(
+            code=np.empty((block_rows, n_items), dtype=np.int8),
+            mismatch=np.empty((block_rows, n_items), dtype=bool),
+            stats=np.empty((3 * n_cond, block_rows)),
+            scored=np.empty((n_cond, block_rows), dtype=bool),
+            shift=np.empty((n_items, block_rows), dtype=shift_type),
+            cells=np.empty((n_items, block_rows), dtype=np.uint64),
+            others_code=np.empty((n_items, block_rows), dtype=np.int8),
+            other_sum=np.zeros(n_items, dtype=np.int64),
+            other_sumsq=np.zeros(n_items, dtype=np.int64),
+            complete=np.zeros(n_cond, dtype=np.int64),
+            total_sum=np.zeros(n_cond, dtype=np.int64),
+            total_sumsq=np.zeros(n_cond, dtype=np.int64))
         for start in range(first_row, stop_row, _BLOCK_ROWS):
             read_block(start, min(start + _BLOCK_ROWS, stop_row), acc)
         return acc
@@ -318,34 +393,53 @@ def node_sums(
     else:
         with ThreadPoolExecutor(max_workers=len(spans)) as pool:
             parts = list(pool.map(lambda span: work(*span), spans))
-    for part in parts:
-        total.complete += part.complete
-        total.total_sum += part.total_sum
-        total.total_sumsq += part.total_sumsq
+    total = parts[0]
+    for part in parts[1:]:
+        for name in ("other_sum", "other_sumsq", "complete", "total_sum", "total_sumsq"):
+            getattr(total, name)[...] += getattr(part, name)
 
-    split = total.items.reshape(size, n_items, 2, bins)
-    item_counts = split[:, :, 0, 1:].astype(np.int64)
-    item_counts += split[:, :, 1, 1:]
-    listwise = split[:, :, 1, 1:].sum(axis=0, dtype=np.int64)  # (I, A)
-    total.items = np.zeros(0, dtype=np.int32)  # let the counts by completeness go
-    del split
+    counts = np.empty((size, n_items, a), dtype=np.int64)
+    for word in range(words):
+        fields = slice(word * _FIELDS, min(a, (word + 1) * _FIELDS))
+        counts[:, :, fields] = _unpack(packed_total[word][:, :, None], fields)
+    counts[big_nodes] = big_counts
     options = np.arange(1, a + 1, dtype=np.int64)
+    everyone = counts.sum(axis=0)  # (I, A), items in condition order
+    item_sum = everyone @ options - total.other_sum
+    item_sumsq = everyone @ (options * options) - total.other_sumsq
+    if by_condition is not None:  # back to the items' own order
+        unsort = np.argsort(by_condition)
+        counts, item_sum, item_sumsq = counts[:, unsort], item_sum[unsort], item_sumsq[unsort]
     return NodeSums(
         conditions=keys,
         item_conditions=tuple(item_conditions),
         item_codes=codes.astype(np.int64),
         scale_points=a,
-        n_respondents=np.bincount(gi, minlength=size).astype(np.int64),
-        score_n=total.scores[:, 0],
-        score_sum=total.scores[:, 1],
-        score_sumsq=total.scores[:, 2],
-        item_counts=item_counts,
+        n_respondents=n_respondents,
+        score_n=scores[:, 0],
+        score_sum=scores[:, 1],
+        score_sumsq=scores[:, 2],
+        item_counts=counts,
         complete_n=total.complete,
-        complete_item_sum=listwise @ options,
-        complete_item_sumsq=listwise @ (options * options),
+        complete_item_sum=item_sum,
+        complete_item_sumsq=item_sumsq,
         complete_total_sum=total.total_sum,
         complete_total_sumsq=total.total_sumsq,
     )
+
+
+def _unpack(packed: npt.NDArray[np.uint64], options: slice) -> IntArray:
+    """The 12-bit counters of packed words for these options (0-based), on a new last axis.
+
+    ``packed`` has a last axis of length one; option k sits in field k mod 5.
+    """
+    fields = np.arange(options.start, options.stop, dtype=np.uint64) % np.uint64(_FIELDS)
+    return ((packed >> (fields * np.uint64(_FIELD_BITS))) & _FIELD_MASK).astype(np.int64)
+
+
+def _off_scale(value: float, a: int) -> NoReturn:
+    raise ValueError(f"values must hold whole numbers from 1 to {a} (scale_points) "
+                     f"or NaN for missing; found {value:g}")
 
 
 def alpha_from_sums(sums: NodeSums) -> dict[str, float]:
