@@ -1,4 +1,4 @@
-"""SciPy's distributions, typed as ``Any``.
+"""SciPy's distributions and sparse matrices, typed as ``Any``.
 
 SciPy ships no type hints and ``scipy-stubs`` is not a dependency; importing through
 importlib keeps ``mypy --strict`` clean with or without the stubs installed.
@@ -10,3 +10,4 @@ import importlib
 from typing import Any
 
 stats: Any = importlib.import_module("scipy.stats")
+sparse: Any = importlib.import_module("scipy.sparse")

@@ -9,6 +9,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from ._scipy import sparse as _sparse
 from ._scipy import stats
 from ._tree import as_parents, tree_depths
 from ._validation import (
@@ -102,10 +103,6 @@ class GroupsReport:
     node_threshold: IntArray
 
 
-# Nodes gathered at a time when adding up the tree: bounds the temporary copy of their
-# rows (a few megabytes), however many teams there are.
-_TREE_CHUNK = 2048
-
 _Summable = TypeVar("_Summable", np.float64, np.int64)
 
 
@@ -113,19 +110,19 @@ def _add_up_tree(total: npt.NDArray[_Summable], parents: IntArray, depth: IntArr
                  ) -> npt.NDArray[_Summable]:
     """Subtree totals, in place: add each node's rows into its parent, deepest level first.
 
-    One vectorised step per level of the hierarchy (three for team, organisation,
-    system) and chunk of nodes, never one per node: nodes of a level are sorted by parent
-    and summed with ``np.add.reduceat``. A parent's children may straddle two chunks;
-    each chunk adds its part, so the parent still gets the whole sum.
+    One sparse product per level of the hierarchy (three for team, organisation, system),
+    never one step per node: the parents of a level's nodes get ``M @ total``, where ``M``
+    has a 1 at (parent, child) for each node of the level. The product reads each child's
+    row once and copies nothing else (gathering the rows first would copy them all).
     """
+    flat = total.reshape(total.shape[0], -1)
     for d in range(int(depth.max(initial=0)), 0, -1):
-        nodes = np.nonzero(depth == d)[0]
-        nodes = nodes[np.argsort(parents[nodes], kind="stable")]
-        for lo in range(0, nodes.size, _TREE_CHUNK):
-            chunk = nodes[lo:lo + _TREE_CHUNK]
-            targets = parents[chunk]
-            starts = np.concatenate(([0], np.nonzero(np.diff(targets))[0] + 1))
-            total[targets[starts]] += np.add.reduceat(total[chunk], starts, axis=0)
+        nodes = np.flatnonzero(depth == d)
+        targets, row = np.unique(parents[nodes], return_inverse=True)
+        children = _sparse.csr_matrix(
+            (np.ones(nodes.size, dtype=flat.dtype), (row.reshape(-1), nodes)),
+            shape=(targets.size, flat.shape[0]))
+        flat[targets] += children @ flat
     return total
 
 
