@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -106,22 +106,30 @@ class GroupsReport:
 _Summable = TypeVar("_Summable", np.float64, np.int64)
 
 
-def _add_up_tree(total: npt.NDArray[_Summable], parents: IntArray, depth: IntArray
+def _tree_levels(parents: IntArray, depth: IntArray) -> list[tuple[IntArray, Any]]:
+    """For each level of the hierarchy, deepest first: the parents of its nodes and the
+    sparse matrix with a 1 at (parent, child) for each of its nodes."""
+    levels: list[tuple[IntArray, Any]] = []
+    for d in range(int(depth.max(initial=0)), 0, -1):
+        nodes = np.flatnonzero(depth == d)
+        targets, row = np.unique(parents[nodes], return_inverse=True)
+        levels.append((targets, _sparse.csr_matrix(
+            (np.ones(nodes.size, dtype=np.int64), (row.reshape(-1), nodes)),
+            shape=(targets.size, parents.shape[0]))))
+    return levels
+
+
+def _add_up_tree(total: npt.NDArray[_Summable], levels: list[tuple[IntArray, Any]]
                  ) -> npt.NDArray[_Summable]:
     """Subtree totals, in place: add each node's rows into its parent, deepest level first.
 
     One sparse product per level of the hierarchy (three for team, organisation, system),
-    never one step per node: the parents of a level's nodes get ``M @ total``, where ``M``
-    has a 1 at (parent, child) for each node of the level. The product reads each child's
-    row once and copies nothing else (gathering the rows first would copy them all).
+    never one step per node: the parents of a level's nodes get ``M @ total`` (see
+    :func:`_tree_levels`). The product reads each child's row once and copies nothing else
+    (gathering the rows first would copy them all).
     """
     flat = total.reshape(total.shape[0], -1)
-    for d in range(int(depth.max(initial=0)), 0, -1):
-        nodes = np.flatnonzero(depth == d)
-        targets, row = np.unique(parents[nodes], return_inverse=True)
-        children = _sparse.csr_matrix(
-            (np.ones(nodes.size, dtype=flat.dtype), (row.reshape(-1), nodes)),
-            shape=(targets.size, flat.shape[0]))
+    for targets, children in levels:
         flat[targets] += children @ flat
     return total
 
@@ -308,12 +316,18 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     indicator[np.arange(n_items), codes] = 1.0
     respondents = sums.n_respondents
     # Everything below is additive, so subtree totals are sums up the tree: the few
-    # per-condition sums in float64, the answer counts as exact integers.
+    # per-condition sums in float64, the answer counts as exact integers (option by
+    # option: each option's counts are one contiguous (G, I) matrix).
+    levels = _tree_levels(par, depth)
     total = _add_up_tree(np.concatenate([
         respondents[:, None].astype(np.float64), sums.score_n, sums.score_sum,
-        sums.score_sumsq], axis=1), par, depth)
-    counts_tot = _add_up_tree(sums.item_counts if consume else sums.item_counts.copy(), par,
-                              depth)
+        sums.score_sumsq], axis=1), levels)
+    by_option = np.moveaxis(sums.item_counts, 2, 0)  # (A, G, I)
+    if not consume or not by_option.flags.c_contiguous:
+        by_option = np.ascontiguousarray(by_option) if consume else by_option.copy(order="C")
+    for option_counts in by_option:
+        _add_up_tree(option_counts, levels)
+    counts_tot = np.moveaxis(by_option, 0, 2)
     n_resp = np.rint(total[:, 0]).astype(np.int64)
     c_stats = total[:, 1:1 + 3 * n_cond].reshape(size, 3, n_cond)
     cnt, s_sum, s_sq = c_stats[:, 0], c_stats[:, 1], c_stats[:, 2]
@@ -326,19 +340,14 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     sd = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
     ci_low, ci_high = _t_interval(n, mean, sd, gamma)
 
-    # Item sums about the midpoint from the counts: whole numbers, so exact in float64.
-    # Count, sum and sum of squares of each item's answers in one product over the
-    # options (a sum over the last axis of five would be several times slower).
-    # (As a float64 matrix product: whole numbers far below 2**53, so exact, and several
-    # times faster than an integer einsum.)
+    # Count, sum and sum of squares of each item's answers: one matrix product over the
+    # options (float64, but whole numbers far below 2**53, so exact); then about the
+    # midpoint.
     options = np.arange(1, a + 1, dtype=np.float64)
-    moments = (counts_tot.reshape(-1, a).astype(np.float64)
-               @ np.stack([options ** 0, options, options * options], axis=1)
-               ).reshape(size, n_items, 3)
-    n_item = np.ascontiguousarray(moments[:, :, 0])
+    weights = np.stack([options ** 0, options, options * options])
+    n_item, raw_s, raw_q = (weights @ by_option.reshape(a, -1).astype(np.float64)).reshape(
+        3, size, n_items)
     n_item_int = n_item.astype(np.int64)
-    raw_s = moments[:, :, 1]
-    raw_q = moments[:, :, 2]
     item_s = raw_s - centre * n_item
     item_q = raw_q - 2.0 * centre * raw_s + centre * centre * n_item
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -367,9 +376,11 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
         suppress_families(families, n[:, c].astype(np.int64), limit, suppressed)
         for c in range(n_cond)
     ]) if n_cond else np.zeros((size, 0), dtype=bool)
+    # (Each pass reads one item's counts and one condition's hidden cells: as rows.)
+    item_n_rows = np.ascontiguousarray(n_item_int.T)
+    cell_rows = np.ascontiguousarray(cell_suppressed.T)
     item_suppressed = np.column_stack([
-        suppress_families(families, n_item_int[:, i].astype(np.int64), limit,
-                  cell_suppressed[:, codes[i]])
+        suppress_families(families, item_n_rows[i], limit, cell_rows[codes[i]])
         for i in range(n_items)
     ])
     return GroupsReport(

@@ -66,7 +66,8 @@ class NodeSums:
         Count, sum and sum of squares of the centred condition scores (mean of the
         answered items of the condition, where at least ``min_items`` were answered).
     item_counts : ndarray of int, (G, I, A)
-        How many gave each answer 1..A to each item.
+        How many gave each answer 1..A to each item (from :func:`node_sums`, a view of
+        an array laid out option by option).
     complete_n : ndarray of int, (C,)
         Respondents who answered every item of the condition (listwise).
     complete_item_sum, complete_item_sumsq : ndarray of int, (I,)
@@ -422,21 +423,25 @@ def node_sums(
         for name in ("other_sum", "other_sumsq", "complete", "total_sum", "total_sumsq"):
             getattr(total, name)[...] += getattr(part, name)
 
-    counts = np.empty((size, n_items, a), dtype=np.int64)
+    # The counts are laid out option by option, (A, G, I): each option's counts are
+    # unpacked into contiguous memory, and the report adds them up and weighs them one
+    # option at a time. ``item_counts`` is the (G, I, A) view of them.
+    by_option = np.empty((a, size, n_items), dtype=np.int64)
     field = np.empty((size, n_items), dtype=np.uint64)
-    for option in range(a):  # one counter at a time: no (G, I, A) temporaries
+    for option in range(a):
         np.right_shift(packed_total[option // _FIELDS],
                        np.uint64(option % _FIELDS * _FIELD_BITS), out=field)
-        np.bitwise_and(field, _FIELD_MASK, out=field)
-        counts[:, :, option] = field
-    counts[big_nodes] = big_counts
+        np.bitwise_and(field, _FIELD_MASK, out=by_option[option], casting="unsafe")
+    by_option[:, big_nodes] = big_counts.transpose(2, 0, 1)
     options = np.arange(1, a + 1, dtype=np.int64)
-    everyone = counts.sum(axis=0)  # (I, A), items in condition order
+    everyone = by_option.sum(axis=1).T  # (I, A), items in condition order
     item_sum = everyone @ options - total.other_sum
     item_sumsq = everyone @ (options * options) - total.other_sumsq
     if by_condition is not None:  # back to the items' own order
         unsort = np.argsort(by_condition)
-        counts, item_sum, item_sumsq = counts[:, unsort], item_sum[unsort], item_sumsq[unsort]
+        by_option = np.ascontiguousarray(by_option[:, :, unsort])
+        item_sum, item_sumsq = item_sum[unsort], item_sumsq[unsort]
+    counts = np.moveaxis(by_option, 0, 2)
     return NodeSums(
         conditions=keys,
         item_conditions=tuple(item_conditions),
