@@ -346,18 +346,14 @@ def node_sums(
         some_big = bool(in_big.any())
         if some_big:
             slots = big_slot[segment_node[in_big]]
-        # The packed cells are made and added up a slice of rows at a time (cut where a
-        # segment starts), so that they are still in the second-level cache when added.
-        cut = np.unique(np.searchsorted(segment, np.arange(0, rows, _SLICE_ROWS)))
-        pieces = [(s0, s1) for s0, s1 in itertools.pairwise([*cut.tolist(), segment.size])
-                  if s0 < s1]
-        bounds = [*segment.tolist(), rows]
+        # The packed cells are made and added up a slice of rows at a time, so that they
+        # are still in the second-level cache when added.
+        pieces = _slices(segment, rows)
         packed_t = np.empty((n_items, segment.size), dtype=np.uint64)
         for word in range(words):
             if word:
                 np.subtract(shift, _FIELDS * _FIELD_BITS, out=shift)
-            for s0, s1 in pieces:
-                lo, hi = bounds[s0], bounds[s1]
+            for s0, s1, lo, hi in pieces:
                 cells = np.left_shift(_ONE, shift[:, lo:hi].view(unsigned_shift),
                                       out=acc.cells[:, :hi - lo])
                 np.add.reduceat(cells, segment[s0:s1] - lo, axis=1, out=packed_t[:, s0:s1])
@@ -458,6 +454,15 @@ def node_sums(
         complete_total_sum=total.total_sum,
         complete_total_sumsq=total.total_sumsq,
     )
+
+
+def _slices(starts: IntArray, rows: int) -> list[tuple[int, int, int, int]]:
+    """Slices of about ``_SLICE_ROWS`` rows that begin where a run begins: for each, the
+    runs it holds (``starts[s0:s1]``) and its rows ``lo:hi``."""
+    cut = np.unique(np.searchsorted(starts, np.arange(0, rows, _SLICE_ROWS))).tolist()
+    bounds = [*starts.tolist(), rows]
+    return [(s0, s1, bounds[s0], bounds[s1])
+            for s0, s1 in itertools.pairwise([*cut, starts.size]) if s0 < s1]
 
 
 def _unpack(packed: npt.NDArray[np.uint64], options: slice) -> IntArray:
