@@ -648,7 +648,9 @@ def bench_analysis(
              "and check them against the core.")] = True,
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="Run only this baseline (repeat the option for more).")] = None,
-    repeat: Annotated[int, typer.Option(help="Timed runs of the core; the median is kept.")] = 3,
+    repeat: Annotated[int, typer.Option(
+        help="Timed runs of the core, after one warm-up run timed apart; the median is kept."
+    )] = 3,
     workers: Annotated[int | None, typer.Option(
         help="Threads of the core (default: the usable processors).")] = None,
     scaling: Annotated[list[int] | None, typer.Option(

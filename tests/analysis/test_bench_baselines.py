@@ -43,6 +43,14 @@ def test_every_baseline_agrees_with_the_core_in_a_small_run(small_run):
         compared = set(small_run["baselines"][name]["check"]["figures_compared"])
         assert {"item_counts", "cell_suppressed", "item_suppressed"} <= compared
     assert small_run["all_baselines_agree"] is True
+    # Each vectorised baseline is timed three times after a warm-up run, timed apart; the
+    # core's one run here (--repeat 1) has none, and the minutes-long apply is timed once.
+    for name in ("pandas vectorised", "Polars", "DuckDB"):
+        assert len(small_run["baselines"][name]["seconds_all"]) == 3
+        assert small_run["baselines"][name]["first_run_seconds"] > 0
+    assert small_run["baselines"]["per-group apply"]["first_run_seconds"] is None
+    assert small_run["core_first_run_seconds"] is None
+    assert len(small_run["core_seconds_all"]) == 1
 
 
 def test_the_headline_is_the_ratio_to_the_fastest_baseline(small_run):
