@@ -60,6 +60,7 @@ def test_its_alpha_equals_cronbach_alpha_listwise():
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_order_of_rows_blocks_and_threads_do_not_change_the_sums(monkeypatch, workers):
     monkeypatch.setattr(sums_module, "_BLOCK_ROWS", 37)  # nodes straddle blocks and shares
+    monkeypatch.setattr(sums_module, "_SLICE_ROWS", 5)  # and slices within a block
     values, group = synthetic()
     whole = node_sums(values, group, KEYS, workers=1)
     shuffled = np.random.default_rng(4).permutation(group.size)
@@ -69,6 +70,9 @@ def test_order_of_rows_blocks_and_threads_do_not_change_the_sums(monkeypatch, wo
     np.testing.assert_allclose(other.score_sum, whole.score_sum, atol=1e-12)
     np.testing.assert_allclose(other.score_sumsq, whole.score_sumsq, atol=1e-12)
     np.testing.assert_array_equal(other.complete_item_sumsq, whole.complete_item_sumsq)
+    counts, score_sum = plainly(values, group, KEYS, 23, 5)
+    np.testing.assert_array_equal(other.item_counts, counts)
+    np.testing.assert_allclose(other.score_sum, score_sum, atol=1e-12)
 
 
 def test_the_report_from_sums_is_the_report():
