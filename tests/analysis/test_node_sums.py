@@ -162,3 +162,11 @@ def test_a_block_that_mixes_missing_and_wrong_answers_is_refused():
     values[11, 1] = 0.0  # a whole number, but not an option
     with pytest.raises(ValueError, match="found 0"):
         node_sums(values, group, KEYS)
+
+
+def test_condition_totals_do_not_wrap_round_for_a_long_condition():
+    # 330 items of 100 options: a respondent's total (33,000) outgrows 16 bits.
+    s = node_sums(np.full((3, 330), 100.0), [0, 0, 1], ["a"] * 330, scale_points=100)
+    assert s.score_sum[:, 0].tolist() == [99.0, 49.5]
+    assert s.complete_total_sum.tolist() == [99_000]
+    assert s.complete_total_sumsq.tolist() == [3 * 33_000 ** 2]

@@ -244,7 +244,9 @@ def node_sums(
     runs = [slice(int(end - k), int(end)) for end, k in zip(ends, cond_sizes, strict=True)]
     equal_runs = bool(np.all(cond_sizes == cond_sizes[0]))
     centre = (a + 1) / 2.0
-    narrow = np.int8 if a * int(cond_sizes.max()) < 127 else np.int16
+    # Condition totals per respondent: the smallest integer type that holds A x items.
+    most = a * int(cond_sizes.max())
+    narrow = np.int8 if most <= 127 else np.int16 if most <= 32_767 else np.int32
     words = -(-a // _FIELDS)
     shift_type, unsigned_shift = ((np.int8, np.uint8) if _FIELD_BITS * a <= 127
                                   else (np.int16, np.uint16))
@@ -376,7 +378,7 @@ def node_sums(
         acc.other_sumsq += np.multiply(square, square, out=square).sum(axis=1, dtype=np.int32)
         whole = totals * complete
         acc.complete += complete.sum(axis=1)
-        acc.total_sum += whole.sum(axis=1, dtype=np.int32)
+        acc.total_sum += whole.sum(axis=1, dtype=np.int64)
         square = whole.astype(np.int64)
         acc.total_sumsq += np.multiply(square, square, out=square).sum(axis=1)
 
