@@ -322,9 +322,8 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     total = _add_up_tree(np.concatenate([
         respondents[:, None].astype(np.float64), sums.score_n, sums.score_sum,
         sums.score_sumsq], axis=1), levels)
-    by_option = np.moveaxis(sums.item_counts, 2, 0)  # (A, G, I)
-    if not consume or not by_option.flags.c_contiguous:
-        by_option = np.ascontiguousarray(by_option) if consume else by_option.copy(order="C")
+    by_option = np.moveaxis(sums.item_counts, 2, 0)  # (A, G, I); a view when from node_sums
+    by_option = np.ascontiguousarray(by_option) if consume else by_option.copy(order="C")
     for option_counts in by_option:
         _add_up_tree(option_counts, levels)
     counts_tot = np.moveaxis(by_option, 0, 2)
