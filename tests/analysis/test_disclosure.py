@@ -285,3 +285,56 @@ def test_per_node_thresholds_keep_every_hidden_count_underivable(case):
         if column < size:
             assert basis.shape[1] > 0 and np.abs(basis[position]).max() > 1e-9, (
                 f"hidden node {column} (n={counts[column]}) is derivable")
+
+
+@st.composite
+def hierarchies_with_columns(draw):
+    """One random hierarchy, nodes relabelled at random (children may come before their
+    parents), with several columns of counts that add up (a report's conditions or
+    items) and some cells already hidden."""
+    counts, parents, threshold = draw(hierarchies())
+    size = counts.size
+    columns = [counts]
+    for _ in range(draw(st.integers(0, 4))):
+        own = np.array([draw(st.integers(0, 9)) for _ in range(size)])
+        column = own.copy()
+        for i in reversed(range(size)):
+            if parents[i] >= 0:
+                column[parents[i]] += column[i]
+        columns.append(column)
+    matrix = np.column_stack(columns)
+    forced = np.array([[draw(st.integers(0, 9)) == 0 for _ in columns] for _ in range(size)])
+    label = np.array(draw(st.permutations(range(size))))  # node i is called label[i]
+    relabelled = np.full(size, -1)
+    relabelled[label] = np.where(parents >= 0, label[np.maximum(parents, 0)], -1)
+    shuffled, shuffled_forced = np.empty_like(matrix), np.empty_like(forced)
+    shuffled[label], shuffled_forced[label] = matrix, forced
+    return shuffled, relabelled, threshold, shuffled_forced
+
+
+@settings(max_examples=300, deadline=None)
+@given(hierarchies_with_columns())
+def test_columns_suppressed_together_are_each_suppressed_as_alone(case):
+    # A report suppresses all its condition (or item) columns in one call; each column
+    # must get exactly what the one-column rule (checked above for disclosure) gives it.
+    from tracelead.analysis.disclosure import Families, suppress_families
+
+    counts, parents, threshold, forced = case
+    limit = np.full(counts.shape[0], threshold)
+    together = suppress_families(Families.of(parents), counts.astype(np.int64), limit, forced)
+    for k in range(counts.shape[1]):
+        alone = suppress_hierarchy(counts[:, k], parents, threshold=threshold,
+                                   already_suppressed=forced[:, k])
+        assert np.array_equal(together[:, k], alone), f"column {k}"
+
+
+def test_a_family_broken_in_one_column_only_changes_that_column():
+    # Organisation 0 (teams 1-3). Column 0: team 1 has 3 < 5, so its smallest published
+    # sibling (team 2, 6) is hidden too; column 1: every team at 5 or more, nothing hidden.
+    from tracelead.analysis.disclosure import Families, suppress_families
+
+    parents = np.array([-1, 0, 0, 0])
+    counts = np.array([[19, 30], [3, 10], [6, 10], [10, 10]])
+    hidden = suppress_families(Families.of(parents), counts, np.full(4, 5),
+                               np.zeros((4, 2), dtype=bool))
+    assert hidden.tolist() == [[False, False], [True, False], [True, False], [False, False]]

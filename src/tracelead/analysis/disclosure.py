@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from ._scipy import sparse as _sparse
 from ._tree import as_parents
 from ._validation import BoolArray, IntArray, check_choice, check_positive_int
 
@@ -299,7 +301,9 @@ class Families:
 
     ``child`` lists the nodes with a parent, ``child_parent`` their parents, in the order
     (parent, node index); ``n_children`` counts each node's children and ``heads`` lists
-    the nodes that have children (the families).
+    the nodes that have children (the families), in increasing order, and
+    ``head_position`` gives each head's place among them (-1 for other nodes);
+    ``starts`` is where each head's children begin in ``child``.
     """
 
     size: int
@@ -308,6 +312,8 @@ class Families:
     child_parent: IntArray
     n_children: IntArray
     heads: IntArray
+    head_position: IntArray
+    starts: IntArray
 
     @classmethod
     def of(cls, parents: IntArray) -> Families:
@@ -317,66 +323,102 @@ class Families:
         child = child[order]
         size = int(parents.shape[0])
         n_children = np.bincount(parents[child], minlength=size)
+        heads = np.nonzero(n_children)[0]
+        head_position = np.full(size, -1, dtype=np.int64)
+        head_position[heads] = np.arange(heads.size)
+        starts = np.cumsum(n_children[heads]) - n_children[heads]
         return cls(size=size, parents=parents, child=child, child_parent=parents[child],
-                   n_children=n_children, heads=np.nonzero(n_children)[0])
+                   n_children=n_children, heads=heads, head_position=head_position,
+                   starts=starts)
+
+    @cached_property
+    def children_matrix(self) -> Any:
+        """Sparse (heads x nodes) with a 1 at (family, child): ``M @ n`` sums each
+        family's children's counts, column by column."""
+        return _sparse.csr_matrix(
+            (np.ones(self.child.size, dtype=np.int64),
+             (self.head_position[self.child_parent], self.child)),
+            shape=(self.heads.size, self.size))
 
 
 def suppress_families(fam: Families, n: IntArray, limit: IntArray, forced: BoolArray
                       ) -> BoolArray:
     """The rules of :func:`suppress_hierarchy` on checked input (see its notes).
 
-    The unknowns and hidden totals of the families are counted once and then updated
-    with the nodes each pass hides, so a pass costs O(families + newly hidden), not
-    O(nodes).
+    ``n`` holds one count per node (G,), or K columns of them (G, K), each column
+    suppressed on its own, all at once (a report's conditions, or its items);
+    ``forced`` has the shape of ``n`` or broadcasts to it. The unknowns and hidden totals
+    of every family and column are counted once and then updated with the nodes each
+    round hides, so a round costs O(families x K + newly hidden), not O(nodes x K); the
+    families' sums are one sparse product.
     """
-    size, child, cpar, heads = fam.size, fam.child, fam.child_parent, fam.heads
-    n_child = n[child]
-    child_sum = np.bincount(cpar, weights=n_child, minlength=size).astype(np.int64)
-    residual = n - child_sum
-    if (residual < 0).any():
-        node = int(np.nonzero(residual < 0)[0][0])
-        raise ValueError(f"counts: node {node} has {int(n[node])} respondents but its "
-                         f"children have {int(child_sum[node])}; a parent counts everyone "
-                         "below it")
-    head_n, head_limit = n[heads], limit[heads]
-    head_residual = residual[heads]
+    if n.ndim == 1:
+        one: BoolArray = suppress_families(fam, n[:, None], limit,
+                                           np.asarray(forced, dtype=bool)[:, None])[:, 0]
+        return one
+    columns = n.shape[1]
+    hidden: BoolArray = (n < limit[:, None]) | np.asarray(forced, dtype=bool)
+    heads = fam.heads
+    if not heads.size or not n.size:
+        return hidden
+    head_n = n[heads]
+    child_sum = fam.children_matrix @ n
+    head_residual = head_n - child_sum
+    if (head_residual < 0).any():
+        row, column = np.argwhere(head_residual < 0)[0]
+        raise ValueError(f"counts: node {int(heads[row])} has {int(head_n[row, column])} "
+                         f"respondents but its children have {int(child_sum[row, column])}; "
+                         "a parent counts everyone below it")
+    head_limit = limit[heads][:, None]
     residual_unknown = head_residual > 0
     lone_residual_ok = residual_unknown & (head_residual >= head_limit)
+    residual_total = np.where(residual_unknown, head_residual, 0)
+    own_unknown = head_n > 0
 
-    hidden = (n < limit) | forced
-    positive_hidden = hidden[child] & (n_child > 0)
-    unknowns = np.bincount(cpar[positive_hidden], minlength=size)
-    hidden_total = np.bincount(cpar[positive_hidden], weights=n_child[positive_hidden],
-                               minlength=size)
-    for _ in range(size + 1):
+    # The hidden children with respondents, counted per family and column from their
+    # positions (few, once primary suppression has run), then kept up to date.
+    def count_hidden(node: IntArray, column: IntArray) -> tuple[IntArray, IntArray]:
+        keep = (n[node, column] > 0) & (fam.parents[node] >= 0)
+        node, column = node[keep], column[keep]
+        cell = fam.head_position[fam.parents[node]] * columns + column
+        counted = np.bincount(cell, minlength=head_n.size).reshape(head_n.shape)
+        total = np.bincount(cell, weights=n[node, column], minlength=head_n.size)
+        return counted, np.rint(total).astype(np.int64).reshape(head_n.shape)
+
+    unknowns, hidden_total = count_hidden(*np.divmod(np.flatnonzero(hidden & (n > 0)),
+                                                     columns))
+    for _ in range(fam.size + 1):
         head_hidden = hidden[heads]
-        u = unknowns[heads] + residual_unknown + (head_hidden & (head_n > 0))
-        total = hidden_total[heads] + np.where(residual_unknown, head_residual, 0)
-        single = (u == 1) & ~lone_residual_ok
-        small_total = ~head_hidden & (total > 0) & (total < head_limit)
-        broken = heads[single | small_total]
-        if not broken.size:
+        u = unknowns + residual_unknown + (head_hidden & own_unknown)
+        total = hidden_total + residual_total
+        broken = (((u == 1) & ~lone_residual_ok)
+                  | (~head_hidden & (total > 0) & (total < head_limit)))
+        family, column = np.divmod(np.flatnonzero(broken), columns)
+        if not family.size:
             break
-        # The smallest published child with respondents of each broken family (ties: the
-        # lowest index), sorted among the broken families' children only.
-        is_broken = np.zeros(size, dtype=bool)
-        is_broken[broken] = True
-        candidate = child[is_broken[cpar] & ~hidden[child] & (n_child > 0)]
-        best = np.full(size, -1, dtype=np.int64)
-        if candidate.size:
-            candidate = candidate[np.lexsort((candidate, n[candidate],
-                                              fam.parents[candidate]))]
-            candidate_parent = fam.parents[candidate]
-            first = np.ones(candidate.size, dtype=bool)
-            first[1:] = candidate_parent[1:] != candidate_parent[:-1]
-            best[candidate_parent[first]] = candidate[first]
-        fix = best[broken]
-        newly = np.unique(np.concatenate([fix[fix >= 0], broken[fix < 0]]))
-        newly = newly[~hidden[newly]]
-        if not newly.size:  # pragma: no cover - cannot happen for valid input
+        # For each broken family and column: the smallest published child with
+        # respondents (ties: the lowest index), or, if there is none, the head itself.
+        sizes = fam.n_children[heads[family]]
+        pair = np.repeat(np.arange(family.size), sizes)
+        offset = np.arange(pair.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        child = fam.child[fam.starts[family][pair] + offset]
+        child_column = column[pair]
+        open_ = ~hidden[child, child_column] & (n[child, child_column] > 0)
+        pair, child, child_column = pair[open_], child[open_], child_column[open_]
+        fix = heads[family].copy()
+        if pair.size:
+            order = np.lexsort((child, n[child, child_column], pair))
+            pair, child = pair[order], child[order]
+            first = np.ones(pair.size, dtype=bool)
+            first[1:] = pair[1:] != pair[:-1]
+            fix[pair[first]] = child[first]
+        node, fix_column = np.divmod(np.unique(fix * columns + column), columns)
+        newly = ~hidden[node, fix_column]
+        node, fix_column = node[newly], fix_column[newly]
+        if not node.size:  # pragma: no cover - cannot happen for valid input
             break
-        hidden[newly] = True
-        counted = newly[(n[newly] > 0) & (fam.parents[newly] >= 0)]
-        np.add.at(unknowns, fam.parents[counted], 1)
-        np.add.at(hidden_total, fam.parents[counted], n[counted])
+        hidden[node, fix_column] = True
+        more, more_total = count_hidden(node, fix_column)
+        unknowns += more
+        hidden_total += more_total
     return hidden

@@ -364,24 +364,15 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     level_1, level_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, depth,
                                            int(depth.max(initial=0)) + 1)
 
-    # The family structure is worked out once for all the passes below. One pass per
-    # condition and per item. (Laying the columns side by side as one forest gives the
-    # same answer but was slower: the loop then runs over every copy until the slowest
-    # converges.)
+    # The family structure is worked out once for all the passes below: the groups, then
+    # every condition's cells, then every item's distribution (each starting from what
+    # the one before hides), the columns of each side by side.
     families = Families.of(par)
     no_one = np.zeros(size, dtype=bool)
-    suppressed = suppress_families(families, n_resp.astype(np.int64), limit, no_one)
-    cell_suppressed = np.column_stack([
-        suppress_families(families, n[:, c].astype(np.int64), limit, suppressed)
-        for c in range(n_cond)
-    ]) if n_cond else np.zeros((size, 0), dtype=bool)
-    # (Each pass reads one item's counts and one condition's hidden cells: as rows.)
-    item_n_rows = np.ascontiguousarray(n_item_int.T)
-    cell_rows = np.ascontiguousarray(cell_suppressed.T)
-    item_suppressed = np.column_stack([
-        suppress_families(families, item_n_rows[i], limit, cell_rows[codes[i]])
-        for i in range(n_items)
-    ])
+    suppressed = suppress_families(families, n_resp, limit, no_one)
+    cell_suppressed = suppress_families(families, n, limit, suppressed[:, None])
+    item_suppressed = suppress_families(families, n_item_int, limit,
+                                                cell_suppressed[:, codes])
     return GroupsReport(
         conditions=keys, item_conditions=item_conditions, parents=par, depth=depth,
         n_respondents=n_resp, n=n, mean=mean, sd=sd, ci_low=ci_low, ci_high=ci_high,
