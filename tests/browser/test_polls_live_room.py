@@ -444,6 +444,12 @@ def test_every_page_passes_axe_and_fits_a_phone_for_each_kind_of_question(
         press(screen, "Next")
         expect(screen.locator("#tl-q-status")).to_have_text(
             f"Question {number} of 7: open for votes")
+        # The phone notices the new question by itself within two seconds (it reloads,
+        # or offers the question if the person had started answering): wait for that
+        # before opening the page afresh, or the two navigations can cross (the page's
+        # own reload aborts ours: net::ERR_ABORTED).
+        expect(phone.get_by_text(question.prompt, exact=True).or_(
+            phone.locator("#tl-poll-moved:not([hidden])"))).to_be_visible()
         phone.goto(f"{live_server.url}/p/{poll.code}/")
         expect(phone.get_by_text(question.prompt, exact=True)).to_be_visible()
         assert_accessible(phone, f"the vote page with a {kind} question")
