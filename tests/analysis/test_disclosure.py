@@ -338,3 +338,17 @@ def test_a_family_broken_in_one_column_only_changes_that_column():
     hidden = suppress_families(Families.of(parents), counts, np.full(4, 5),
                                np.zeros((4, 2), dtype=bool))
     assert hidden.tolist() == [[False, False], [True, False], [True, False], [False, False]]
+
+
+def test_a_one_dimensional_mask_with_columns_of_counts_is_refused():
+    # With (G, K) counts a (G,) mask would be lined up with the columns, not the nodes
+    # (silently wrong when G == K): it must be given as (G, 1).
+    from tracelead.analysis.disclosure import Families, suppress_families
+
+    parents = np.array([-1, 0])
+    counts = np.array([[10, 10], [10, 10]])
+    with pytest.raises(ValueError, match="one row per node"):
+        suppress_families(Families.of(parents), counts, np.full(2, 5), np.array([True, False]))
+    per_node = suppress_families(Families.of(parents), counts, np.full(2, 5),
+                                 np.array([[True], [False]]))
+    assert per_node.tolist() == [[True, True], [True, True]]  # node 0 forced; 1 then alone

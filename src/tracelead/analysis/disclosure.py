@@ -347,17 +347,21 @@ def suppress_families(fam: Families, n: IntArray, limit: IntArray, forced: BoolA
 
     ``n`` holds one count per node (G,), or K columns of them (G, K), each column
     suppressed on its own, all at once (a report's conditions, or its items);
-    ``forced`` has the shape of ``n`` or broadcasts to it. The unknowns and hidden totals
-    of every family and column are counted once and then updated with the nodes each
-    round hides, so a round costs O(families x K + newly hidden), not O(nodes x K); the
-    families' sums are one sparse product.
+    ``forced`` has the shape of ``n``, or (G, 1) for the same nodes in every column (a
+    (G,) mask with (G, K) counts is refused: NumPy would line it up with the columns).
+    The unknowns and hidden totals of every family and column are counted once and then
+    updated with the nodes each round hides, so a round costs O(families x K + newly
+    hidden), not O(nodes x K); the families' sums are one sparse product.
     """
+    forced = np.asarray(forced, dtype=bool)
+    if forced.ndim != n.ndim or forced.shape[0] != n.shape[0]:
+        raise ValueError(f"forced must have one row per node, like the counts {n.shape}; "
+                         f"got shape {forced.shape}")
     if n.ndim == 1:
-        one: BoolArray = suppress_families(fam, n[:, None], limit,
-                                           np.asarray(forced, dtype=bool)[:, None])[:, 0]
+        one: BoolArray = suppress_families(fam, n[:, None], limit, forced[:, None])[:, 0]
         return one
     columns = n.shape[1]
-    hidden: BoolArray = (n < limit[:, None]) | np.asarray(forced, dtype=bool)
+    hidden: BoolArray = (n < limit[:, None]) | forced
     heads = fam.heads
     if not heads.size or not n.size:
         return hidden
