@@ -371,8 +371,7 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     no_one = np.zeros(size, dtype=bool)
     suppressed = suppress_families(families, n_resp, limit, no_one)
     cell_suppressed = suppress_families(families, n, limit, suppressed[:, None])
-    item_suppressed = suppress_families(families, n_item_int, limit,
-                                                cell_suppressed[:, codes])
+    item_suppressed = suppress_families(families, n_item_int, limit, cell_suppressed[:, codes])
     return GroupsReport(
         conditions=keys, item_conditions=item_conditions, parents=par, depth=depth,
         n_respondents=n_resp, n=n, mean=mean, sd=sd, ci_low=ci_low, ci_high=ci_high,
