@@ -32,6 +32,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Each test database is made from the models (seconds; Django's ``TEST["MIGRATE"]``),
+    not by running the 83 migrations (about 30 s a database, most of it Django re-rendering
+    the models after each operation). ``tests/test_migration_rules.py`` checks that the
+    migrations make that same schema, and the tests that start tracelead in processes of
+    its own (tests/cluster, tests/messaging/test_worker_crash.py,
+    tests/security/test_storage.py) run them, on SQLite and on PostgreSQL."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        database.setdefault("TEST", {})["MIGRATE"] = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """... and every migration recorded as applied, as ``migrate`` would have left it (a
+    backup names the migrations its data is from; ``tracelead demo`` migrates first)."""
+    from django.db import connections
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            recorder = MigrationRecorder(connection)
+            recorder.ensure_schema()
+            done = recorder.applied_migrations()
+            recorder.migration_qs.bulk_create(
+                recorder.Migration(app=app, name=name)
+                for app, name in MigrationLoader(connection).disk_migrations
+                if (app, name) not in done)
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, object]:
     return {
         "executable_path": "/usr/bin/chromium",

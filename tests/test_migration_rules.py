@@ -74,3 +74,20 @@ def test_new_migrations_only_expand() -> None:
 def test_the_grandfathered_list_names_real_migrations() -> None:
     found = {(app, name) for app, name, _m in _ours()}
     assert found >= BEFORE_THE_RULES, BEFORE_THE_RULES - found
+
+
+@pytest.mark.django_db
+def test_the_migrations_make_the_schema_the_models_describe() -> None:
+    """The test databases are made from the models (tests/conftest.py), so the migrations
+    must make exactly that schema: no change to a model may be left without its migration.
+    (The migrations themselves run, on SQLite and on PostgreSQL, in the tests that start
+    tracelead in processes of its own: tests/cluster, tests/messaging/test_worker_crash.py,
+    tests/security/test_storage.py.)"""
+    from django.core.management import call_command
+
+    try:
+        call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+    except SystemExit as missing:
+        call_command("makemigrations", "--dry-run", verbosity=1)
+        pytest.fail(f"a model has changed without a migration (exit {missing.code}); see "
+                    "the output above")

@@ -203,7 +203,8 @@ MIDDLEWARE = [
     # for every log line (core/operations.py).
     "tracelead.core.operations.OperationsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, its file table kept per process (core/middleware.py).
+    "tracelead.core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

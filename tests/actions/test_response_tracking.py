@@ -113,8 +113,10 @@ def test_the_page_shows_each_group_apart_and_never_a_total(
     tiny = text.split(f'id="count-{small.pk}">')[1].split("</p>")[0]
     assert tiny == "Fewer than 5 responses so far."
     # No total of the shown groups (6 + 7), nor of every group (6 + 7 + 2).
-    counts = [c for c in text.split('id="count-')[1:]]
-    assert not any("13" in c.split("</p>")[0] or "15" in c.split("</p>")[0] for c in counts)
+    # (What each count paragraph says, after its id, which is a group's key.)
+    counts = [c.split('">', 1)[1].split("</p>")[0] for c in text.split('id="count-')[1:]]
+    assert len(counts) == 3
+    assert not any("13" in c or "15" in c for c in counts)
     assert "13 responses" not in text and "15 responses" not in text
     assert f'id="chart-responses-{assessment.pk}-spec"' in text
     assert f'id="chart-responses-{small.pk}-spec"' not in text

@@ -25,6 +25,14 @@ def _fresh_rate_limits(request: pytest.FixtureRequest, django_db_blocker: Any) -
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings: Any) -> None:
+    """Passwords set and checked with a fast hasher: these stories sign in through the
+    real form about a hundred times, and Argon2 takes about 0.3 s a hash on two busy cores
+    (it is tested in tests/security/test_sign_in.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def console() -> Iterator[Console]:
     watcher = Console()
