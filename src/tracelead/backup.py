@@ -226,6 +226,53 @@ def _check_migrations(header: dict[str, Any]) -> None:
         )
 
 
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Runs of at most ``CHUNK`` consecutive rows of one model (the file is in model
+    order, so each model's rows come as a few runs)."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        if batch and (row.get("model") != batch[0].get("model") or len(batch) == CHUNK):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def _insert(batch: list[dict[str, Any]]) -> type[models.Model]:
+    """Insert rows of one model as they were: one multi-row INSERT per database batch.
+
+    As ``loaddata`` saves (``raw``): every stored value is kept as it is (a field with
+    ``auto_now`` keeps its backed-up time), a multi-table child inserts only its own table
+    (its parent's rows are rows of the file too), and no ``save()`` method or signal runs,
+    so nothing is derived from restored rows. Django's ``save_base`` inserts through the
+    same ``_insert(raw=True)``, one row at a time with an UPDATE tried first; this is
+    about ten times faster. Many-to-many links of Django's own tables (a user's groups
+    and permissions) are inserted after their rows.
+    """
+    found = list(serializers.deserialize("python", batch, handle_forward_references=False))
+    model = type(found[0].object)
+    meta = model._meta
+    objects = [item.object for item in found]
+    fields = meta.local_concrete_fields
+    size = connection.ops.bulk_batch_size(fields, objects) or len(objects)
+    manager = model._base_manager
+    for start in range(0, len(objects), size):
+        manager._insert(objects[start:start + size], fields=fields,  # type: ignore[attr-defined]
+                        raw=True, using=connection.alias)
+    for field in meta.local_many_to_many:
+        through = field.remote_field.through
+        links = [
+            through(**{f"{field.m2m_field_name()}_id": item.object.pk,
+                       f"{field.m2m_reverse_field_name()}_id": target})
+            for item in found
+            for target in (item.m2m_data or {}).get(field.name, [])
+        ]
+        if links:
+            through._base_manager.bulk_create(links)
+    return model
+
+
 def counts(chosen: list[type[models.Model]] | None = None) -> dict[str, int]:
     """Rows per backed-up model in the current database."""
     return {
@@ -277,16 +324,12 @@ def restore(
             _clear(chosen)
         loaded: set[type[models.Model]] = set()
         with connection.constraint_checks_disabled():
-            for row in _objects(path):
+            for batch in _batches(_objects(path)):
                 try:
-                    for obj in serializers.deserialize(
-                        "python", [row], handle_forward_references=False
-                    ):
-                        obj.save()
-                        loaded.add(type(obj.object))
+                    loaded.add(_insert(batch))
                 except (DeserializationError, DatabaseError) as error:
                     raise BackupError(f"A row of {path} cannot be loaded: {error}") from error
-                advance(1)
+                advance(len(batch))
         try:
             connection.check_constraints(table_names=[m._meta.db_table for m in loaded])
         except DatabaseError as error:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
 SHOTS = Path("/tmp/tl-shots")  # noqa: S108 - screenshots for a person to look at
 PASSWORD = "correct-horse-battery-7"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
@@ -107,6 +109,20 @@ def assert_accessible(page: Any, what: str) -> None:
         for v in violations
     ]
     assert not violations, f"axe on {what} ({page.url}):\n" + json.dumps(report, indent=1)
+
+
+def at_both_widths(page: Any, check: Callable[[Any, str], None], what: str) -> None:
+    """``check(page, what)`` at the page's width (a phone's, in the flows that use this),
+    then again at 1280 px, and back. A story run once at 360 px so has every page it
+    checks checked at both widths: its clicks and typing do not depend on the width, the
+    layout and axe's findings can."""
+    first = dict(page.viewport_size)
+    check(page, f"{what} ({first['width']} px)")
+    page.set_viewport_size(DESKTOP)
+    try:
+        check(page, f"{what} ({DESKTOP['width']} px)")
+    finally:
+        page.set_viewport_size(first)
 
 
 def assert_no_sideways_scroll(page: Any, what: str) -> None:

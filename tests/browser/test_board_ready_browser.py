@@ -1,6 +1,7 @@
 """The system's settings page (respondent information and the reports' logo) and the list
-of new personal links with its copy buttons, in a real browser at 360 px and 1280 px: axe
-finds nothing serious, critical or `region`, and no page scrolls sideways."""
+of new personal links with its copy buttons, in a real browser at 360 px (each page checked
+at 1280 px as well): axe finds nothing serious, critical or `region`, and no page scrolls
+sideways."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import assert_page_checked, sign_in
+from browser_helpers import PHONE, assert_page_checked, at_both_widths, sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 
 
-_checked = assert_page_checked
+def _checked(page: Any, what: str) -> None:
+    """The story runs at 360 px; each page it checks is checked at 1280 px as well."""
+    at_both_widths(page, assert_page_checked, what)
 
 
 def _png(path: Path) -> Path:
@@ -30,24 +32,23 @@ def _png(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_a_facilitator_sets_the_information_and_uploads_a_logo(
-    size: str, live_server: Any, browser: Any, console: Any, system: Any,
+    live_server: Any, browser: Any, console: Any, system: Any,
     make_facilitator: Any, tmp_path: Path
 ) -> None:
     make_facilitator(system)
-    page = console.watch(browser.new_context(viewport=WIDTHS[size]).new_page())
+    page = console.watch(browser.new_context(viewport=PHONE).new_page())
     sign_in(page, live_server.url, "fiona.facilitator", next_path=f"/systems/{system.pk}/")
     page.get_by_role("link", name=re.compile("Settings: respondent information")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Settings of {system.name}")
-    _checked(page, f"the settings page ({size})")
+    _checked(page, "the settings page")
 
     bad = tmp_path / "notes.txt"
     bad.write_text("not a picture")
     page.get_by_label("Logo for the cover of the PDF reports (optional)").set_input_files(bad)
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("PNG, JPEG or SVG")
-    _checked(page, f"the settings page with an error ({size})")
+    _checked(page, "the settings page with an error")
 
     page.get_by_label("Who runs the questionnaires (optional)").fill("the OD team")
     page.get_by_label("How respondents can contact them (optional)").fill("od@nb.nhs.uk")
@@ -62,19 +63,18 @@ def test_a_facilitator_sets_the_information_and_uploads_a_logo(
     # The preview loaded (an image that failed to load has no natural width).
     assert preview.evaluate("img => img.naturalWidth") == 300
     expect(page.get_by_label("Who runs the questionnaires (optional)")).to_have_value("the OD team")
-    _checked(page, f"the settings page with a logo ({size})")
+    _checked(page, "the settings page with a logo")
     console.assert_clean()
     page.context.close()
 
 
-@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_new_links_are_listed_once_with_copy_buttons(
-    size: str, live_server: Any, browser: Any, console: Any, system: Any, team: Any,
+    live_server: Any, browser: Any, console: Any, system: Any, team: Any,
     make_facilitator: Any, make_assessment: Any
 ) -> None:
     make_facilitator(system)
     assessment = make_assessment(team, title="Ward 7 – spring")
-    context = browser.new_context(viewport=WIDTHS[size])
+    context = browser.new_context(viewport=PHONE)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = console.watch(context.new_page())
     sign_in(page, live_server.url, "fiona.facilitator",
@@ -84,7 +84,7 @@ def test_the_new_links_are_listed_once_with_copy_buttons(
     page.get_by_role("button", name=re.compile("Create")).click()
     rows = page.locator("#new-links-table tbody tr")
     expect(rows).to_have_count(2)  # Amy once
-    _checked(page, f"the new links ({size})")
+    _checked(page, "the new links")
 
     page.get_by_role("button", name="Copy the link for bob@example.nhs.uk").click()
     expect(page.get_by_role("status").filter(has_text="Copied")).to_contain_text(
@@ -98,7 +98,7 @@ def test_the_new_links_are_listed_once_with_copy_buttons(
                                                         "bob@example.nhs.uk"]
     assert copied[1].split("\t")[2] == bob_link
     assert "Copy" not in " ".join(copied)
-    _checked(page, f"the new links after copying ({size})")
+    _checked(page, "the new links after copying")
 
     page.reload()  # shown once: a reload lists them no more
     expect(page.locator("#new-links-table")).to_have_count(0)

@@ -1,6 +1,8 @@
 """Issue 10, part A, in headless Chromium at 360 px and 1280 px: the heatmap's colours and
 labels, the level chart's axis, the character counter with emoji, the back link that
 saves, a shared device on the open link, the introduction on a phone, and landmarks.
+What depends on the width (the charts, the first screen) runs at each width; the stories
+run once, at 360 px, with each page they check checked at 1280 px as well.
 
 Every page is checked with axe (no serious or critical WCAG 2.2 AA violation) and with
 axe's ``region`` rule on its own (a best-practice rule, so not in the WCAG tags): no
@@ -14,11 +16,13 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
+    DESKTOP,
     PHONE,
     SHOTS,
     answer_scale_page,
     assert_accessible,
     assert_no_sideways_scroll,
+    at_both_widths,
     screenshot,
     settled_evaluate,
     sign_in,
@@ -28,7 +32,6 @@ from playwright.sync_api import expect
 from tracelead.reports import colours
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
 
 
@@ -199,11 +202,10 @@ def test_the_introduction_puts_start_now_on_the_first_screen_and_says_who_runs_i
     console.assert_clean()
 
 
-@VIEWPORTS
 def test_the_top_back_link_saves_the_answers_on_the_page(
-    live_server: Any, browser: Any, console: Any, assessment: Any, viewport: dict[str, int],
+    live_server: Any, browser: Any, console: Any, assessment: Any,
 ) -> None:
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=PHONE)
     page = console.watch(context.new_page())
     link = _personal_link(live_server, assessment)
     page.goto(link)
@@ -215,7 +217,7 @@ def test_the_top_back_link_saves_the_answers_on_the_page(
     fieldsets = page.locator("form#main-form fieldset fieldset")
     fieldsets.nth(0).get_by_label("Disagree", exact=True).check()
     fieldsets.nth(3).get_by_label("Strongly agree", exact=True).check()
-    _check_page(page, f"a questionnaire page ({viewport['width']} px)")
+    at_both_widths(page, _check_page, "a questionnaire page")
     back = page.locator("nav.tl-back-nav").get_by_role("button", name="Back")
     expect(back).to_be_visible()
     back.click()
@@ -231,13 +233,12 @@ def test_the_top_back_link_saves_the_answers_on_the_page(
     console.assert_clean()
 
 
-@VIEWPORTS
 def test_the_character_counter_counts_emoji_as_the_server_does(
-    live_server: Any, browser: Any, console: Any, assessment: Any, viewport: dict[str, int],
+    live_server: Any, browser: Any, console: Any, assessment: Any,
 ) -> None:
     from tracelead.diagnostics.models import Response
 
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=PHONE)
     page = console.watch(context.new_page())
     page.goto(_personal_link(live_server, assessment))
     page.get_by_role("button", name="Start now").click()
@@ -254,7 +255,7 @@ def test_the_character_counter_counts_emoji_as_the_server_does(
     expect(message).to_contain_text("0 characters remaining")
     comment.fill("a" * 496 + family)
     expect(message).to_contain_text("1 character too many")
-    _check_page(page, f"the comments page ({viewport['width']} px)")
+    at_both_widths(page, _check_page, "the comments page")
     comment.fill("a" * 495 + family)
     page.get_by_role("button", name="Submit my answers").click()
     expect(page).to_have_url(re.compile(r"/r/done/$"))
@@ -264,24 +265,22 @@ def test_the_character_counter_counts_emoji_as_the_server_does(
     console.assert_clean()
 
 
-@VIEWPORTS
 def test_a_shared_device_offers_to_answer_as_another_person(
     live_server: Any, browser: Any, console: Any, team: Any, make_assessment: Any,
-    viewport: dict[str, int],
 ) -> None:
     from tracelead.diagnostics import services
     from tracelead.diagnostics.models import Response
 
     assessment = make_assessment(team)
     link = f"{live_server.url}/r/{services.assessment_open_link(assessment=assessment)}/"
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=PHONE)
     page = console.watch(context.new_page())
     for person in range(2):
         page.goto(link)
         if person:
             expect(page.get_by_role("heading", level=1)).to_have_text(
                 "Answers already sent from this device")
-            _check_page(page, f"the shared-device page ({viewport['width']} px)")
+            at_both_widths(page, _check_page, "the shared-device page")
             page.get_by_role("button", name="Answer as another person").click()
         page.get_by_role("button", name="Start now").click()
         for number in range(1, 6):
@@ -298,16 +297,15 @@ def test_a_shared_device_offers_to_answer_as_another_person(
     console.assert_clean()
 
 
-@VIEWPORTS
 def test_pages_with_a_back_link_keep_everything_in_landmarks(
     live_server: Any, browser: Any, console: Any, reported: Any, make_facilitator: Any,
-    system: Any, viewport: dict[str, int],
+    system: Any,
 ) -> None:
     from django.urls import reverse
 
     make_facilitator(system)
     assessment = reported["assessment"]
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=PHONE)
     page = console.watch(context.new_page())
     sign_in(page, live_server.url, "fiona.facilitator")
     paths = [
@@ -325,7 +323,7 @@ def test_pages_with_a_back_link_keep_everything_in_landmarks(
     for path in paths:
         page.goto(f"{live_server.url}{path}")
         backs += page.locator("nav.tl-back-nav .nhsuk-back-link").count()
-        _check_page(page, f"{path} ({viewport['width']} px)")
+        at_both_widths(page, _check_page, path)
     assert backs >= 6, "most of these pages have a back link"
     context.close()
     console.assert_clean()

@@ -55,8 +55,10 @@ def tally_record(*, assessment_id: int, day: dt.date | None = None) -> ResponseT
     return tally
 
 
-def _on_response_saved(sender: Any, instance: Response, created: bool, **kwargs: Any) -> None:
-    if not created or instance.rater_kind == RaterKind.SELF:
+def _on_response_saved(sender: Any, instance: Response, created: bool, raw: bool = False,
+                       **kwargs: Any) -> None:
+    # A row loaded as it was (``loaddata``, fixtures) is not a response arriving today.
+    if raw or not created or instance.rater_kind == RaterKind.SELF:
         return
     assessment_id = instance.assessment_id
 
