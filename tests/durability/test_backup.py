@@ -1,11 +1,12 @@
 """`tracelead backup` and `tracelead restore` round-trip a whole database.
 
-The demo data (users, a system, groups, four reporting cycles, three of them published,
-20 rounds with invitations and 178 responses, each published one pointing to its
-publication) plus a draft, an open-link submission and a used invitation are backed up,
-the database is flushed (content types and permissions are made again, with new keys),
-and the backup is restored. Every backed-up model's rows must then be the same as before,
-compared field by field as Django serialises them.
+The demo data (users, a system, groups, four reporting cycles, three of them published, 20
+rounds with invitations and 178 responses, each published one pointing to its publication)
+plus a draft, an open-link submission, a used invitation and a user's group and permissions
+are loaded once for the module and backed up, the database is flushed (content types and
+permissions are made again, with new keys), and the backup is restored. Every backed-up
+model's rows must then be the same as before, compared field by field as Django serialises
+them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,43 +77,45 @@ def _load_demo_and_more(trace: Any) -> None:
     user.user_permissions.add(Permission.objects.get(codename="change_assessment"))
 
 
+@dataclass(frozen=True)
+class DemoBackup:
+    path: Path
+    rows: dict[str, Counter[str]]
+    summary: backups.BackupSummary
+
+
 @pytest.fixture(scope="module")
-def demo_backup(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
-) -> tuple[Any, dict[str, Counter[str]]]:
-    """The demo loaded once for the module, its rows and its backup (then the database
-    is emptied again). The first test below checks the round trip from the demo as loaded;
-    the others start from this backup restored (a second or two, against the demo's ten)."""
+def demo_backup(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+                ) -> DemoBackup:
+    """The demo (and more) loaded once for the module, its rows, and its backup; then the
+    database is emptied again (as ``flush`` does: content types and permissions are made
+    again, with new keys). The first test restores the backup and compares every row;
+    the others start from it restored (a second or two, against the demo's ten or more)."""
     from tracelead.instruments import get_instrument
 
     path = tmp_path_factory.mktemp("backup") / "demo.tracelead.jsonl.gz"
     with django_db_blocker.unblock():
         _load_demo_and_more(get_instrument("trace"))
         rows = snapshot()
-        backups.backup(path)
+        summary = backups.backup(path)
         call_command("flush", interactive=False, verbosity=0)
-    return path, rows
+    return DemoBackup(path=path, rows=rows, summary=summary)
 
 
 @pytest.fixture
-def data(demo_backup: tuple[Any, dict[str, Counter[str]]]) -> dict[str, Counter[str]]:
-    path, rows = demo_backup
-    backups.restore(path)
-    return rows
+def data(demo_backup: DemoBackup) -> dict[str, Counter[str]]:
+    backups.restore(demo_backup.path)
+    return demo_backup.rows
 
 
-def test_a_backup_restores_into_an_empty_database_with_every_row_the_same(trace, tmp_path):
-    _load_demo_and_more(trace)
-    data = snapshot()
-    path = tmp_path / "db.tracelead.jsonl.gz"
-    summary = backups.backup(path)
+def test_a_backup_restores_into_an_empty_database_with_every_row_the_same(demo_backup):
+    data, path, summary = demo_backup.rows, demo_backup.path, demo_backup.summary
     models = summary.header["models"]
     assert models["diagnostics.response"] == 178 + 1
     assert (models["publishing.cycle"], models["publishing.publication"]) == (4, 3)
     assert summary.rows == sum(sum(rows.values()) for rows in data.values())
 
-    call_command("flush", interactive=False, verbosity=0)
-    assert Response.objects.count() == 0
+    assert Response.objects.count() == 0  # emptied after the backup
 
     loaded = backups.restore(path)
 
