@@ -247,8 +247,9 @@ def _insert(batch: list[dict[str, Any]]) -> type[models.Model]:
     (its parent's rows are rows of the file too), and no ``save()`` method or signal runs,
     so nothing is derived from restored rows. Django's ``save_base`` inserts through the
     same ``_insert(raw=True)``, one row at a time with an UPDATE tried first; this is
-    about ten times faster. Many-to-many links of Django's own tables (a user's groups
-    and permissions) are inserted after their rows.
+    about seven times faster (the demo's 7,034 rows: 10.7 s against 1.5 s). Many-to-many
+    links of Django's own tables (a user's groups and permissions) are inserted after
+    their rows.
     """
     found = list(serializers.deserialize("python", batch, handle_forward_references=False))
     model = type(found[0].object)
