@@ -8,11 +8,13 @@ import pytest
 from tracelead.analysis import (
     condition_profile,
     condition_scores,
+    cronbach_alpha,
     groups_report,
     icc1,
     icc2,
     suppress_hierarchy,
 )
+from tracelead.analysis import report as report_module
 
 KEYS = ["task"] * 3 + ["route"] * 2 + ["energy"] * 2
 
@@ -42,7 +44,12 @@ def members(parents: np.ndarray, node: int, group: np.ndarray) -> np.ndarray:
     return np.isin(group, list(below))
 
 
-def test_it_matches_condition_profile_for_every_group_at_every_level():
+@pytest.mark.parametrize("item_rows", [None, 5])
+def test_it_matches_condition_profile_for_every_group_at_every_level(monkeypatch, item_rows):
+    # item_rows: the item statistics worked out five nodes at a time, so that blocks of
+    # nodes end inside the hierarchy and the last one is short (23 nodes).
+    if item_rows:
+        monkeypatch.setattr(report_module, "_ITEM_ROWS", item_rows)
     values, group, parents = synthetic()
     report = groups_report(values, group, KEYS, parents=parents, threshold=5)
     assert report.conditions == ("task", "route", "energy")
@@ -76,6 +83,26 @@ def test_its_iccs_match_the_one_way_anova_functions():
     ok = np.isin(group, children) & ~np.isnan(scores[:, 0])
     assert report.icc1[3, 0] == pytest.approx(icc1(scores[ok, 0], group[ok]), abs=1e-9)
     assert np.isnan(report.icc1[teams]).all()
+    # Every node with children, every condition: the one-way ANOVA across its children,
+    # each child with everyone below it.
+    for node in np.unique(parents[parents >= 0]):
+        label = np.full(group.size, -1)
+        for child in np.nonzero(parents == node)[0]:
+            label[members(parents, child, group)] = child
+        for c in range(3):
+            ok = (label >= 0) & ~np.isnan(scores[:, c])
+            assert np.unique(label[ok]).size >= 2  # every family here has two with data
+            want = icc1(scores[ok, c], label[ok]), icc2(scores[ok, c], label[ok])
+            np.testing.assert_allclose([report.icc1[node, c], report.icc2[node, c]], want,
+                                       atol=1e-9)
+
+
+def test_its_alpha_is_cronbach_alpha_over_everyone_who_answered_a_whole_condition():
+    values, group, parents = synthetic(2)
+    report = groups_report(values, group, KEYS, parents=parents)
+    for c, key in enumerate(report.conditions):
+        items = values[:, [k == key for k in KEYS]]
+        assert report.alpha[c] == pytest.approx(cronbach_alpha(items), abs=1e-12)
 
 
 def test_its_suppression_is_suppress_hierarchy_on_respondent_and_cell_counts():

@@ -23,7 +23,7 @@ from ._validation import (
 from .agreement import rwg_j_from_variances, uniform_null_variance
 from .disclosure import Families, node_thresholds, suppress_families
 from .reliability import icc1_icc2_from_sums
-from .sums import NodeSums, check_values, node_sums
+from .sums import NodeSums, alpha_from_sums, check_values, node_sums
 
 __all__ = ["GroupsReport", "groups_report", "groups_report_from_sums"]
 
@@ -74,6 +74,10 @@ class GroupsReport:
     item_suppressed : ndarray of bool, (G, I)
         The item distribution must not be shown (suppression on the item's answer count,
         starting from the hidden cells of its condition).
+    alpha : ndarray of float, (C,)
+        Cronbach's alpha of each condition over everyone in the matrix who answered all
+        its items (:func:`tracelead.analysis.sums.alpha_from_sums`); a whole-population
+        figure, so it is not suppressed per node.
     threshold : int
         The threshold applied: the largest of ``node_threshold``.
     node_threshold : ndarray of int, (G,)
@@ -101,6 +105,7 @@ class GroupsReport:
     item_suppressed: BoolArray
     threshold: int
     node_threshold: IntArray
+    alpha: FloatArray
 
 
 _Summable = TypeVar("_Summable", np.float64, np.int64)
@@ -132,6 +137,54 @@ def _add_up_tree(total: npt.NDArray[_Summable], levels: list[tuple[IntArray, Any
     for targets, children in levels:
         flat[targets] += children @ flat
     return total
+
+
+# Nodes whose item statistics are worked out at a time: the (nodes, I) float64
+# temporaries (512 x 35 items: 143 kB each) stay in the processor's second-level cache
+# instead of a dozen passes over (G, I) arrays in memory.
+_ITEM_ROWS = 512
+
+
+def _item_spread(by_option: IntArray, centre: float, codes: IntArray, n_cond: int
+                 ) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Each node's answers per item, and per condition the sum of its items' variances and
+    the number of items that have one.
+
+    From the option counts :math:`c_k` (``by_option``, (A, G, I)): :math:`n = \\sum_k c_k`,
+    and about the midpoint m, :math:`s = \\sum_k (k - m) c_k`, :math:`q = \\sum_k (k - m)^2
+    c_k`, so that an item's variance is :math:`(q - s^2/n)/(n - 1)` (items answered at
+    least twice; the rest add nothing and are not counted). The weights are whole numbers
+    or halves and the counts far below :math:`2^{53}`, so ``s`` and ``q`` are exact in
+    float64. Returns ``n`` (G, I) as integers, the variance sums (G, C) and the counts of
+    items with a variance (G, C), C the conditions of ``codes``.
+    """
+    a, size, n_items = by_option.shape
+    indicator = np.zeros((n_items, n_cond))
+    indicator[np.arange(n_items), codes] = 1.0
+    offsets = np.arange(1, a + 1, dtype=np.float64) - centre
+    weights = np.stack([offsets, offsets * offsets])  # (2, A)
+    n_item = np.empty((size, n_items), dtype=np.int64)
+    var_sum = np.empty((size, n_cond))
+    usable_items = np.empty((size, n_cond))
+    for lo in range(0, size, _ITEM_ROWS):
+        hi = min(size, lo + _ITEM_ROWS)
+        counts = by_option[:, lo:hi]
+        n = np.sum(counts, axis=0, out=n_item[lo:hi])
+        s, q = (weights @ counts.reshape(a, -1).astype(np.float64)).reshape(2, hi - lo,
+                                                                            n_items)
+        n_float = n.astype(np.float64)
+        usable = n >= 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.multiply(s, s, out=s)
+            np.divide(s, n_float, out=s)
+            np.subtract(q, s, out=q)
+            np.subtract(n_float, 1.0, out=n_float)
+            np.divide(q, n_float, out=q)
+        np.maximum(q, 0.0, out=q)
+        q[~usable] = 0.0
+        np.matmul(q, indicator, out=var_sum[lo:hi])
+        np.matmul(usable.astype(np.float64), indicator, out=usable_items[lo:hi])
+    return n_item, var_sum, usable_items
 
 
 def _t_interval(n: IntArray, mean: FloatArray, sd: FloatArray, confidence: float
@@ -209,8 +262,8 @@ def groups_report(
     squares of the scores (centred on the scale midpoint for accuracy), and per node and
     item the counts of each answer (from which the item variances follow). They are
     gathered by :func:`tracelead.analysis.sums.node_sums` in one read of the matrix (no
-    copy of it), then added up the hierarchy one level at a time with
-    ``np.add.reduceat``; nothing after the read depends on the number of respondents.
+    copy of it), then added up the hierarchy one level at a time (one sparse product per
+    level); nothing after the read depends on the number of respondents.
     Memory beyond the input is O(G x I x A) plus one block of rows per thread.
 
     References
@@ -277,8 +330,10 @@ def groups_report_from_sums(
 ) -> GroupsReport:
     """:func:`groups_report` from sums already gathered by :func:`node_sums`.
 
-    For a caller that wants more than the report from the one read of the matrix (the
-    benchmark also takes Cronbach's alpha from the same sums). ``parents``, ``threshold``
+    For a caller that has the sums already (for example to report the same respondents
+    under another hierarchy or threshold without reading them again). The sums are left
+    as they were (the answer counts are copied to be added up the tree, which
+    :func:`groups_report` does in place). ``parents``, ``threshold``
     and ``confidence`` are as in :func:`groups_report`; ``parents`` must have one entry
     per node of ``sums``.
 
@@ -308,12 +363,11 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     """
     keys, codes = sums.conditions, sums.item_codes
     item_conditions = sums.item_conditions
+    alpha = alpha_from_sums(sums)
     a = sums.scale_points
     centre = (a + 1) / 2.0
-    size, n_items = sums.item_counts.shape[0], sums.item_counts.shape[1]
+    size = sums.item_counts.shape[0]
     n_cond = len(keys)
-    indicator = np.zeros((n_items, n_cond))
-    indicator[np.arange(n_items), codes] = 1.0
     respondents = sums.n_respondents
     # Everything below is additive, so subtree totals are sums up the tree: the few
     # per-condition sums in float64, the answer counts as exact integers (option by
@@ -339,35 +393,28 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     sd = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
     ci_low, ci_high = _t_interval(n, mean, sd, gamma)
 
-    # Count, sum and sum of squares of each item's answers: one matrix product over the
-    # options (float64, but whole numbers far below 2**53, so exact); then about the
-    # midpoint.
-    options = np.arange(1, a + 1, dtype=np.float64)
-    weights = np.stack([options ** 0, options, options * options])
-    n_item, raw_s, raw_q = (weights @ by_option.reshape(a, -1).astype(np.float64)).reshape(
-        3, size, n_items)
-    n_item_int = n_item.astype(np.int64)
-    item_s = raw_s - centre * n_item
-    item_q = raw_q - 2.0 * centre * raw_s + centre * centre * n_item
-    with np.errstate(invalid="ignore", divide="ignore"):
-        item_var = np.maximum((item_q - item_s**2 / n_item) / (n_item - 1.0), 0.0)
-    usable = n_item >= 2
-    var_sum = np.where(usable, item_var, 0.0) @ indicator
-    j = usable.astype(np.float64) @ indicator
+    n_item_int, var_sum, j = _item_spread(by_option, centre, codes, n_cond)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_var = np.where(j > 0, var_sum / j, np.nan)
     rwg = rwg_j_from_variances(mean_var, j, uniform_null_variance(a))
 
     # ICCs across each node's children, and across all the nodes of each depth (a node's
     # depth is its cluster), every condition at once.
-    icc_1, icc_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, par, size)
+    # The family structure is worked out once for the ICCs and the passes below.
+    families = Families.of(par)
+    # Only the nodes with children (the families' heads, a few hundred) have an ICC
+    # across their children: one cluster per head, then spread out over the nodes.
+    family = np.where(par >= 0, families.head_position[par], -1)
+    head_1, head_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, family, families.heads.size)
+    icc_1 = np.full((size, n_cond), np.nan)
+    icc_2 = np.full((size, n_cond), np.nan)
+    icc_1[families.heads], icc_2[families.heads] = head_1, head_2
     level_1, level_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, depth,
                                            int(depth.max(initial=0)) + 1)
 
-    # The family structure is worked out once for all the passes below: the groups, then
-    # every condition's cells, then every item's distribution (each starting from what
-    # the one before hides), the columns of each side by side.
-    families = Families.of(par)
+    # Suppression: the groups, then every condition's cells, then every item's
+    # distribution (each starting from what the one before hides), the columns of each
+    # side by side.
     no_one = np.zeros(size, dtype=bool)
     suppressed = suppress_families(families, n_resp, limit, no_one)
     cell_suppressed = suppress_families(families, n, limit, suppressed[:, None])
@@ -379,4 +426,5 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
         level_icc2=level_2, suppressed=suppressed, cell_suppressed=cell_suppressed,
         item_suppressed=item_suppressed, threshold=top,
         node_threshold=limit,
+        alpha=np.array([alpha[key] for key in keys], dtype=np.float64),
     )

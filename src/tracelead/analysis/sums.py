@@ -410,29 +410,44 @@ def node_sums(
             read_block(start, min(start + _BLOCK_ROWS, stop_row), acc)
         return acc
 
+    # The counts are laid out option by option, (A, G, I): each option's counts are
+    # unpacked into contiguous memory, and the report adds them up and weighs them one
+    # option at a time. ``item_counts`` is the (G, I, A) view of them.
+    by_option = np.empty((a, size, n_items), dtype=np.int64)
+
+    def unpack(lo: int, hi: int) -> IntArray:
+        """Unpack the counts of nodes lo..hi-1; return their totals per option and item."""
+        field = np.empty((hi - lo, n_items), dtype=np.uint64)
+        for option in range(a):
+            np.right_shift(packed_total[option // _FIELDS, lo:hi],
+                           np.uint64(option % _FIELDS * _FIELD_BITS), out=field)
+            np.bitwise_and(field, _FIELD_MASK, out=by_option[option, lo:hi],
+                           casting="unsafe")
+        totals: IntArray = by_option[:, lo:hi].sum(axis=1)  # (A, I)
+        return totals
+
     spans = list(itertools.pairwise(cuts))
+    node_cuts = [size * w // len(spans) for w in range(len(spans) + 1)]
     if len(spans) == 1:
         parts = [work(*spans[0])]
+        per_option = [unpack(0, size)]
     else:
         with ThreadPoolExecutor(max_workers=len(spans)) as pool:
             parts = list(pool.map(lambda span: work(*span), spans))
+            # The unpacking is shared out too, by node index (each share of rows holds
+            # its own nodes, but not in index ranges, so it waits for all the counting).
+            per_option = list(pool.map(lambda span: unpack(*span),
+                                       itertools.pairwise(node_cuts)))
     total = parts[0]
     for part in parts[1:]:
         for name in ("other_sum", "other_sumsq", "complete", "total_sum", "total_sumsq"):
             getattr(total, name)[...] += getattr(part, name)
 
-    # The counts are laid out option by option, (A, G, I): each option's counts are
-    # unpacked into contiguous memory, and the report adds them up and weighs them one
-    # option at a time. ``item_counts`` is the (G, I, A) view of them.
-    by_option = np.empty((a, size, n_items), dtype=np.int64)
-    field = np.empty((size, n_items), dtype=np.uint64)
-    for option in range(a):
-        np.right_shift(packed_total[option // _FIELDS],
-                       np.uint64(option % _FIELDS * _FIELD_BITS), out=field)
-        np.bitwise_and(field, _FIELD_MASK, out=by_option[option], casting="unsafe")
     by_option[:, big_nodes] = big_counts.transpose(2, 0, 1)
+    everyone = sum(per_option[1:], per_option[0]).T  # (I, A), items in condition order
+    if big_nodes.size:  # counted apart: their packed words were left at zero
+        everyone = everyone + big_counts.sum(axis=0)
     options = np.arange(1, a + 1, dtype=np.int64)
-    everyone = by_option.sum(axis=1).T  # (I, A), items in condition order
     item_sum = everyone @ options - total.other_sum
     item_sumsq = everyone @ (options * options) - total.other_sumsq
     if by_condition is not None:  # back to the items' own order

@@ -2,11 +2,11 @@
 
 ``run()`` generates synthetic survey data (by default 1,000,000 responses to 35 items,
 five conditions of seven items, in 20,000 teams within 200 organisations within 40
-systems) and computes the full report for every group at every level with the core:
-:func:`tracelead.analysis.sums.node_sums` reads the matrix once, then
-:func:`tracelead.analysis.groups_report_from_sums` gives n, condition means, SDs,
-intervals, rwg(j), ICC(1), ICC(2), item distributions and suppression, and
-:func:`tracelead.analysis.sums.alpha_from_sums` Cronbach's alpha per condition.
+systems) and computes the full report for every group at every level with the core, in
+one call of :func:`tracelead.analysis.groups_report`: it reads the matrix once
+(:func:`tracelead.analysis.sums.node_sums`) and gives n, condition means, SDs,
+intervals, rwg(j), ICC(1), ICC(2), item distributions, suppression and Cronbach's alpha
+per condition.
 
 The same figures are then computed by each baseline, on the same data, in the same run:
 
@@ -44,8 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tracelead.analysis import groups_report_from_sums, suppress_hierarchy
-from tracelead.analysis.sums import alpha_from_sums, node_sums
+from tracelead.analysis import GroupsReport, groups_report, suppress_hierarchy
 
 CONDITIONS = ("task", "route", "alignment", "capability", "energy")
 THRESHOLD = 5
@@ -109,24 +108,21 @@ def make_data(*, responses: int, items: int, teams: int, organisations: int, sys
 
 
 def core(values: np.ndarray, group: np.ndarray, parents: np.ndarray, keys: list[str],
-         *, workers: int | None = None) -> dict[str, Any]:
+         *, workers: int | None = None) -> GroupsReport:
     """The full report with the analysis core: one read of the matrix, then O(groups)."""
-    sums = node_sums(values, group, keys, size=parents.size, scale_points=SCALE_POINTS,
-                     workers=workers)
-    report = groups_report_from_sums(sums, parents=parents, threshold=THRESHOLD)
-    return {"report": report, "alpha": alpha_from_sums(sums)}
+    return groups_report(values, group, keys, parents=parents, threshold=THRESHOLD,
+                         scale_points=SCALE_POINTS, workers=workers)
 
 
-def core_figures(ours: dict[str, Any]) -> dict[str, Any]:
+def core_figures(r: GroupsReport) -> dict[str, Any]:
     """The core's figures under the names the baselines use."""
-    r = ours["report"]
     return {
         "n_respondents": r.n_respondents, "n": r.n, "mean": r.mean, "sd": r.sd,
         "ci_low": r.ci_low, "ci_high": r.ci_high, "rwg_j": r.rwg_j,
         "level_icc1": r.level_icc1, "level_icc2": r.level_icc2,
         "item_counts": r.item_counts, "suppressed": r.suppressed,
         "cell_suppressed": r.cell_suppressed, "item_suppressed": r.item_suppressed,
-        "alpha": np.array([ours["alpha"][c] for c in r.conditions]),
+        "alpha": r.alpha,
     }
 
 
@@ -656,7 +652,7 @@ def run(*, responses: int = 1_000_000, items: int = 35, teams: int = 20_000,
     core(values, group, parents, keys, workers=workers)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    report = ours["report"]
+    report = ours
     input_bytes = int(values.nbytes + group.nbytes + parents.nbytes)
     result |= {
         "core_seconds": round(core_s, 3),
@@ -671,7 +667,8 @@ def run(*, responses: int = 1_000_000, items: int = 35, teams: int = 20_000,
         "cells_suppressed": int(report.cell_suppressed.sum()),
         "team_icc1": dict(zip(report.conditions, np.round(report.level_icc1[2], 4).tolist(),
                               strict=True)),
-        "alpha": {c: round(v, 4) for c, v in ours["alpha"].items()},
+        "alpha": dict(zip(report.conditions, np.round(report.alpha, 4).tolist(),
+                          strict=True)),
     }
     figures = core_figures(ours)
     present = report.n_respondents > 0
