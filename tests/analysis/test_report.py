@@ -168,3 +168,19 @@ def test_it_applies_a_threshold_per_node_to_groups_cells_and_items():
     outside = np.flatnonzero((parents != parents[team]) & (np.arange(parents.size)
                                                            != parents[team]))
     np.testing.assert_array_equal(doubled.suppressed[outside], report.suppressed[outside])
+
+
+def test_threads_sharing_the_report_give_the_same_report(monkeypatch):
+    # Three threads: the counts added up beside the condition figures, the nodes of the
+    # item statistics in three shares of blocks of two, and the items suppressed in
+    # three groups of columns; the same arrays as one thread doing it all in turn.
+    monkeypatch.setattr(report_module, "_ITEM_ROWS", 2)
+    values, group, parents = synthetic(3)
+    one = groups_report(values, group, KEYS, parents=parents, threshold=4, workers=1)
+    three = groups_report(values, group, KEYS, parents=parents, threshold=4, workers=3)
+    assert one.item_suppressed.any() and not one.item_suppressed.all()
+    for name, value in vars(one).items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(getattr(three, name), value, err_msg=name)
+        else:
+            assert getattr(three, name) == value, name

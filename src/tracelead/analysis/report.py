@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +25,7 @@ from ._validation import (
 from .agreement import rwg_j_from_variances, uniform_null_variance
 from .disclosure import Families, node_thresholds, suppress_families
 from .reliability import icc1_icc2_from_sums
-from .sums import NodeSums, alpha_from_sums, check_values, node_sums
+from .sums import NodeSums, alpha_from_sums, check_values, node_sums, thread_count
 
 __all__ = ["GroupsReport", "groups_report", "groups_report_from_sums"]
 
@@ -145,33 +147,30 @@ def _add_up_tree(total: npt.NDArray[_Summable], levels: list[tuple[IntArray, Any
 _ITEM_ROWS = 512
 
 
-def _item_spread(by_option: IntArray, centre: float, codes: IntArray, n_cond: int
-                 ) -> tuple[IntArray, FloatArray, FloatArray]:
+def _item_spread(by_option: IntArray, centre: float, indicator: FloatArray,
+                 out: tuple[IntArray, FloatArray, FloatArray], lo: int, hi: int) -> None:
     """Each node's answers per item, and per condition the sum of its items' variances and
-    the number of items that have one.
+    the number of items that have one, for the nodes ``lo..hi-1``.
 
     From the option counts :math:`c_k` (``by_option``, (A, G, I)): :math:`n = \\sum_k c_k`,
     and about the midpoint m, :math:`s = \\sum_k (k - m) c_k`, :math:`q = \\sum_k (k - m)^2
     c_k`, so that an item's variance is :math:`(q - s^2/n)/(n - 1)` (items answered at
     least twice; the rest add nothing and are not counted). The weights are whole numbers
     or halves and the counts far below :math:`2^{53}`, so ``s`` and ``q`` are exact in
-    float64. Returns ``n`` (G, I) as integers, the variance sums (G, C) and the counts of
-    items with a variance (G, C), C the conditions of ``codes``.
+    float64. Writes ``n`` (G, I) as integers, the variance sums (G, C) and the counts of
+    items with a variance (G, C) into ``out``; ``indicator`` (I, C) has a 1 at each
+    item's condition.
     """
-    a, size, n_items = by_option.shape
-    indicator = np.zeros((n_items, n_cond))
-    indicator[np.arange(n_items), codes] = 1.0
+    a, _, n_items = by_option.shape
+    n_item, var_sum, usable_items = out
     offsets = np.arange(1, a + 1, dtype=np.float64) - centre
     weights = np.stack([offsets, offsets * offsets])  # (2, A)
-    n_item = np.empty((size, n_items), dtype=np.int64)
-    var_sum = np.empty((size, n_cond))
-    usable_items = np.empty((size, n_cond))
-    for lo in range(0, size, _ITEM_ROWS):
-        hi = min(size, lo + _ITEM_ROWS)
-        counts = by_option[:, lo:hi]
-        n = np.sum(counts, axis=0, out=n_item[lo:hi])
-        s, q = (weights @ counts.reshape(a, -1).astype(np.float64)).reshape(2, hi - lo,
-                                                                            n_items)
+    for first in range(lo, hi, _ITEM_ROWS):
+        last = min(hi, first + _ITEM_ROWS)
+        counts = by_option[:, first:last]
+        n = np.sum(counts, axis=0, out=n_item[first:last])
+        s, q = (weights @ counts.reshape(a, -1).astype(np.float64)).reshape(
+            2, last - first, n_items)
         n_float = n.astype(np.float64)
         usable = n >= 2
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -182,9 +181,37 @@ def _item_spread(by_option: IntArray, centre: float, codes: IntArray, n_cond: in
             np.divide(q, n_float, out=q)
         np.maximum(q, 0.0, out=q)
         q[~usable] = 0.0
-        np.matmul(q, indicator, out=var_sum[lo:hi])
-        np.matmul(usable.astype(np.float64), indicator, out=usable_items[lo:hi])
-    return n_item, var_sum, usable_items
+        np.matmul(q, indicator, out=var_sum[first:last])
+        np.matmul(usable.astype(np.float64), indicator, out=usable_items[first:last])
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class _Steps:
+    """Independent steps of the report on a few threads (NumPy releases the interpreter
+    lock in its loops, so they overlap), or one after another with one worker."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def __enter__(self) -> _Steps:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def submit(self, fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs
+               ) -> Future[_R]:
+        if self._pool is not None:
+            return self._pool.submit(fn, *args, **kwargs)
+        done: Future[_R] = Future()
+        done.set_result(fn(*args, **kwargs))  # an error is raised here, as inline code would
+        return done
 
 
 def _t_interval(n: IntArray, mean: FloatArray, sd: FloatArray, confidence: float
@@ -241,7 +268,9 @@ def groups_report(
     min_items : int, default 1
         Answered items needed for a condition score.
     workers : int, optional
-        Threads reading the matrix (see :func:`tracelead.analysis.sums.node_sums`).
+        Threads reading the matrix (see :func:`tracelead.analysis.sums.node_sums`), and
+        sharing the steps of the report after it (default: the usable processors, at
+        most 8).
 
     Returns
     -------
@@ -303,8 +332,7 @@ def groups_report(
         par = np.asarray(parents)
         size = int(par.shape[0]) if par.ndim == 1 else -1
         par = as_parents(par, size)
-    if gi.size and (gi.min() < 0 or gi.max() >= size):
-        raise ValueError(f"group_index must hold node indices in 0..{size - 1}")
+    # (node_sums checks that group_index holds nodes 0..size-1.)
     depth = tree_depths(par)
     limit = node_thresholds(threshold, size)
     # One number for the report: the strictest node's threshold (the scalar if no nodes).
@@ -315,10 +343,12 @@ def groups_report(
     else:
         top = 1
 
+    threads = thread_count(workers)
     sums = node_sums(x, gi, item_conditions, size=size, scale_points=a, min_items=min_items,
-                     workers=workers)
+                     workers=threads)
     # These sums are ours alone, so their answer counts may be added up in place.
-    return _report_from_sums(sums, par, depth, limit, top, gamma, consume=True)
+    return _report_from_sums(sums, par, depth, limit, top, gamma, consume=True,
+                             workers=threads)
 
 
 def groups_report_from_sums(
@@ -327,14 +357,15 @@ def groups_report_from_sums(
     parents: npt.ArrayLike | None = None,
     threshold: int | npt.ArrayLike = 5,
     confidence: float = 0.95,
+    workers: int | None = None,
 ) -> GroupsReport:
     """:func:`groups_report` from sums already gathered by :func:`node_sums`.
 
     For a caller that has the sums already (for example to report the same respondents
     under another hierarchy or threshold without reading them again). The sums are left
     as they were (the answer counts are copied to be added up the tree, which
-    :func:`groups_report` does in place). ``parents``, ``threshold``
-    and ``confidence`` are as in :func:`groups_report`; ``parents`` must have one entry
+    :func:`groups_report` does in place). ``parents``, ``threshold``, ``confidence`` and
+    ``workers`` are as in :func:`groups_report`; ``parents`` must have one entry
     per node of ``sums``.
 
     Examples
@@ -351,15 +382,18 @@ def groups_report_from_sums(
            else as_parents(np.asarray(parents), size))
     limit = node_thresholds(threshold, size)
     top = int(limit.max()) if size else check_positive_int(threshold, "threshold")
-    return _report_from_sums(sums, par, tree_depths(par), limit, top, gamma, consume=False)
+    return _report_from_sums(sums, par, tree_depths(par), limit, top, gamma, consume=False,
+                             workers=thread_count(workers))
 
 
 def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: IntArray,
-                      top: int, gamma: float, *, consume: bool) -> GroupsReport:
+                      top: int, gamma: float, *, consume: bool, workers: int
+                      ) -> GroupsReport:
     """Everything after the one read of the matrix: O(groups) work on the node sums.
 
     With ``consume`` the answer counts of ``sums`` are added up the tree in place
-    (``sums`` is then spent); otherwise a copy is.
+    (``sums`` is then spent); otherwise a copy is. ``workers`` threads share the steps
+    that do not depend on one another.
     """
     keys, codes = sums.conditions, sums.item_codes
     item_conditions = sums.item_conditions
@@ -373,52 +407,77 @@ def _report_from_sums(sums: NodeSums, par: IntArray, depth: IntArray, limit: Int
     # per-condition sums in float64, the answer counts as exact integers (option by
     # option: each option's counts are one contiguous (G, I) matrix).
     levels = _tree_levels(par, depth)
-    total = _add_up_tree(np.concatenate([
-        respondents[:, None].astype(np.float64), sums.score_n, sums.score_sum,
-        sums.score_sumsq], axis=1), levels)
     by_option = np.moveaxis(sums.item_counts, 2, 0)  # (A, G, I); a view when from node_sums
     by_option = np.ascontiguousarray(by_option) if consume else by_option.copy(order="C")
-    for option_counts in by_option:
-        _add_up_tree(option_counts, levels)
-    counts_tot = np.moveaxis(by_option, 0, 2)
-    n_resp = np.rint(total[:, 0]).astype(np.int64)
-    c_stats = total[:, 1:1 + 3 * n_cond].reshape(size, 3, n_cond)
-    cnt, s_sum, s_sq = c_stats[:, 0], c_stats[:, 1], c_stats[:, 2]
+    n_items = by_option.shape[2]
+    with _Steps(workers) as steps:
+        # The answer counts (most of the work) are added up on the other threads while
+        # this one works out the condition figures.
+        adding = [steps.submit(_add_up_tree, option_counts, levels)
+                  for option_counts in by_option]
+        total = _add_up_tree(np.concatenate([
+            respondents[:, None].astype(np.float64), sums.score_n, sums.score_sum,
+            sums.score_sumsq], axis=1), levels)
+        n_resp = np.rint(total[:, 0]).astype(np.int64)
+        c_stats = total[:, 1:1 + 3 * n_cond].reshape(size, 3, n_cond)
+        cnt, s_sum, s_sq = c_stats[:, 0], c_stats[:, 1], c_stats[:, 2]
 
-    n = np.rint(cnt).astype(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = centre + s_sum / cnt
-        var = (s_sq - s_sum**2 / cnt) / (cnt - 1.0)
-    mean = np.where(n > 0, mean, np.nan)
-    sd = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
-    ci_low, ci_high = _t_interval(n, mean, sd, gamma)
+        n = np.rint(cnt).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = centre + s_sum / cnt
+            var = (s_sq - s_sum**2 / cnt) / (cnt - 1.0)
+        mean = np.where(n > 0, mean, np.nan)
+        sd = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
+        ci_low, ci_high = _t_interval(n, mean, sd, gamma)
 
-    n_item_int, var_sum, j = _item_spread(by_option, centre, codes, n_cond)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_var = np.where(j > 0, var_sum / j, np.nan)
-    rwg = rwg_j_from_variances(mean_var, j, uniform_null_variance(a))
+        # ICCs across each node's children, and across all the nodes of each depth (a
+        # node's depth is its cluster), every condition at once. The family structure is
+        # worked out once for the ICCs and the suppression below. Only the nodes with
+        # children (the families' heads, a few hundred) have an ICC across their
+        # children: one cluster per head, then spread out over the nodes.
+        families = Families.of(par)
+        family = np.where(par >= 0, families.head_position[par], -1)
+        head_1, head_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, family, families.heads.size)
+        icc_1 = np.full((size, n_cond), np.nan)
+        icc_2 = np.full((size, n_cond), np.nan)
+        icc_1[families.heads], icc_2[families.heads] = head_1, head_2
+        level_1, level_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, depth,
+                                               int(depth.max(initial=0)) + 1)
 
-    # ICCs across each node's children, and across all the nodes of each depth (a node's
-    # depth is its cluster), every condition at once.
-    # The family structure is worked out once for the ICCs and the passes below.
-    families = Families.of(par)
-    # Only the nodes with children (the families' heads, a few hundred) have an ICC
-    # across their children: one cluster per head, then spread out over the nodes.
-    family = np.where(par >= 0, families.head_position[par], -1)
-    head_1, head_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, family, families.heads.size)
-    icc_1 = np.full((size, n_cond), np.nan)
-    icc_2 = np.full((size, n_cond), np.nan)
-    icc_1[families.heads], icc_2[families.heads] = head_1, head_2
-    level_1, level_2 = icc1_icc2_from_sums(cnt, s_sum, s_sq, depth,
-                                           int(depth.max(initial=0)) + 1)
+        # Suppression: the groups, then every condition's cells, then every item's
+        # distribution (each starting from what the one before hides), the columns of
+        # each side by side.
+        no_one = np.zeros(size, dtype=bool)
+        suppressed = suppress_families(families, n_resp, limit, no_one)
+        cell_suppressed = suppress_families(families, n, limit, suppressed[:, None])
 
-    # Suppression: the groups, then every condition's cells, then every item's
-    # distribution (each starting from what the one before hides), the columns of each
-    # side by side.
-    no_one = np.zeros(size, dtype=bool)
-    suppressed = suppress_families(families, n_resp, limit, no_one)
-    cell_suppressed = suppress_families(families, n, limit, suppressed[:, None])
-    item_suppressed = suppress_families(families, n_item_int, limit, cell_suppressed[:, codes])
+        # The item statistics, once the counts are added up: the nodes shared out
+        # between the threads, in blocks that stay in the cache.
+        for step in adding:
+            step.result()
+        counts_tot = np.moveaxis(by_option, 0, 2)
+        indicator = np.zeros((n_items, n_cond))
+        indicator[np.arange(n_items), codes] = 1.0
+        spread = (np.empty((size, n_items), dtype=np.int64), np.empty((size, n_cond)),
+                  np.empty((size, n_cond)))
+        share = -(-size // (steps.workers * _ITEM_ROWS)) * _ITEM_ROWS
+        for part in [steps.submit(_item_spread, by_option, centre, indicator, spread, lo,
+                                  min(size, lo + share)) for lo in range(0, size, share)]:
+            part.result()
+        n_item_int, var_sum, j = spread
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_var = np.where(j > 0, var_sum / j, np.nan)
+        rwg = rwg_j_from_variances(mean_var, j, uniform_null_variance(a))
+
+        # Each item is suppressed on its own, so the items are shared out too.
+        forced = cell_suppressed[:, codes]
+        item_suppressed = np.empty((size, n_items), dtype=bool)
+        columns = [c for c in np.array_split(np.arange(n_items), steps.workers) if c.size]
+        hiding = [steps.submit(suppress_families, families,
+                               np.ascontiguousarray(n_item_int[:, c]), limit,
+                               np.ascontiguousarray(forced[:, c])) for c in columns]
+        for c, hidden in zip(columns, hiding, strict=True):
+            item_suppressed[:, c] = hidden.result()
     return GroupsReport(
         conditions=keys, item_conditions=item_conditions, parents=par, depth=depth,
         n_respondents=n_resp, n=n, mean=mean, sd=sd, ci_low=ci_low, ci_high=ci_high,

@@ -222,19 +222,21 @@ def node_sums(
     if gi_raw.size and not np.issubdtype(gi_raw.dtype, np.integer):
         raise ValueError("group_index must hold integer node indices")
     gi = gi_raw.astype(np.int64, copy=False)
-    if size is None:
-        size = int(gi.max()) + 1
-    if gi.min() < 0 or gi.max() >= size:
-        raise ValueError(f"group_index must hold node indices in 0..{size - 1}")
-    if workers is None:
-        workers = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1))
-    workers = check_positive_int(workers, "workers")
-
+    # Respondents grouped by node (as a query ordered by team returns them): the lowest
+    # and highest node are the first and last, and each node's respondents one run.
     in_order = bool(np.all(gi[1:] >= gi[:-1]))
+    low, high = (int(gi[0]), int(gi[-1])) if in_order and gi.size else (int(gi.min()),
+                                                                           int(gi.max()))
+    if size is None:
+        size = high + 1
+    if low < 0 or high >= size:
+        raise ValueError(f"group_index must hold node indices in 0..{size - 1}")
+    workers = thread_count(workers)
+
     order: IntArray | None = None if in_order else np.argsort(gi, kind="stable")
     node_of_row = gi if order is None else gi[order]
-    n_respondents = np.bincount(gi, minlength=size).astype(np.int64)
+    n_respondents = (np.diff(np.searchsorted(gi, np.arange(size + 1))) if in_order
+                     else np.bincount(gi, minlength=size)).astype(np.int64)
     # Items ordered by condition, so that a condition is a run of rows in the transposed
     # codes (None: they are already).
     sorted_items = np.argsort(codes, kind="stable")
@@ -471,6 +473,14 @@ def node_sums(
         complete_total_sum=total.total_sum,
         complete_total_sumsq=total.total_sumsq,
     )
+
+
+def thread_count(workers: int | None) -> int:
+    """Threads to use: ``workers``, or by default the usable processors (at most 8)."""
+    if workers is None:
+        return min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                   else (os.cpu_count() or 1))
+    return check_positive_int(workers, "workers")
 
 
 def _slices(starts: IntArray, rows: int) -> list[tuple[int, int, int, int]]:
