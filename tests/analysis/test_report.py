@@ -175,6 +175,7 @@ def test_threads_sharing_the_report_give_the_same_report(monkeypatch):
     # item statistics in three shares of blocks of two, and the items suppressed in
     # three groups of columns; the same arrays as one thread doing it all in turn.
     monkeypatch.setattr(report_module, "_ITEM_ROWS", 2)
+    monkeypatch.setattr(report_module, "_THREADED_NODES", 1)
     values, group, parents = synthetic(3)
     one = groups_report(values, group, KEYS, parents=parents, threshold=4, workers=1)
     three = groups_report(values, group, KEYS, parents=parents, threshold=4, workers=3)

@@ -30,8 +30,10 @@ from .profile import condition_index
 __all__ = ["NodeSums", "alpha_from_sums", "node_sums"]
 
 # Rows per block: the temporaries of one block stay in the processor's cache, whatever
-# the number of respondents.
-_BLOCK_ROWS = 16_384
+# the number of respondents (those of a row each; the biggest, the packed counts, are
+# made a slice at a time). 32,768 rather than 16,384: half as many NumPy calls, and on
+# two threads 0.32 s against 0.35 s median for 1M x 35 (30 alternating runs).
+_BLOCK_ROWS = 32_768
 # Rows converted at a time: one slice of float64 answers (35 items: 560 kB) stays in a
 # second-level cache.
 _SLICE_ROWS = 2_048
@@ -374,7 +376,7 @@ def node_sums(
         complete = answered == cond_sizes[:, None]
         others = np.multiply(by_item, np.repeat(~complete, cond_sizes, axis=0),
                              out=acc.others_code[:, :rows])
-        # (In one block, int32 sums cannot overflow: 16,384 rows x 100 x 100.)
+        # (In one block, int32 sums cannot overflow: 32,768 rows x 100 x 100.)
         acc.other_sum += others.sum(axis=1, dtype=np.int32)
         square = others if a * a <= 127 else others.astype(np.int16)
         acc.other_sumsq += np.multiply(square, square, out=square).sum(axis=1, dtype=np.int32)
