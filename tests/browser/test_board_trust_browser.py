@@ -20,11 +20,10 @@ from browser_helpers import (
     PHONE,
     SHOTS,
     answer_scale_page,
-    assert_accessible,
     assert_no_sideways_scroll,
     at_both_widths,
+    axe_run,
     screenshot,
-    settled_evaluate,
     sign_in,
 )
 from playwright.sync_api import expect
@@ -36,13 +35,13 @@ VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", 
 
 
 def _check_page(page: Any, what: str) -> None:
-    """axe's WCAG tags (serious, critical) and its region rule (any impact)."""
-    assert_accessible(page, what)
-    outside = settled_evaluate(
-        page,
-        "async () => (await axe.run(document, {runOnly: {type: 'rule', values: ['region']}}))"
-        ".violations.map(v => v.nodes.map(n => n.target.join(' ')))",
-    )
+    """axe's WCAG tags (serious, critical) and its region rule (any impact), in one run."""
+    violations = axe_run(page, region=True)
+    serious = [f"{v['id']}: {v['help']}" for v in violations
+               if v["impact"] in {"serious", "critical"}]
+    assert serious == [], f"axe on {what}: {serious}"
+    outside = [" ".join(node["target"]) for v in violations if v["id"] == "region"
+               for node in v["nodes"]]
     assert outside == [], f"content outside landmarks on {what}: {outside}"
     assert_no_sideways_scroll(page, what)
 
