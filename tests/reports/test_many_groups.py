@@ -145,6 +145,24 @@ def test_filters_hide_rows_and_change_no_figure(reports_data: Any, system: Any) 
     assert {r.space for r in many_groups_report(system, space="team").rows} == {"team"}
 
 
+def test_each_row_of_the_table_links_to_its_own_group_report(
+    facilitator_client: Any, reports_data: Any, system: Any
+) -> None:
+    import html
+    import re
+
+    page = facilitator_client.get(reverse("report_system", args=[system.pk])).content.decode()
+    table = page.split('id="heatmap"')[1]
+    rows = re.findall(r'data-group="(\d+)".*?<th scope="row"[^>]*>\s*(.*?)</th>', table, re.S)
+    links = {html.unescape(name): href for _, cell in rows
+             for href, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', cell)}
+    report = many_groups_report(system)
+    linked = [row for row in report.rows if row.assessment_id]
+    assert len(linked) >= 2
+    assert links == {row.name: reverse("report_group", args=[row.assessment_id])
+                     for row in linked}
+
+
 def test_the_page_switches_measure_and_filters_by_get(
     facilitator_client: Any, reports_data: Any, system: Any
 ) -> None:
