@@ -44,15 +44,27 @@ def test_it_gives_the_sums_worked_out_by_hand():
     assert s.complete_total_sumsq.tolist() == [81, 34]
 
 
-def test_its_alpha_equals_cronbach_alpha_listwise():
-    values, group = synthetic(2000, seed=1)
+EQUAL_KEYS = ["task"] * 3 + ["route"] * 3 + ["energy"] * 3
+
+
+@pytest.mark.parametrize(("keys", "block_rows"), [(KEYS, None), (EQUAL_KEYS, None),
+                                                  (EQUAL_KEYS, 37)])
+def test_its_alpha_equals_cronbach_alpha_listwise(monkeypatch, keys, block_rows):
+    # Conditions of unequal and of equal sizes (the two ways the blank-leavers' answers
+    # are picked out), and blocks of 37 rows, so that most end part-way through a
+    # worker's scratch space.
+    if block_rows:
+        monkeypatch.setattr(sums_module, "_BLOCK_ROWS", block_rows)
+    rng = np.random.default_rng(1)
+    group = np.sort(rng.integers(0, 23, 2000))
+    values = rng.integers(1, 6, (2000, len(keys))).astype(float)
     # Correlated items, so that alpha is far from zero.
     values[:, :3] = np.clip(values[:, :1] + np.random.default_rng(2).integers(-1, 2, (2000, 3)),
                             1, 5)
     values[np.random.default_rng(3).random(values.shape) < 0.05] = np.nan
-    alpha = alpha_from_sums(node_sums(values, group, KEYS))
+    alpha = alpha_from_sums(node_sums(values, group, keys, workers=2))
     for key in ("task", "route", "energy"):
-        cols = [k == key for k in KEYS]
+        cols = [k == key for k in keys]
         assert alpha[key] == pytest.approx(cronbach_alpha(values[:, cols]), abs=1e-12)
     assert alpha["task"] > 0.5
 

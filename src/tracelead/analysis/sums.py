@@ -374,8 +374,12 @@ def node_sums(
         # For Cronbach's alpha, the respondents who answered the whole condition: their
         # item sums are everyone's (from the counts) less those of the others.
         complete = answered == cond_sizes[:, None]
-        others = np.multiply(by_item, np.repeat(~complete, cond_sizes, axis=0),
-                             out=acc.others_code[:, :rows])
+        others = acc.others_code[:, :rows]
+        if equal_runs:  # each condition's rows times its mask, broadcast (no repeat)
+            np.multiply(by_item.reshape(n_cond, -1, rows), ~complete[:, None, :],
+                        out=others.reshape(n_cond, -1, rows))
+        else:
+            np.multiply(by_item, np.repeat(~complete, cond_sizes, axis=0), out=others)
         # (In one block, int32 sums cannot overflow: 32,768 rows x 100 x 100.)
         acc.other_sum += others.sum(axis=1, dtype=np.int32)
         square = others if a * a <= 127 else others.astype(np.int16)
