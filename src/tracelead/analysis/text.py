@@ -238,6 +238,17 @@ def _minilm() -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=32)
+def _encoded(texts: tuple[str, ...]) -> FloatMatrix:
+    """The sentence model's unit vectors of ``texts``, the last few lists kept: a list is
+    embedded again whenever its convergence or themes are worked out, and the same list
+    in the same batches gives the same vectors."""
+    vectors = np.asarray(_minilm().encode(list(texts), batch_size=32, convert_to_numpy=True,
+                                          normalize_embeddings=True, show_progress_bar=False),
+                         dtype=np.float32)
+    return vectors.reshape(len(texts), -1)
+
+
 def minilm_available() -> bool:
     """Whether the sentence model can be used (the ``words`` extra is installed)."""
     try:
@@ -307,12 +318,8 @@ def embed(texts: Sequence[str], *, method: str = "auto") -> tuple[FloatMatrix, M
     _check_method(method)
     cleaned = _check_texts(texts, "texts")
     if method in ("auto", "minilm"):
-        model = _minilm()
-        if model is not None:
-            vectors = np.asarray(model.encode(cleaned, batch_size=32, convert_to_numpy=True,
-                                              normalize_embeddings=True,
-                                              show_progress_bar=False), dtype=np.float32)
-            return vectors.reshape(len(cleaned), -1), "minilm"
+        if _minilm() is not None:
+            return _encoded(tuple(cleaned)).copy(), "minilm"
         if method == "minilm":
             raise ValueError("method 'minilm' needs the words extra (pip install "
                              "'tracelead[words]'); use 'auto' or 'tfidf'")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import math
 from typing import Any
 
@@ -347,7 +348,15 @@ def heatmap_skeleton(measure: str, conditions: tuple[str, ...], width: int | str
 
 
 def to_svg(spec: dict[str, Any]) -> str:
-    """A spec drawn as SVG on the server (vl-convert: Rust + Deno's Vega, no browser)."""
+    """A spec drawn as SVG on the server (vl-convert: Rust + Deno's Vega, no browser).
+
+    The last charts drawn are kept by their spec (the same figures draw the same chart).
+    """
+    return _svg(json.dumps(spec, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _svg(spec: str) -> str:
     import vl_convert
 
     svg: str = vl_convert.vegalite_to_svg(spec)

@@ -13,6 +13,7 @@ import base64
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import math
 from collections.abc import Callable
@@ -203,7 +204,13 @@ def many_html(report: ManyGroupsReport) -> str:
     )
 
 
+@functools.lru_cache(maxsize=16)
 def html_to_pdf(html: str) -> bytes:
+    """The page as a PDF (WeasyPrint: about two seconds a report).
+
+    The last few are kept by their HTML: a frozen publication's report, downloaded again
+    (or by the next board member), is the same page to the byte, so the same PDF.
+    """
     import weasyprint
 
     pdf: bytes = weasyprint.HTML(string=html).write_pdf()
