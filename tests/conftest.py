@@ -81,9 +81,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     """Each test database is made from the models (seconds; Django's ``TEST["MIGRATE"]``),
     not by running the 83 migrations (about 30 s a database, most of it Django re-rendering
     the models after each operation). ``tests/test_migration_rules.py`` checks that the
-    migrations make that same schema, and the tests that start tracelead in processes of
-    its own (tests/cluster, tests/messaging/test_worker_crash.py,
-    tests/security/test_storage.py) run them, on SQLite and on PostgreSQL."""
+    migrations make that same schema, and tests/security/test_storage.py (SQLite) and
+    tests/cluster (PostgreSQL) run them on an empty database, as a first start does. The
+    other tests that start tracelead in processes of their own make their tables this way
+    too (tests/schema_from_models.py)."""
     from django.conf import settings
 
     for database in settings.DATABASES.values():

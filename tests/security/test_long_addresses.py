@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from schema_from_models import make_schema
 from tracelead.core.middleware import MAX_ADDRESS_LENGTH
 
 TOO_LONG = "This web address is too long"
@@ -68,10 +69,11 @@ def served(tmp_path: Path) -> Any:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["TRACELEAD_DATA_DIR"] = str(tmp_path)
+    make_schema(env)  # the tables from the models: this is about addresses, not migrations
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "tracelead.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1"],
+        [sys.executable, "-m", "tracelead.cli", "serve", "--no-migrate", "--host",
+         "127.0.0.1", "--port", str(port), "--workers", "1"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -238,7 +238,7 @@ def _minilm() -> Any:
         return None
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)
 def _encoded(texts: tuple[str, ...]) -> FloatMatrix:
     """The sentence model's unit vectors of ``texts``, the last few lists kept: a list is
     embedded again whenever its convergence or themes are worked out, and the same list

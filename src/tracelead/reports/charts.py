@@ -352,10 +352,10 @@ def to_svg(spec: dict[str, Any]) -> str:
 
     The last charts drawn are kept by their spec (the same figures draw the same chart).
     """
-    return _svg(json.dumps(spec, sort_keys=True))
+    return _svg(json.dumps(spec))
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=32)
 def _svg(spec: str) -> str:
     import vl_convert
 

@@ -204,7 +204,7 @@ def many_html(report: ManyGroupsReport) -> str:
     )
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def html_to_pdf(html: str) -> bytes:
     """The page as a PDF (WeasyPrint: about two seconds a report).
 
