@@ -121,6 +121,25 @@ def test_it_is_deterministic() -> None:
     assert first == again
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_vectors_kept_for_a_list_are_the_model_s_and_each_caller_gets_its_own(
+        method: str) -> None:
+    """The sentence model's vectors are kept by their list (``text._encoded``): a list
+    asked for again gets the vectors the model gives it afresh, and changing one
+    caller's array changes nobody else's."""
+    first, _ = text.embed(fx.THREE_TASKS, method=method)
+    expected = first.copy()
+    first[:] = 0.0  # a caller writing into its result
+    again, _ = text.embed(list(fx.THREE_TASKS), method=method)
+    np.testing.assert_array_equal(again, expected)
+    if method == "minilm":
+        text._encoded.cache_clear()
+        afresh, _ = text.embed(fx.THREE_TASKS, method=method)
+        np.testing.assert_array_equal(afresh, expected)
+        other, _ = text.embed([*fx.THREE_TASKS[1:], fx.THREE_TASKS[0]], method=method)
+        np.testing.assert_allclose(other[-1], expected[0], atol=1e-6)
+
+
 def test_class_keywords_follow_the_c_tf_idf_formula() -> None:
     """By hand: class 0 has words {beds: 2, wait: 1} (3 words), class 1 {staff: 2, rota: 2,
     leave: 1} (5 words); A = 4. W(beds, 0) = 2/3 ln(1 + 4/2) = 0.732; W(wait, 0) =
