@@ -14,6 +14,7 @@ import copy
 import functools
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import altair as alt
@@ -247,6 +248,14 @@ def self_other_chart(report: GroupReport, *, width: int | str = PDF_WIDTH) -> di
 _ID_MARK = "918273645"  # stands in for a group's round id in its link, once per heatmap
 
 
+def group_report_hrefs() -> Callable[[int], str]:
+    """The link to a round's group report, from one ``reverse()`` for a whole heatmap or
+    table (with 500 groups, a ``reverse()`` a group was the largest part of making the
+    chart's data and a tenth of the page's time)."""
+    link = reverse("report_group", args=[int(_ID_MARK)])
+    return lambda assessment_id: link.replace(_ID_MARK, str(assessment_id), 1)
+
+
 def heatmap_rows(report: ManyGroupsReport, rows: list[Any] | None = None
                  ) -> list[dict[str, Any]]:
     """One datum per group and condition, for the heatmap (only disclosed rows)."""
@@ -254,13 +263,10 @@ def heatmap_rows(report: ManyGroupsReport, rows: list[Any] | None = None
     scale = colours.heat_scale(measure)
     data = []
     chosen = rows if rows is not None else report.shown_rows
-    # One reverse() for the whole heatmap, not one per cell: with 500 groups the
-    # resolver's work was the largest part of making the chart's data.
-    link = reverse("report_group", args=[int(_ID_MARK)])
+    group_href = group_report_hrefs()
     for order, row in enumerate(chosen):
         label = ("  " * row.depth) + row.name
-        href = (link.replace(_ID_MARK, str(row.assessment_id), 1) if row.assessment_id
-                else None)
+        href = group_href(row.assessment_id) if row.assessment_id else None
         for (_, name), cell in zip(report.conditions, row.cells, strict=True):
             datum: dict[str, Any] = {"group": label, "order": order, "condition": name,
                                      "href": href}

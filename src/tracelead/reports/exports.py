@@ -70,7 +70,7 @@ def template_helpers() -> dict[str, Any]:
     """Helpers the report templates use, passed in the context by views and exports."""
     return {"json_script": json_script, "band_of": band_of,
             "withheld_sentence": WITHHELD_SENTENCE, "heat_scale": colours.heat_scale,
-            "hidden_fill": colours.HIDDEN_FILL}
+            "hidden_fill": colours.HIDDEN_FILL, "group_report_hrefs": charts.group_report_hrefs}
 
 
 # --- Context for the templates -------------------------------------------------------
