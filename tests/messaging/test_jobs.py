@@ -285,13 +285,49 @@ def test_a_job_whose_worker_stopped_part_way_is_marked_failed(
     from tracelead.messaging.scheduler import tick
 
     page = start(f"/reports/systems/{system.pk}/report.pdf")
-    Job.objects.update(status="running")  # a worker took it, then was killed
+    now = timezone.now()
+    # Asked for three hours ago (the queue was down), taken by a worker a minute ago: not
+    # stalled, however long it waited.
+    Job.objects.update(status="running", created_at=now - dt.timedelta(hours=3),
+                       started_at=now - dt.timedelta(minutes=1))
     assert tick().jobs_stalled == 0
-    Job.objects.update(created_at=timezone.now() - dt.timedelta(hours=3))
+    assert Job.objects.get().status == "running"
+    # Taken three hours ago and still running: its worker was killed.
+    Job.objects.update(started_at=now - dt.timedelta(hours=3))
     assert tick().jobs_stalled == 1
     shown = _text(facilitator_client.get(page))
     assert "The worker stopped while doing this" in shown
     assert 'http-equiv="refresh"' not in shown
+
+
+def test_a_job_taken_before_start_times_were_kept_is_aged_from_when_it_was_asked_for(
+    published: Any, system: Any, start: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tracelead.messaging.jobs import jobs_stalled_fail
+
+    start(f"/reports/systems/{system.pk}/report.pdf")
+    Job.objects.update(status="running", started_at=None)
+    assert jobs_stalled_fail() == 0
+    Job.objects.update(created_at=timezone.now() - dt.timedelta(hours=3))
+    assert jobs_stalled_fail() == 1
+    assert Job.objects.get().status == "failed"
+
+
+def test_a_worker_taking_a_job_notes_when(
+    published: Any, system: Any, start: Any, run_worker: Any
+) -> None:
+    from django.utils import timezone
+
+    start(f"/reports/systems/{system.pk}/report.xlsx")
+    before = timezone.now()
+    run_worker()
+    job = Job.objects.get()
+    assert job.status == "done"
+    assert job.started_at is not None and before <= job.started_at <= job.finished_at
 
 
 def test_tracelead_worker_once_runs_what_is_queued_and_stops(

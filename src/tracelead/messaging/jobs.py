@@ -31,7 +31,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -156,7 +156,7 @@ def job_run(job_id: int) -> str:
     "skipped" when it is not waiting: another worker has it, or it has ended)."""
     claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, attempts=F("attempts") + 1, done=0, total=0,
-        message="Starting")
+        message="Starting", started_at=timezone.now())
     if not claimed:
         return "skipped"
     job = Job.objects.select_related("created_by").get(pk=job_id)
@@ -245,9 +245,16 @@ def _write_result(job: Job, made: Made) -> None:
 
 def jobs_stalled_fail(*, hours: float = STALLED_HOURS) -> int:
     """Mark failed the jobs still "running" long after they started: their worker was
-    stopped part-way (a restart, a crash), and their pages would otherwise wait forever."""
+    stopped part-way (a restart, a crash), and their pages would otherwise wait forever.
+
+    Aged from when a worker last took the job, not from when it was asked for: a job that
+    waited in the queue (an outage, retries) and has just started is not stalled. A job
+    taken before ``started_at`` existed is aged from when it was asked for."""
     cutoff = timezone.now() - dt.timedelta(hours=hours)
-    return Job.objects.filter(status=Status.RUNNING, created_at__lt=cutoff).update(
+    return Job.objects.filter(
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff),
+        status=Status.RUNNING,
+    ).update(
         status=Status.FAILED, finished_at=timezone.now(),
         message="The worker stopped while doing this, so it did not finish. Ask again.")
 

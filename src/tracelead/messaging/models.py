@@ -169,6 +169,9 @@ class Job(models.Model):
     result_type = models.CharField(max_length=100, blank=True)
     # What the job found that its page shows, e.g. an import's problems by line and column.
     outcome = models.JSONField(default=dict, blank=True)
+    # When a worker last took the job (each attempt): a job still running long after this
+    # lost its worker. Empty for jobs taken before the field existed.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
