@@ -2,7 +2,7 @@
 
 Issue 20 ("run it for a whole region") puts several ``tracelead serve`` machines behind a
 load balancer. This test starts that topology on loopback: a fresh PostgreSQL
-(``scripts/postgres``), ``tracelead manage migrate`` once, server A and server B
+(``scripts/postgres``), its schema made once, server A and server B
 (``tracelead serve --no-migrate``, gunicorn) and ``tracelead worker`` beside B. Plain HTTP
 clients then send one person's requests to either server, as a load balancer would:
 
@@ -27,8 +27,10 @@ on 127.0.0.1, as a browser's reach every server behind one name.
 It starts its own PostgreSQL whatever the suite's database is, and needs no test database
 of pytest-django's, so it is marked ``no_database``: ``scripts/test`` runs it once, in the
 SQLite pass, and leaves it out of the PostgreSQL pass (``-m "not no_database"``). It is
-skipped where PostgreSQL is not installed. It takes about a minute, most of it
-``migrate`` (about 17 s on PostgreSQL) and the servers' start.
+skipped where PostgreSQL is not installed. The schema is made from the models
+(tests/schema_from_models.py: a second or two, against 17–40 s for the migrations, which
+tests/cluster/test_cluster_script.py runs on an empty PostgreSQL database); most of the
+test's time is the servers' start.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from schema_from_models import make_schema
 
 requests = pytest.importorskip("requests")
 psycopg = pytest.importorskip("psycopg")
@@ -289,7 +293,7 @@ def cluster() -> Iterator[Cluster]:
         processes.append(server_a)
         server_b = _start("server-b", _tracelead(*serve, str(port_b)), env_b, work)
         processes.append(server_b)
-        _run(_tracelead("manage", "migrate", "--no-input", "-v", "0"), env_a, "migrate")
+        make_schema(env_a)
         worker = _start("worker-b", _tracelead("worker", "--interval", "0.2"), env_b, work)
         processes.append(worker)
         made = _run(_tracelead("manage", "shell", "-c", SET_UP.format(
