@@ -12,11 +12,13 @@ worker part-way through 1,000 messages to show the rest.
 
 Failures: a permanent one (the address does not exist, the service refuses the message)
 marks the row failed and the invitee's address as failing, and no more mail goes to it; a
-temporary one (the relay is down, a rate limit) is tried again later, waiting longer each
-time, up to ``MAX_ATTEMPTS``. A failure of the service rather than of one address (the
-relay cannot be reached again, or refuses our sender or credentials; Notify's rate limit,
-a bad key or an error of its own) ends the batch: the rest would fail the same way, each
-after a timeout and each using up one of its attempts, so they stay due for the next run.
+temporary one (a rate limit, a session broken part-way) is tried again later, waiting
+longer each time, up to ``MAX_ATTEMPTS``. A failure of the service rather than of one
+address (the relay cannot be reached again, or refuses our sender or credentials;
+Notify's rate limit, a bad key or an error of its own) ends the batch: the rest would
+fail the same way, each after a timeout, so they stay due for the next run; and it uses
+up none of the message's attempts, so that an outage of any length (a weekend with a
+revoked key) fails nobody's message.
 Only a refusal of the address itself marks the invitee: a mistake in the settings never
 does.
 
@@ -205,14 +207,24 @@ class _Failed(Exception):
 
 
 @transaction.atomic
-def _record_failure(pk: int, failure: DeliveryFailed, now: dt.datetime) -> str:
+def _record_failure(pk: int, failure: DeliveryFailed, now: dt.datetime, *,
+                    service_down: bool = False) -> str:
+    """Record a message the service did not take. A failure of the service itself
+    (``service_down``: it refuses our session, or cannot be reached again) says nothing
+    about the message, so it uses up none of its attempts: an outage of any length fails
+    nobody's message, and the message waits a minute so that the next run tries
+    another."""
     row = (
         OutboxMessage.objects.select_for_update(of=("self",))
         .select_related("invitee")
         .get(pk=pk)
     )
-    row.attempts += 1
     row.last_error = str(failure)[:300]
+    if service_down:
+        row.send_after = now + retry_delay(1)
+        row.save(update_fields=["last_error", "send_after"])
+        return "retrying"
+    row.attempts += 1
     if failure.permanent or row.attempts >= MAX_ATTEMPTS:
         row.status, row.body = Status.FAILED, ""
         if row.invitee is not None and failure.permanent:
@@ -245,10 +257,11 @@ def deliver_due(
                 outcome = _send_one(connection, now)
             except _Failed as failed:
                 log.warning("Message %s not sent: %s", failed.pk, failed.failure)
-                outcome = _record_failure(failed.pk, failed.failure, now)
                 # The service refuses us, or cannot be reached again: the rest would fail
                 # the same way (each after a timeout), so they wait for the next run.
                 unavailable = failed.failure.unavailable or not _reconnect(connection)
+                outcome = _record_failure(failed.pk, failed.failure, now,
+                                          service_down=unavailable)
             if outcome is None:
                 break
             setattr(report, outcome, getattr(report, outcome) + 1)
