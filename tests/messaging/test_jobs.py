@@ -433,6 +433,71 @@ def test_a_job_whose_task_was_lost_is_queued_again_once(
     assert "Download" in _text(facilitator_client.get(page))
 
 
+def test_a_lost_retry_is_queued_again_and_a_queue_down_leaves_no_marker(
+    published: Any, system: Any, start: Any, monkeypatch: Any
+) -> None:
+    """A retry's task can be lost like a first one; and when the queue cannot be reached
+    at the tick, nothing is recorded as queued again, so the next tick tries again."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tracelead.messaging import jobs
+    from tracelead.messaging.models import NoticeSent
+    from tracelead.messaging.scheduler import tick
+
+    start(f"/reports/systems/{system.pk}/report.pdf")
+    DBTaskResult.objects.all().delete()
+    # The first attempt failed and its retry's task never reached the queue.
+    Job.objects.update(attempts=1, started_at=timezone.now() - dt.timedelta(minutes=5))
+    assert tick().jobs_requeued == 0  # not yet ten minutes after the attempt
+    Job.objects.update(started_at=timezone.now() - dt.timedelta(minutes=11))
+
+    def down(job_id: int, *, delay: float = 0) -> None:
+        raise ConnectionError("the queue cannot be reached")
+
+    monkeypatch.setattr(jobs, "_enqueue", down)
+    report = tick()
+    assert (report.jobs_requeued, report.failed) == (0, ["stalled jobs"])
+    assert not NoticeSent.objects.filter(key__startswith="job-requeued").exists()
+    monkeypatch.undo()
+    assert tick().jobs_requeued == 1
+    assert tick().jobs_requeued == 0  # once an attempt
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_job_marked_failed_while_running_stays_failed(
+    published: Any, system: Any, start: Any, monkeypatch: Any
+) -> None:
+    """The scheduler took the job's worker for stopped and told the person to ask again;
+    the work then finishes: the job does not turn to done (or to a retry) behind them."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tracelead.messaging import jobs
+
+    start(f"/reports/systems/{system.pk}/report.pdf")
+    (job,) = Job.objects.all()
+
+    def slow(job: Any, progress: Any) -> Any:
+        Job.objects.filter(pk=job.pk).update(
+            started_at=timezone.now() - dt.timedelta(hours=3))
+        assert jobs.jobs_stalled_fail() == 1
+        if fail:
+            raise RuntimeError("and then it failed")
+        return jobs.Made("Made", content=b"%PDF", filename="x.pdf",
+                         content_type="application/pdf")
+
+    monkeypatch.setitem(jobs.KINDS, job.kind, slow)
+    for fail in (False, True):
+        Job.objects.filter(pk=job.pk).update(status="queued", attempts=0)
+        assert jobs.job_run(job.pk) == ("failed" if fail else "done")
+        job.refresh_from_db()
+        assert (job.status, job.message[:27]) == ("failed", "The worker stopped while do")
+
+
 def test_a_queue_task_whose_worker_was_killed_is_closed_after_two_hours() -> None:
     """A worker SIGKILLed mid-task leaves its row "running"; the scheduler closes it, so
     the queue depth in /metrics does not count it for ever (issue 20's worker kill)."""

@@ -50,9 +50,10 @@ RETRY_DELAYS = (10, 60)
 PROGRESS_EVERY = 0.5
 # Jobs and their files are deleted this many days after they end (the daily clean-up).
 KEEP_DAYS = 7
-# A job still running this many hours after it was asked for lost its worker.
+# A job still running this many hours after a worker took it lost its worker.
 STALLED_HOURS = 2
-# A job not started this many minutes after it was asked for is queued again (once).
+# A job not started this many minutes after it was asked for (or after its last attempt
+# started, for a retry) is queued again (once an attempt).
 LOST_MINUTES = 10
 # How many of an import's problems the job keeps for its page.
 PROBLEMS_SHOWN = 100
@@ -187,10 +188,12 @@ def _reason(error: Exception) -> str:
 def _after_failure(job: Job, error: Exception) -> str:
     if job.attempts < MAX_ATTEMPTS:
         delay = RETRY_DELAYS[min(job.attempts, len(RETRY_DELAYS)) - 1]
-        Job.objects.filter(pk=job.pk).update(
+        again = Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(
             status=Status.QUEUED,
             message=(f"Attempt {job.attempts} of {MAX_ATTEMPTS} failed ({_reason(error)}); "
                      f"it will be tried again in {delay} seconds.")[:500])
+        if not again:  # marked failed meanwhile (its worker was taken for stopped)
+            return "failed"
         _enqueue(job.pk, delay=delay)
         return "retrying"
     _end(job, status=Status.FAILED, message=(
@@ -210,7 +213,9 @@ def _end(job: Job, *, status: str, message: str, outcome: dict[str, Any] | None 
     if status == Status.DONE:  # the bar ends full, however the work counted its steps
         total = Job.objects.values_list("total", flat=True).get(pk=job.pk)
         fields["done"] = fields["total"] = max(total, 1)
-    Job.objects.filter(pk=job.pk).update(**fields)
+    # Only a job still running ends here: one the scheduler has marked failed (its page
+    # has said "ask again") stays failed rather than turning to done behind the person.
+    Job.objects.filter(pk=job.pk, status=Status.RUNNING).update(**fields)
 
 
 # --- Files ----------------------------------------------------------------------------
@@ -274,19 +279,27 @@ def tasks_stalled_fail(*, hours: float = STALLED_HOURS) -> int:
 
 
 def jobs_requeue_lost(*, minutes: float = LOST_MINUTES) -> int:
-    """Queue again, once, each job never started long after it was asked for: its task was
-    lost (the queue could not be reached when the request committed). A second task for a
-    job that does run meanwhile is harmless: only one claims it (``job_run``)."""
+    """Queue again, once an attempt, each job waiting long after it was asked for (or, for
+    a retry, after its last attempt started): its task was lost (the queue could not be
+    reached when the request committed, or when the retry was queued). A second task for a
+    job that does run meanwhile is harmless: only one claims it (``job_run``). The marker
+    and the task are made together: if the queue cannot be reached, neither is, and the
+    next tick tries again."""
     from .models import NoticeSent
 
     cutoff = timezone.now() - dt.timedelta(minutes=minutes)
     again = 0
-    for pk in Job.objects.filter(status=Status.QUEUED, attempts=0, created_at__lt=cutoff
-                                 ).values_list("pk", flat=True):
-        _, first = NoticeSent.objects.get_or_create(key=f"job-requeued:{pk}")
-        if first:
-            _enqueue(pk)
-            again += 1
+    waiting = Job.objects.filter(
+        Q(attempts=0, created_at__lt=cutoff) | Q(attempts__gt=0, started_at__lt=cutoff),
+        status=Status.QUEUED,
+    ).values_list("pk", "attempts")
+    for pk, attempts in waiting:
+        key = f"job-requeued:{pk}" + (f":{attempts}" if attempts else "")
+        with transaction.atomic():
+            _, first = NoticeSent.objects.get_or_create(key=key)
+            if first:
+                _enqueue(pk)
+        again += first
     return again
 
 

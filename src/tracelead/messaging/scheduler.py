@@ -17,9 +17,10 @@ A tick with nothing to do costs a few small queries.
    and only for what happened in the last ``NOTICE_WINDOW_DAYS`` days, so that turning
    the scheduler on for an old database does not send its history.
 5. **The outbox**: a worker is asked to send when a message is due (retries included);
-   with GOV.UK Notify, delivery statuses are fetched. A job still "running" hours after it
-   was asked for lost its worker, and is marked failed; one never started ten minutes
-   after it was asked for lost its task, and is queued again (once).
+   with GOV.UK Notify, delivery statuses are fetched. A job still "running" hours after a
+   worker took it lost its worker, and is marked failed; one never started ten minutes
+   after it was asked for (or after its last attempt started) lost its task, and is
+   queued again (once an attempt).
 6. **Once a day**: retention (:func:`tracelead.core.privacy.apply_retention`), and the
    clean-up of ended jobs and their files, old task results and old markers.
 """
