@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from tracelead.evaluation import selectors, services
-from tracelead.evaluation.models import Answer, FormKind, Level, Measure, Quote
+from tracelead.evaluation.models import Answer, Form, FormKind, Level, Measure, Quote
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,55 @@ def test_feedback_is_summarised_only_from_five_answers(
     assert "4.3" not in page  # workshop 2's mean of 3.75 or anything from four answers
 
 
+def _section(page: str, heading: str, end: str) -> str:
+    return page[page.index(heading):page.index(end)]
+
+
+def test_one_more_answer_changes_no_figure_until_a_threshold_more(
+        facilitator_client: Any, programme: Any, make_event: Any, make_member: Any) -> None:
+    """The insider of docs/threat-model.md: a facilitator saves the evaluation page, one
+    more person answers, and the page is saved again. Between the two nothing but the count
+    of answers may differ; the figures move once five more have answered, and then by the
+    five's answers together. The same for the pairs of self-ratings."""
+    from tracelead.academy import services as academy
+
+    event = make_event("Workshop 1", days=-2, programme=programme)
+    feedback = services.form_create(programme=programme, kind=FormKind.FEEDBACK, event=event)
+    people = [make_member(f"Person {n}") for n in range(11)]
+    for m in people:
+        academy.programme_enrol(programme=programme, member=m)
+    before = services.form_create(programme=programme, kind=FormKind.BEFORE)
+    after = services.form_create(programme=programme, kind=FormKind.AFTER)
+    url = f"/academy/{programme.academy_id}/programmes/{programme.pk}/evaluation/"
+
+    def figures() -> tuple[str, str]:
+        page = text(facilitator_client.get(url))
+        reaction = _section(page, "Level 1: reaction", "Level 2: learning")
+        learning = _section(page, "Level 2: learning", "Level 3: behaviour")
+        # Leave out the counts of answers and pairs (cells that hold only a count), which
+        # do move by one.
+        count = r'<td class="nhsuk-table__cell">[\d,]+(?: \(of [\d,]+ so far\))?</td>'
+        return re.sub(count, "", reaction), re.sub(count, "", learning)
+
+    _answers(feedback, [{"useful": v} for v in (3, 4, 4, 5, 2)])
+    _answers(before, [{"working-across": v} for v in (2, 3, 3, 4, 2)], members=people[:5])
+    _answers(after, [{"working-across": v} for v in (3, 4, 5, 4, 3)], members=people[:5])
+    first = figures()
+    assert "3.6; 60%" in first[0] and "+1.00 (+0.12 to +1.88)" in first[1]
+    for n in range(5, 9):  # one more each time, and each far from the mean
+        _answers(feedback, [{"useful": 1}])
+        _answers(before, [{"working-across": 5}], members=[people[n]])
+        _answers(after, [{"working-across": 1}], members=[people[n]])
+        assert figures() == first, f"a figure moved with answer {n + 1}"
+    # The tenth: the figures are now those of ten answers and ten pairs.
+    _answers(feedback, [{"useful": 1}])
+    _answers(before, [{"working-across": 5}], members=[people[9]])
+    _answers(after, [{"working-across": 1}], members=[people[9]])
+    tenth = figures()
+    assert "2.3; 30%" in tenth[0]  # (18 + 5) / 10 and 3 of 10
+    assert "−1.50" in tenth[1]  # (5 x 1.0 + 5 x -4) / 10, with a minus sign
+
+
 def test_learning_pairs_before_and_after_per_member_worked_by_hand(
         facilitator_client: Any, programme: Any, enrolled: list[Any]) -> None:
     """Six people rate 'working across' before (2 3 3 4 2 3) and after (3 4 5 4 3 3); the
@@ -82,16 +132,20 @@ def test_learning_pairs_before_and_after_per_member_worked_by_hand(
     after = services.form_create(programme=programme, kind=FormKind.AFTER)
     _answers(before, [{"working-across": v} for v in (2, 3, 3, 4, 2, 3, 1)], members=enrolled)
     _answers(after, [{"working-across": v} for v in (3, 4, 5, 4, 3, 3)], members=enrolled[:6])
-    rows = {r.key: r for r in selectors.learning(programme, 5)}
+    # With a threshold of 3, all six pairs count (two steps of 3).
+    rows = {r.key: r for r in selectors.learning(programme, 3)}
     row = rows["working-across"]
     assert row.shown and row.pairs == 6
     assert (row.before, row.after, row.change) == ("2.83", "3.67", "+0.83")
     assert row.interval == "+0.04 to +1.62" and row.effect == "1.11"
     assert "beyond chance" in row.words and "a large change" in row.words
     assert not rows["trace-conditions"].shown  # nobody rated it
+    # The page's threshold is 5: its figures are those of the first five pairs completed
+    # (before 2 3 3 4 2, after 3 4 5 4 3: changes 1 1 2 0 1, mean +1.00, SD 0.707,
+    # t(4) 2.776, interval +0.12 to +1.88), until five more pairs make ten.
     page = text(facilitator_client.get(
         f"/academy/{programme.academy_id}/programmes/{programme.pk}/evaluation/"))
-    assert "+0.83 (+0.04 to +1.62)" in page
+    assert "+1.00 (+0.12 to +1.88)" in page and "+0.83" not in page
 
 
 def test_four_pairs_are_too_few_to_show(programme: Any, enrolled: list[Any]) -> None:
@@ -108,8 +162,11 @@ def test_then_and_now_pairs_within_one_form(programme: Any, enrolled: list[Any])
     _answers(form, [{"who-to-contact:then": b, "who-to-contact:now": a}
                     for b, a in ((2, 3), (3, 4), (3, 5), (4, 4), (2, 3), (3, 3))],
              members=enrolled[:6])
-    row = next(r for r in selectors.learning(programme, 5) if r.design == "then and now")
+    row = next(r for r in selectors.learning(programme, 3) if r.design == "then and now")
     assert row.key == "who-to-contact" and row.change == "+0.83"
+    # With a threshold of 5, the first five pairs: changes 1 1 2 0 1.
+    row = next(r for r in selectors.learning(programme, 5) if r.design == "then and now")
+    assert (row.pairs, row.change) == (5, "+1.00")
 
 
 def test_a_practice_count_hides_when_it_or_the_rest_is_small(
@@ -125,7 +182,12 @@ def test_a_practice_count_hides_when_it_or_the_rest_is_small(
         services.submission_save(form=form, answers=services.Answers(
             values={practices.pk: {"chosen": chosen or [practices.choices[-1]]}}),
             member=member)
+    # While the form is open (here it has no closing date) no practice is counted.
     b = selectors.behaviour(programme, 5)[0]
+    assert (b.shown, b.closed, b.practices) == (True, False, [])
+    Form.objects.filter(pk=form.pk).update(closes_on=timezone.localdate() - dt.timedelta(days=1))
+    b = selectors.behaviour(programme, 5)[0]
+    assert b.closed
     rows = {p.practice: (p.people, p.share) for p in b.practices}
     assert rows[first] == ("all but fewer than 5", "–")
     assert rows[second] == ("fewer than 5", "–")

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Count
 from django.utils import timezone
@@ -42,6 +43,7 @@ from .models import (
 )
 
 DASH = "–"
+T = TypeVar("T")
 
 
 def _num(value: float, digits: int = 1) -> str:
@@ -98,11 +100,24 @@ class Reaction:
     reflections: int
 
 
+def in_steps(answers: Sequence[T], threshold: int) -> list[T]:
+    """The first answers, in the order they came, in whole multiples of the threshold.
+
+    An open form's figures are worked out over its first k, 2k, 3k ... answers (k the
+    threshold), not over every answer so far: they move only when k more people have
+    answered. A facilitator who compares the page before and after one more answer (the
+    insider of ``docs/threat-model.md``) sees the same figures; two views that differ differ by
+    at least k answers, the same as a group of k shows."""
+    return list(answers[: len(answers) // threshold * threshold])
+
+
 def _ratings(form_ids: list[int]) -> dict[tuple[int, str], list[float]]:
+    """Each form's ratings of each question, in the order they came."""
     out: dict[tuple[int, str], list[float]] = defaultdict(list)
     for form_id, key, number in Answer.objects.filter(
             submission__form_id__in=form_ids, item__kind=ItemKind.RATING,
-            number__isnull=False).values_list("submission__form_id", "item__key", "number"):
+            number__isnull=False).order_by("submission_id", "id").values_list(
+            "submission__form_id", "item__key", "number"):
         out[(form_id, key)].append(float(number or 0))
     return out
 
@@ -128,7 +143,7 @@ def reaction(programme: Programme, threshold: int) -> Reaction:
         shown = n >= threshold
         cells = {}
         for key in questions:
-            values = ratings.get((form.pk, key), [])
+            values = in_steps(ratings.get((form.pk, key), []), threshold)
             if shown and len(values) >= threshold:
                 s = analysis.rating_summary(values, scale_max=5)
                 cells[key] = ReactionCell(_num(s.mean), f"{round(100 * s.top_two_share)}%",
@@ -182,15 +197,16 @@ class LearningRow:
 
 
 def _by_member(form_ids: list[int], moment: str | None = None
-               ) -> dict[str, dict[int, float]]:
+               ) -> dict[str, dict[int, tuple[float, int]]]:
+    """Each question's rating by member, with the submission it came in (its order)."""
     rows = Answer.objects.filter(submission__form_id__in=form_ids, item__kind=ItemKind.RATING,
                                  number__isnull=False, submission__member__isnull=False)
     if moment is not None:
         rows = rows.filter(item__moment=moment)
-    out: dict[str, dict[int, float]] = defaultdict(dict)
-    for key, member, number in rows.values_list("item__key", "submission__member_id",
-                                                "number"):
-        out[key][member] = float(number or 0)
+    out: dict[str, dict[int, tuple[float, int]]] = defaultdict(dict)
+    for key, member, number, submission in rows.values_list(
+            "item__key", "submission__member_id", "number", "submission_id"):
+        out[key][member] = (float(number or 0), submission)
     return out
 
 
@@ -203,16 +219,21 @@ def _effect_words(d_z: float) -> str:
             "a small" if size >= 0.2 else "a negligible")
 
 
-def _learning_row(key: str, question: str, design: str, before: dict[int, float],
-                  after: dict[int, float], threshold: int) -> LearningRow:
-    people = sorted(set(before) & set(after))
+def _learning_row(key: str, question: str, design: str,
+                  before: dict[int, tuple[float, int]], after: dict[int, tuple[float, int]],
+                  threshold: int) -> LearningRow:
+    # Pairs in the order they were completed (the later of the two answers), counted in
+    # whole multiples of the threshold (``in_steps``).
+    paired = sorted(set(before) & set(after), key=lambda p: (max(before[p][1], after[p][1]), p))
+    people = in_steps(paired, threshold)
     n = len(people)
     if n < threshold:
-        return LearningRow(key, question, design, n,
-                           f"fewer than {threshold}" if n else "0", False, DASH, DASH, DASH,
-                           DASH, DASH, f"Shown once at least {threshold} people have "
+        return LearningRow(key, question, design, len(paired),
+                           f"fewer than {threshold}" if paired else "0", False, DASH, DASH,
+                           DASH, DASH, DASH, f"Shown once at least {threshold} people have "
                            "answered both.", None)
-    r = analysis.paired_change([before[p] for p in people], [after[p] for p in people])
+    r = analysis.paired_change([before[p][0] for p in people],
+                               [after[p][0] for p in people])
     if r.beyond_chance:
         words = (f"Rose by {r.mean_change:.2f} on average, beyond chance: "
                  f"{_effect_words(r.d_z)} change." if r.mean_change > 0 else
@@ -220,7 +241,8 @@ def _learning_row(key: str, question: str, design: str, before: dict[int, float]
                  f"{_effect_words(r.d_z)} change.")
     else:
         words = "No change beyond chance: the interval includes no change."
-    return LearningRow(key, question, design, n, f"{n:,}", True, _num(r.mean_before, 2),
+    counted = f"{n:,}" + (f" (of {len(paired):,} so far)" if len(paired) > n else "")
+    return LearningRow(key, question, design, n, counted, True, _num(r.mean_before, 2),
                        _num(r.mean_after, 2), _signed(r.mean_change),
                        f"{_signed(r.ci_low)} to {_signed(r.ci_high)}", _num(r.d_z, 2), words,
                        r)
@@ -270,21 +292,30 @@ class BehaviourForm:
     shown: bool
     practices: list[PracticeRow]
     ratings: list[tuple[str, str]]
+    closes_on: dt.date | None
+    closed: bool
 
 
-def behaviour(programme: Programme, threshold: int) -> list[BehaviourForm]:
+def behaviour(programme: Programme, threshold: int,
+              today: dt.date | None = None) -> list[BehaviourForm]:
+    """Each follow-up's figures. A practice's count is shown only once the form has
+    closed: counts that moved while it was open would tell, between two views, what the
+    few who answered in between did, which a share of a closed form's answers never shows
+    (``_count_share``). Ratings are shown as they come, in steps (``in_steps``)."""
+    today = today or timezone.localdate()
     out = []
     for form in Form.objects.filter(programme=programme, kind=FormKind.FOLLOW_UP).order_by(
             "send_on", "pk"):
         n = form.submissions.count()
         shown = n >= threshold
+        closed = form.closes_on is not None and form.closes_on < today
         practices: list[PracticeRow] = []
         ratings: list[tuple[str, str]] = []
         if shown:
             chosen: dict[str, int] = defaultdict(int)
             items = list(form.items.all())
             for item in items:
-                if item.kind in (ItemKind.CHOICES, ItemKind.CHOICE):
+                if item.kind in (ItemKind.CHOICES, ItemKind.CHOICE) and closed:
                     for answer in Answer.objects.filter(item=item).values_list("chosen",
                                                                                flat=True):
                         for c in answer:
@@ -293,8 +324,9 @@ def behaviour(programme: Programme, threshold: int) -> list[BehaviourForm]:
                         people, share = _count_share(chosen.get(c, 0), n, threshold)
                         practices.append(PracticeRow(c, people, share))
                 elif item.kind == ItemKind.RATING:
-                    values = [float(v or 0) for v in Answer.objects.filter(
-                        item=item, number__isnull=False).values_list("number", flat=True)]
+                    values = in_steps([float(v or 0) for v in Answer.objects.filter(
+                        item=item, number__isnull=False).order_by("submission_id", "id")
+                        .values_list("number", flat=True)], threshold)
                     if len(values) >= threshold:
                         s = analysis.rating_summary(values, scale_max=item.scale_max)
                         ratings.append((item.text, f"{s.mean:.1f} out of {item.scale_max} "
@@ -303,7 +335,8 @@ def behaviour(programme: Programme, threshold: int) -> list[BehaviourForm]:
         out.append(BehaviourForm(
             title=form.title, sent_on=form.send_on, invited=form.invites.count(), answers=n,
             answers_text=f"{n:,}" if shown or n == 0 else f"fewer than {threshold}",
-            shown=shown, practices=practices, ratings=ratings))
+            shown=shown, practices=practices, ratings=ratings, closes_on=form.closes_on,
+            closed=closed))
     return out
 
 
