@@ -65,6 +65,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from tracelead.academy.importing import MAX_BYTES, MAX_UNPACKED_BYTES, ImportProblem
 from tracelead.academy.models import Event, Member, Programme
@@ -987,6 +988,24 @@ def default_title(*, parsed: ParsedExport, filename: str, event: Event | None) -
     return f"{where}answers from {parsed.format_name or 'another tool'} ({name})"[:200]
 
 
+KEY_LENGTH = Item._meta.get_field("key").max_length or 60
+
+
+def item_key(heading: str, taken: set[str]) -> str:
+    """An imported question's key: its heading as a slug, with ``-2``, ``-3``, ... if
+    another question of the form has it already. The selectors tell questions apart by
+    key (and pair a before form's ratings with an after form's by it), so every imported
+    item needs its own; derived from the heading, the same question in another file
+    gets the same key."""
+    base = slugify(heading)[:KEY_LENGTH].strip("-") or "question"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        suffix = f"-{n}"
+        key = base[:KEY_LENGTH - len(suffix)].rstrip("-") + suffix
+    return key
+
+
 def answers_write(*, preview: Preview, programme: Programme, event: Event | None = None,
                   kind: str = "", title: str = "", filename: str = "",
                   by: Any = None, now: dt.datetime | None = None) -> ImportOutcome:
@@ -1015,13 +1034,17 @@ def answers_write(*, preview: Preview, programme: Programme, event: Event | None
                 form = Form.objects.select_for_update().get(pk=form.pk)
             existing = {item.text: item for item in Item.objects.filter(form=form)}
             position = max((item.position for item in existing.values()), default=0)
+            keys = {item.key for item in existing.values() if item.key}
             items: dict[int, Item] = {}
             for draft in preview.items:
                 item = existing.get(draft.text)
                 if item is None:
                     position += 1
+                    key = item_key(draft.text, keys)
+                    keys.add(key)
                     item = Item.objects.create(
                         form=form, position=position, kind=draft.kind, text=draft.text,
+                        key=key,
                         scale_min=draft.scale_min, scale_max=draft.scale_max,
                         choices=list(draft.choices))
                     outcome.items_created += 1

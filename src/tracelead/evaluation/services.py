@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -285,12 +286,29 @@ def invite_by_token(token: str) -> Invite | None:
             .filter(token_hash=hash_token(token), member__left_at__isnull=True).first())
 
 
-def _recipients(form: Form) -> list[Member]:
-    members = Member.objects.filter(enrolments__programme=form.programme,
-                                    left_at__isnull=True).exclude(email__isnull=True)
+def offered_to(form: Form) -> QuerySet[Member]:
+    """The members a form is offered to, by email and on their own page: those of its
+    programme who have not left and, for an event's form, who checked in to the event.
+
+    None for a form open to its code (the QR code in the room): it is answered only by
+    its code, one answer a device, since a member answering it by a personal link as well
+    would be counted twice. None for an imported form either (answered in another tool).
+    """
+    if form.open_to_code or form.kind == FormKind.IMPORTED:
+        return Member.objects.none()
+    members = Member.objects.filter(enrolments__programme_id=form.programme_id,
+                                    left_at__isnull=True)
     if form.event_id is not None:
         members = members.filter(check_ins__event_id=form.event_id)
-    return list(members.exclude(email="").distinct().order_by("pk"))
+    return members.distinct()
+
+
+def is_offered(form: Form, member: Member) -> bool:
+    return offered_to(form).filter(pk=member.pk).exists()
+
+
+def _recipients(form: Form) -> list[Member]:
+    return list(offered_to(form).exclude(email__isnull=True).exclude(email="").order_by("pk"))
 
 
 def _body(form: Form, link: str, *, reminder: bool) -> tuple[str, str]:
@@ -317,7 +335,9 @@ def sends_due(*, now: dt.datetime | None = None, base_url: str = "") -> tuple[in
     now = now or timezone.now()
     today = timezone.localdate(now)
     sent = reminded = 0
-    forms = Form.objects.filter(send_on__isnull=False, send_on__lte=today).select_related(
+    # A form open to its code is answered only by its code (see ``offered_to``).
+    forms = Form.objects.filter(send_on__isnull=False, send_on__lte=today,
+                                open_to_code=False).select_related(
         "programme").exclude(closes_on__lt=today)
     for form in forms:
         have = set(Invite.objects.filter(form=form).values_list("member_id", flat=True))
@@ -413,11 +433,27 @@ def evidence_add(*, measure: Measure, title: str, upload: UploadedFile) -> Evide
                                    content_type=content_type, size=size)
 
 
+class AlreadyPinned(Exception):
+    """The answer is pinned to the programme already (a double click, or a second tab)."""
+
+    def __init__(self, quote: Quote) -> None:
+        super().__init__("That answer is already pinned.")
+        self.quote = quote
+
+
 def quote_pin(*, programme: Programme, level: int, text: str, source: str,
               consent: bool, answer: Answer | None = None, by: Any = None) -> Quote:
     """Pin words to a level. An answer's quote carries the person's own choice; the lead's
-    ``consent`` counts only for words they typed in (interview notes) or a poll's."""
+    ``consent`` counts only for words they typed in (interview notes) or a poll's.
+
+    An answer is pinned once per programme: pinning it again changes nothing and raises
+    :class:`AlreadyPinned` (there is no unique constraint, so the check is made here,
+    with the answer's row locked where the database can lock rows; SQLite's IMMEDIATE
+    transactions serialise the check and the insert)."""
     text = (answer.text if answer is not None else text).strip()
+    if not text and answer is not None:
+        raise ValidationError({"answer": "That answer has no words to quote (a rating or a "
+                                         "choice): pin an answer in words"})
     if not text:
         raise ValidationError({"text": "Enter the words to quote"})
     if len(text) > TEXT_LIMIT:
@@ -430,8 +466,15 @@ def quote_pin(*, programme: Programme, level: int, text: str, source: str,
         if answer.submission.form.programme_id != programme.pk:
             raise ValidationError({"answer": "That answer is not from this programme"})
         consent = answer.submission.quote_consent
-    return Quote.objects.create(programme=programme, level=level, text=text, source=source,
-                                answer=answer, consent=consent, pinned_by=by)
+    with transaction.atomic():
+        if answer is not None:
+            list(Answer.objects.select_for_update().filter(pk=answer.pk))
+            pinned = Quote.objects.filter(programme=programme, answer=answer).first()
+            if pinned is not None:
+                raise AlreadyPinned(pinned)
+        return Quote.objects.create(programme=programme, level=level, text=text,
+                                    source=source, answer=answer, consent=consent,
+                                    pinned_by=by)
 
 
 def evaluation_words_save(*, programme: Programme, summary: str, recommendations: str

@@ -227,6 +227,10 @@ def quotes_page(request: HttpRequest, pk: int, programme: int) -> HttpResponse:
     academy, row = _programme(request, pk, programme)
     form = QuoteForm(request.POST or None) if request.POST.get("action") == "typed" \
         else QuoteForm()
+    # Problems of pinning an answer or a theme's quote (there is no bound form to carry
+    # them): shown in the page's error summary, as the typed form's are.
+    problems: list[dict[str, str]] = []
+    pinned_href = reverse("evaluation_quotes", args=[academy.pk, row.pk]) + "#pinned"
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "answer":
@@ -239,10 +243,11 @@ def quotes_page(request: HttpRequest, pk: int, programme: int) -> HttpResponse:
             source = {FormKind.REFLECTION: QuoteSource.REFLECTION,
                       FormKind.FOLLOW_UP: QuoteSource.FOLLOW_UP}.get(
                 FormKind(answer.submission.form.kind), QuoteSource.FEEDBACK)
-            services.quote_pin(programme=row, level=level, text=answer.text, source=source,
-                               consent=False, answer=answer, by=request.user)
-            messages.success(request, "Pinned the quote.")
-            return redirect(reverse("evaluation_quotes", args=[academy.pk, row.pk]) + "#pinned")
+            done = _pin(request, problems, "#answers", programme=row, level=level,
+                        text=answer.text, source=source, consent=False, answer=answer,
+                        by=request.user)
+            if done:
+                return redirect(pinned_href)
         if action == "theme":
             from tracelead.words.models import PinnedQuote
 
@@ -258,11 +263,11 @@ def quotes_page(request: HttpRequest, pk: int, programme: int) -> HttpResponse:
                 "submission__form").first() if theme_set.form_item_id is not None else None)
             if theme_set.form_item_id is not None and answer is None:
                 raise Http404("No such quote.")
-            services.quote_pin(programme=row, level=level, text=pin.text,
-                               source=QuoteSource.THEME, answer=answer,
-                               consent=request.POST.get("consent") == "yes", by=request.user)
-            messages.success(request, "Pinned the quote.")
-            return redirect(reverse("evaluation_quotes", args=[academy.pk, row.pk]) + "#pinned")
+            done = _pin(request, problems, "#theme-pins", programme=row, level=level,
+                        text=pin.text, source=QuoteSource.THEME, answer=answer,
+                        consent=request.POST.get("consent") == "yes", by=request.user)
+            if done:
+                return redirect(pinned_href)
         if action == "remove":
             Quote.objects.filter(programme=row, pk=_int(request.POST.get("quote"))).delete()
             messages.success(request, "Removed the quote.")
@@ -278,14 +283,32 @@ def quotes_page(request: HttpRequest, pk: int, programme: int) -> HttpResponse:
                                 + "#pinned")
     pinned = list(Quote.objects.filter(programme=row))
     pinned_answers = {q.answer_id for q in pinned if q.answer_id}
+    errors = problems + error_list(form)
     return render(request, "evaluation/quotes.jinja", {
-        **_base(academy, row), "form": form, "form_errors": error_list(form),
+        **_base(academy, row), "form": form, "form_errors": errors,
         "pinned": pinned,
         "answers": [a for a in selectors.quotable_answers(row) if a.pk not in pinned_answers],
         "poll_texts": _poll_texts(row),
         "theme_pins": _theme_pins(row, {q.text for q in pinned}),
         "levels": [(1, "Reaction"), (2, "Learning"), (3, "Behaviour"), (4, "Impact")],
-    }, status=400 if form.errors else 200)
+    }, status=400 if errors else 200)
+
+
+def _pin(request: HttpRequest, problems: list[dict[str, str]], href: str,
+         **pin: Any) -> bool:
+    """Pin an answer or a theme's quote; False, with the problem added for the page's
+    error summary, if the service refused it. An answer pinned already (a double click)
+    is left as it is and the lead is told so."""
+    try:
+        services.quote_pin(**pin)
+    except services.AlreadyPinned:
+        messages.info(request, "That answer is already pinned.")
+    except ValidationError as error:
+        problems.extend({"text": str(message), "href": href} for message in error.messages)
+        return False
+    else:
+        messages.success(request, "Pinned the quote.")
+    return True
 
 
 def _poll_texts(row: Programme) -> list[dict[str, Any]]:
@@ -402,7 +425,9 @@ def public_form(request: HttpRequest, code: str) -> HttpResponse:
 def invite_form(request: HttpRequest, token: str) -> HttpResponse:
     """A form by the member's own emailed link: answers are paired across forms."""
     invite = services.invite_by_token(token)
-    if invite is None:
+    # A link sent before its form was opened to its code: the form is answered by its
+    # code only now, or the member could be counted twice.
+    if invite is None or invite.form.open_to_code:
         return render(request, "evaluation/answer_unknown.jinja", status=404)
     return _answer_page(request, invite.form, member=invite.member)
 
@@ -415,19 +440,23 @@ def member_form(request: HttpRequest, token: str, form: int) -> HttpResponse:
     member = member_by_token(token)
     if member is None:
         return render(request, "evaluation/answer_unknown.jinja", status=404)
+    # Offered to them as by email (services.offered_to): not a form open to its code (the
+    # QR code in the room), nor an event's form if they did not check in to the event.
     found = Form.objects.filter(pk=form, programme__enrolments__member=member).first()
-    if found is None:
+    if found is None or not services.is_offered(found, member):
         raise Http404("No such form.")
     return _answer_page(request, found, member=member)
 
 
 def member_forms(member: Member) -> list[Form]:
-    """Forms waiting for a member on their own page: those of their programmes that are
-    open and not yet answered by them."""
-    rows = Form.objects.filter(programme__enrolments__member=member).exclude(
-        kind=FormKind.IMPORTED).distinct().order_by("created_at")
+    """Forms waiting for a member on their own page: those of their programmes offered to
+    them (as by email, see ``services.offered_to``), open and not yet answered by them."""
+    rows = Form.objects.filter(programme__enrolments__member=member, open_to_code=False
+                               ).exclude(kind=FormKind.IMPORTED).distinct().order_by(
+        "created_at")
     done = set(member.evaluation_submissions.values_list("form_id", flat=True))
-    return [f for f in rows if f.pk not in done and services.is_open(f)]
+    return [f for f in rows if f.pk not in done and services.is_open(f)
+            and services.is_offered(f, member)]
 
 
 urlpatterns: list[URLPattern] = [
