@@ -129,16 +129,50 @@ def test_bob_opens_the_emailed_link_on_his_phone_and_is_checked_in_once(
     client.post(checkin_url(today), {"action": "email", "email": "bob.bell@vale.gov.uk"})
     link = emailed_check_in_link("bob.bell@vale.gov.uk")
     phone = Client()
+    assert "Check in as Bob Bell" in text(phone.get(link))
+    tapped = phone.post(link)
+    assert tapped.status_code == 302 and tapped["Location"] == link
     opened = phone.get(link)
     assert opened.status_code == 200
     assert "You are checked in" in text(opened) and "Bob Bell" in text(opened)
-    assert phone.get(link).status_code == 200  # opened twice: still one attendance
+    assert phone.post(link).status_code == 302  # tapped twice: still one attendance
     row = CheckIn.objects.get()
     assert (row.member, row.event, row.method) == (bob, today, "self")
     # Like his personal link, it makes this phone remember him for next time.
     assert opened.cookies[MEMBER_COOKIE]["httponly"]
     later = make_event_for(today, "Leading together, part 2")
     assert "Check in as Bob Bell" in text(phone.get(checkin_url(later)))
+
+
+def test_opening_the_emailed_link_only_asks_so_a_mail_scanner_checks_nobody_in(
+        client: Any, today: Any, make_member: Any) -> None:
+    """Someone at the door types an absent colleague's address; the colleague's mail system
+    fetches the link in advance (virus scanners, previews): nobody is checked in."""
+    bob = make_member("Bob Bell", email="bob.bell@vale.gov.uk")
+    client.post(checkin_url(today), {"action": "email", "email": "bob.bell@vale.gov.uk"})
+    link = emailed_check_in_link("bob.bell@vale.gov.uk")
+    scanner = Client(enforce_csrf_checks=True)
+    fetched = scanner.get(link)
+    assert fetched.status_code == 200
+    page = text(fetched)
+    assert "Check in to Leading together" in page
+    assert re.search(r'<form method="post"[^>]*>\s*<input type="hidden" '
+                     r'name="csrfmiddlewaretoken"', page)
+    assert re.search(r'<button class="nhsuk-button" type="submit">Check in as Bob Bell'
+                     r'</button>', page)
+    assert scanner.get(link).status_code == 200
+    assert scanner.head(link).status_code == 200
+    assert not CheckIn.objects.exists()
+    assert MEMBER_COOKIE not in fetched.cookies
+    # A POST without the page's CSRF token is refused too.
+    assert scanner.post(link).status_code == 403
+    assert not CheckIn.objects.exists()
+    # Bob, at the door, taps the button on the page.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+    assert scanner.post(link, {"csrfmiddlewaretoken": token.group(1)}).status_code == 302
+    assert CheckIn.objects.get().member == bob
+    assert "You are checked in" in text(scanner.get(link))
 
 
 def make_event_for(event: Any, title: str) -> Any:
@@ -154,10 +188,13 @@ def test_a_check_in_link_works_only_for_its_event_its_member_and_an_open_check_i
     other = make_event_for(today, "Another event")
     elsewhere = link.replace(f"/c/{today.code}/", f"/c/{other.code}/")
     assert client.get(elsewhere).status_code == 404
+    assert client.post(elsewhere).status_code == 404
     assert client.get(link[:-6] + "xxxxx/").status_code == 404  # tampered signature
+    assert client.post(link[:-6] + "xxxxx/").status_code == 404
     today.cancelled_at = timezone.now()
     today.save()
     assert client.get(link).status_code == 409
+    assert client.post(link).status_code == 409
     assert not CheckIn.objects.exists()
 
 
@@ -168,6 +205,7 @@ def test_a_check_in_link_stops_when_the_member_changes_address_or_leaves(
     link = emailed_check_in_link("bob.bell@vale.gov.uk")
     Member.objects.filter(pk=bob.pk).update(email="bob@new.example.org")
     assert client.get(link).status_code == 404
+    assert client.post(link).status_code == 404
     assert not CheckIn.objects.exists()
 
 

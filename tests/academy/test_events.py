@@ -425,6 +425,29 @@ def test_a_started_event_cannot_be_booked(client: Any, make_event: Any,
     assert not Registration.objects.exists()
 
 
+def test_a_booking_cannot_be_given_up_once_the_event_has_started(
+        client: Any, make_event: Any, make_member: Any) -> None:
+    event = make_event("Systems thinking", capacity=1)
+    ann, bob = make_member("Ann"), make_member("Bob")
+    for member in (ann, bob):
+        client.post(reverse("academy_member_book", args=[member.token, event.pk]))
+    event.starts_at = timezone.now() - dt.timedelta(minutes=30)
+    event.save()
+    page = text(client.get(reverse("academy_member_events", args=[ann.token])))
+    assert "Give up my place" not in page  # the page hides the button; a POST is refused
+    response = client.post(reverse("academy_member_cancel", args=[ann.token, event.pk]))
+    assert response.status_code == 409
+    assert "Systems thinking has started: your booking can no longer be changed." in (
+        text(response))
+    statuses = dict(Registration.objects.values_list("member__name", "status"))
+    assert statuses == {"Ann": "confirmed", "Bob": "waiting"}
+    assert not OutboxMessage.objects.filter(subject__startswith="You have a place").exists()
+    # Nor can Bob leave the waiting list of an event under way.
+    assert client.post(reverse("academy_member_cancel",
+                               args=[bob.token, event.pk])).status_code == 409
+    assert Registration.objects.get(member=bob).status == "waiting"
+
+
 def test_a_member_cannot_book_an_event_of_another_academy(
         client: Any, make_member: Any, other_system: Any) -> None:
     elsewhere = services.academy_create(system=other_system, name="Southmoor Academy")

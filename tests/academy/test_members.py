@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from django.core import signing
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from tracelead.academy.models import (
     Member,
     Registration,
     RegistrationStatus,
+    hash_token,
 )
 from tracelead.core.models import AuditEvent
 from tracelead.messaging.models import OutboxMessage
@@ -184,6 +186,7 @@ def test_asking_for_a_lost_link_answers_the_same_for_any_address(
     new_link = link_in_outbox("priya@example.org")
     assert new_link != old_link
     assert client.get(new_link).status_code == 200
+    assert client.post(new_link).status_code == 302  # "Open my page"
     assert client.get(old_link).status_code == 404
 
 
@@ -208,8 +211,9 @@ def test_asking_for_priyas_link_keeps_her_current_link_until_she_opens_the_new_o
     assert len({current, replaced, new}) == 3
     assert client.get(current).status_code == 200  # her link still works
     assert client.get(replaced).status_code == 404  # a newer request replaced it
-    # The newest link works, and from then on it is her link and the old one stops.
-    assert client.get(new).status_code == 200
+    # The newest link works once she opens her page with it; from then on it is her link
+    # and the old one stops.
+    assert client.post(new).status_code == 302
     assert client.get(new).status_code == 200
     assert client.get(current).status_code == 404
 
@@ -219,8 +223,49 @@ def test_signing_up_again_with_priyas_address_keeps_her_current_link(
     priya = make_member("Priya")
     sign_up(client, academy, email="priya@example.org", organisation=str(council.pk))
     assert client.get(f"/m/{priya.token}/").status_code == 200
-    assert client.get(link_in_outbox("priya@example.org")).status_code == 200
+    new = link_in_outbox("priya@example.org")
+    assert client.get(new).status_code == 200
+    assert client.get(f"/m/{priya.token}/").status_code == 200  # until she opens her page
+    assert client.post(new).status_code == 302
     assert client.get(f"/m/{priya.token}/").status_code == 404
+
+
+def test_a_mail_scanner_fetching_a_new_link_leaves_priyas_current_link_working(
+        client: Any, academy: Any, make_member: Any) -> None:
+    """Someone who knows Priya's address asks for her link; her mail system fetches the
+    emailed link in advance (virus scanners, previews). Her link must keep working."""
+    priya = make_member("Priya Shah")
+    current = f"/m/{priya.token}/"
+    client.post(reverse("academy_lost_link", args=[academy.join_code]),
+                {"email": "priya.shah@example.org"})
+    new = link_in_outbox("priya.shah@example.org")
+    scanner = Client(enforce_csrf_checks=True)
+    fetched = scanner.get(new)
+    assert fetched.status_code == 200
+    page = fetched.content.decode()
+    assert "Open your page as Priya Shah" in page
+    assert re.search(r'<form method="post"[^>]*>\s*<input type="hidden" '
+                     r'name="csrfmiddlewaretoken"', page)
+    assert "Your details" not in page  # nothing of her page until she opens it
+    token = new.strip("/").split("/")[-1]
+    # Her other pages by the new link lead to the page that asks, and change nothing.
+    for path in ("events/", "change/", "leave/", "exchange/", "people/"):
+        response = scanner.get(f"{new}{path}")
+        assert (response.status_code, response["Location"]) == (302, new), path
+    assert scanner.post(new).status_code == 403  # no CSRF token: refused
+    assert client.get(current).status_code == 200  # her link still works
+    priya.refresh_from_db()
+    assert priya.token_hash == hash_token(priya.token)
+    # Priya opens her page with the new link: from then on it is hers.
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert csrf
+    answer = scanner.post(new, {"csrfmiddlewaretoken": csrf.group(1)})
+    assert answer.status_code == 302 and answer["Location"] == new
+    home = scanner.get(new)
+    assert "Your details" in home.content.decode()
+    assert client.get(current).status_code == 404
+    priya.refresh_from_db()
+    assert (priya.token_hash, priya.pending_token_hash) == (hash_token(token), None)
 
 
 # --- A member's own page ------------------------------------------------------------------
@@ -601,7 +646,9 @@ def test_fran_emails_a_member_a_new_link_and_the_old_one_stops_once_it_is_opened
     new = link_in_outbox("priya@example.org")
     assert new != old
     assert client.get(old).status_code == 200
-    assert client.get(new).status_code == 200
+    assert client.get(new).status_code == 200  # the page that asks: "Open my page"
+    assert client.get(old).status_code == 200
+    assert client.post(new).status_code == 302
     assert client.get(old).status_code == 404
 
 

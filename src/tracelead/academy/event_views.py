@@ -633,6 +633,9 @@ def _member_or_404(request: HttpRequest, token: str) -> Member | HttpResponse:
     if _guesses_refused(request, count=False):
         return _too_many(request)
     member = services.member_by_token(token)
+    if member is None and services.member_by_waiting_link(token) is not None:
+        # A new link not yet opened: its own page asks first (member_views.member_home).
+        return redirect("academy_member_home", token=token)
     if member is None:
         if _guesses_refused(request, count=True):
             return _too_many(request)
@@ -731,6 +734,11 @@ def member_cancel(request: HttpRequest, token: str, event: int) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     row = _member_event(found, event)
+    if row.starts_at <= timezone.now():
+        # The page offers no button then: the booking is part of the event's record.
+        return _member_events_page(
+            request, found, token, status=409,
+            problem=f"{row.title} has started: your booking can no longer be changed.")
     registration = Registration.objects.filter(event=row, member=found,
                                                status__in=[CONFIRMED, WAITING]).first()
     if registration is not None:
@@ -845,8 +853,10 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @bilingual
 def checkin_link(request: HttpRequest, code: str, signed: str) -> HttpResponse:
-    """The link emailed from the check-in page: opening it checks the member in and makes
-    this phone remember them, as their personal link does."""
+    """The link emailed from the check-in page: opening it asks "Check in to <event> as
+    <name>", and its button (a POST) checks the member in and makes this phone remember
+    them, as their personal link does. Opening it checks nobody in: mail systems fetch
+    links in advance, and the address may be an absent colleague's typed at the door."""
     if _guesses_refused(request, count=False):
         return _too_many(request)
     event = (Event.objects.filter(code=services.normalise_event_code(code))
@@ -865,8 +875,13 @@ def checkin_link(request: HttpRequest, code: str, signed: str) -> HttpResponse:
         }, status=404)
     if check_in_state(event, timezone.now()) != "open":
         return _checkin_page(request, event, email_form=None, status=409)
-    services.check_in(event=event, member=member, method=CheckInMethod.SELF)
     # Whoever opens the link reads the member's email, so the name can be shown.
+    if request.method == "POST":
+        services.check_in(event=event, member=member, method=CheckInMethod.SELF)
+        return redirect(request.path)
+    if not CheckIn.objects.filter(event=event, member=member).exists():
+        return render(request, "academy/checkin_confirm.jinja", {
+            "event": event, "academy": event.academy, "member": member})
     response = _checked_in_page(request, event, member)
     return _remember_member(response, member) if member.token_hash else response
 

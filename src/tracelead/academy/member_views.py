@@ -200,7 +200,11 @@ def link_sent(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _member(request: HttpRequest, token: str) -> Member | HttpResponse:
-    member = services.member_by_token(token) if TOKEN_PATTERN.match(token) else None
+    well_formed = TOKEN_PATTERN.match(token) is not None
+    member = services.member_by_token(token) if well_formed else None
+    if member is None and well_formed and services.member_by_waiting_link(token):
+        # A new link not yet opened: its own page asks first (``member_home``).
+        return redirect("academy_member_home", token=token)
     if member is None:
         return _not_found(
             request, title="We could not find your membership",
@@ -216,8 +220,28 @@ def _bookings(member: Member) -> list[Registration]:
                 .order_by("event__starts_at", "event_id"))
 
 
+def _waiting_link(request: HttpRequest, token: str) -> HttpResponse | None:
+    """A new personal link not yet opened: a page that asks before it becomes the member's
+    link, and the POST from its button that makes it so. Opening the link (a GET) changes
+    nothing, since mail systems fetch links in advance: that would stop the member's older
+    link whenever anyone who knows their address asked for a new one."""
+    if not TOKEN_PATTERN.match(token):
+        return None
+    waiting = services.member_by_waiting_link(token)
+    if waiting is None:
+        return None
+    if request.method == "POST":
+        services.member_link_open(token=token)
+        return redirect("academy_member_home", token=token)
+    return render(request, "academy/member_link_open.jinja",
+                  {"member": waiting, "academy": waiting.academy})
+
+
 @never_cache
 def member_home(request: HttpRequest, token: str) -> HttpResponse:
+    waiting = _waiting_link(request, token)
+    if waiting is not None:
+        return waiting
     member = _member(request, token)
     if isinstance(member, HttpResponse):
         return member

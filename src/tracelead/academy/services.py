@@ -152,8 +152,8 @@ def member_link_pending(member: Member) -> str:
 
     The current link keeps working meanwhile, so that anyone who knows a member's address
     (and asks for their link, or signs up with it) cannot take the link away. Opening the
-    new link makes it the current one and the old one stops (``member_by_token``); a newer
-    request replaces a link still waiting.
+    new link, and confirming on its page, makes it the current one and the old one stops
+    (``member_link_open``); a newer request replaces a link still waiting.
     """
     token = secrets.token_urlsafe(TOKEN_BYTES)
     member.pending_token_hash = hash_token(token)
@@ -163,19 +163,31 @@ def member_link_pending(member: Member) -> str:
 
 
 def member_by_token(token: str) -> Member | None:
-    """The member whose current link this is; a link waiting to be opened becomes the
-    current one here (and the member's older link stops working)."""
+    """The member whose current link this is. A link still waiting to be opened is not
+    (``member_by_waiting_link``): only ``member_link_open``, on a POST, makes it current,
+    so that a mail system fetching the link in advance cannot stop the member's old one."""
     if not token or len(token) > 100:
         return None
-    digest = hash_token(token)
-    members = Member.objects.select_related("academy", "organisation").filter(
-        left_at__isnull=True)
-    member = members.filter(token_hash=digest).first()
-    if member is not None:
-        return member
-    member = members.filter(pending_token_hash=digest).first()
-    if member is None:
+    return (Member.objects.select_related("academy", "organisation")
+            .filter(left_at__isnull=True, token_hash=hash_token(token)).first())
+
+
+def member_by_waiting_link(token: str) -> Member | None:
+    """The member whose new link, waiting to be opened, this is."""
+    if not token or len(token) > 100:
         return None
+    return (Member.objects.select_related("academy", "organisation")
+            .filter(left_at__isnull=True, pending_token_hash=hash_token(token)).first())
+
+
+@transaction.atomic
+def member_link_open(*, token: str) -> Member | None:
+    """Make a link waiting to be opened the member's current one (their older link stops
+    working); the member, or ``None`` for a link that is neither waiting nor current."""
+    member = member_by_waiting_link(token)
+    if member is None:
+        return member_by_token(token)  # opened already (twice at once, or reloaded)
+    digest = hash_token(token)
     # One statement, conditional on the link still waiting: two opens at once both win.
     Member.objects.filter(pk=member.pk, pending_token_hash=digest).update(
         token_hash=digest, pending_token_hash=None, updated_at=timezone.now())
