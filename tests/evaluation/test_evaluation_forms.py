@@ -124,7 +124,9 @@ def test_the_scheduler_tick_sends_evaluation_links(programme: Any, make_member: 
     academy.programme_enrol(programme=programme, member=member)
     services.form_create(programme=programme, kind=FormKind.FOLLOW_UP,
                          send_on=timezone.localdate())
-    report = tick()
+    morning = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(7, 59)))
+    assert tick(now=morning).evaluation_sent == 0  # not in the night
+    report = tick(now=morning + dt.timedelta(minutes=1))
     assert report.evaluation_sent == 1 and "evaluation links queued" in report.describe()
 
 

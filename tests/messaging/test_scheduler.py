@@ -59,6 +59,12 @@ def _notices() -> list[tuple[str, str]]:
     return sorted(OutboxMessage.objects.filter(kind=NOTICE).values_list("to", "subject"))
 
 
+def _midday(n: int) -> dt.datetime:
+    """Noon, local time, n days from today (reminders are queued from 08:00)."""
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate() + dt.timedelta(days=n),
+                                                   dt.time(12, 0)))
+
+
 def _closed_yesterday(assessment: Any) -> None:
     """Set-up, as if time passed: the round closed yesterday (nothing published yet)."""
     today = timezone.localdate()
@@ -72,9 +78,13 @@ def test_reminders_are_queued_on_their_day_and_only_once(assessment: Any) -> Non
     outbox.deliver_due()  # the invitations go out
     first_reminder = (assessment.closes_on - dt.timedelta(days=7)) - timezone.localdate()
 
-    assert tick(now=_days(first_reminder.days - 1)).reminders == 0
-    assert tick(now=_days(first_reminder.days)).reminders == 2
-    assert tick(now=_days(first_reminder.days)).reminders == 0
+    assert tick(now=_midday(first_reminder.days - 1)).reminders == 0
+    # The day has come, but not the morning: nobody is emailed in the night.
+    day = _midday(first_reminder.days)
+    assert tick(now=day.replace(hour=7, minute=59)).reminders == 0
+    assert tick(now=day.replace(hour=8, minute=0)).reminders == 2
+    assert tick(now=day).reminders == 0
+    assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.REMINDER).count() == 2
 
     reminders = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.REMINDER)
     assert sorted(reminders.values_list("to", "reminder_day")) == [

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+# Mail is written for people at work: a round's invitations go from this time (local) on
+# its opening day, and the scheduler queues reminders and evaluation emails from it.
+SEND_FROM = dt.time(8, 0)
 # On SQLite, the pause after each message, as a share of the time its transaction held
 # the database's write lock, and at most this many seconds (see _let_others_write).
 SQLITE_PAUSE_SHARE = 0.5

@@ -7,7 +7,8 @@ A tick with nothing to do costs a few small queries.
 
 1. **Reminders** due today are queued (each person gets each reminder once); so are the
    personal links of programme evaluation forms whose sending day has come, and their
-   one reminder.
+   one reminder. Not before ``outbox.SEND_FROM`` (08:00 local time), as a round's invitations
+   wait for 08:00 of its opening day: nobody is emailed at midnight, the day turning.
 2. **Clear links** no reminder can need any more are wiped.
 3. **Publications** that are due are made: a round "closes on its date" by its cycle
    being published when that date has passed (the gate decides what shows).
@@ -127,8 +128,13 @@ def tick(*, now: dt.datetime | None = None) -> TickReport:
 # --- The steps ----------------------------------------------------------------------
 
 
+def _morning_yet(now: dt.datetime) -> bool:
+    return timezone.localtime(now).time() >= outbox.SEND_FROM
+
+
 def _reminders(report: TickReport, now: dt.datetime, today: dt.date) -> None:
-    report.reminders = services.reminders_due(today=today)
+    if _morning_yet(now):
+        report.reminders = services.reminders_due(today=today)
 
 
 def _evaluation_forms(report: TickReport, now: dt.datetime, today: dt.date) -> None:
@@ -137,6 +143,8 @@ def _evaluation_forms(report: TickReport, now: dt.datetime, today: dt.date) -> N
     (:func:`tracelead.evaluation.services.sends_due`)."""
     from tracelead.evaluation.services import sends_due
 
+    if not _morning_yet(now):
+        return
     sent, reminded = sends_due(now=now, base_url=settings.TRACELEAD_SITE_URL.rstrip("/"))
     report.evaluation_sent += sent
     report.evaluation_reminded += reminded

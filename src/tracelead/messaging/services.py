@@ -222,7 +222,7 @@ def invitees_invite(
         assessment=assessment, rater_kind=rater_kind, count=len(fresh)
     )
     # The invitation goes out on the opening day if the round has not opened yet.
-    opens = timezone.make_aware(dt.datetime.combine(assessment.opens_on, dt.time(8, 0)))
+    opens = timezone.make_aware(dt.datetime.combine(assessment.opens_on, outbox.SEND_FROM))
     send_after = max(timezone.now(), opens)
     for address, invitation in zip(fresh, invitations, strict=True):
         invitee = Invitee.objects.create(
